@@ -1,0 +1,62 @@
+"""One exception hierarchy for the whole project.
+
+Every error the library raises on bad input, bad state or failed cryptography is an
+:class:`MLSError`. Messages never contain secret material.
+"""
+
+from __future__ import annotations
+
+
+class MLSError(Exception):
+    """Base class of every error raised by mls_pq."""
+
+
+class DecodeError(MLSError):
+    """Bytes do not follow the TLS presentation language encoding (RFC 9420 §2.1)."""
+
+
+class ValidationError(MLSError):
+    """A protocol-level check failed. ``section`` names the RFC 9420 section that requires it."""
+
+    def __init__(self, message: str, section: str | None = None) -> None:
+        self.section = section
+        super().__init__(f"{message} (RFC 9420 §{section})" if section else message)
+
+
+class CryptoError(MLSError):
+    """A cryptographic operation failed (bad key, failed decryption, bad signature...)."""
+
+
+class InvalidKeyError(CryptoError):
+    """A public or private key is malformed or outside the valid range."""
+
+
+class DecryptError(CryptoError):
+    """AEAD decryption or HPKE open failed: the ciphertext or tag is not authentic."""
+
+
+class SignatureError(CryptoError):
+    """A signature did not verify."""
+
+
+class UnsupportedAlgorithm(MLSError):
+    """An algorithm identifier (KEM, KDF, AEAD, signature scheme...) has no implementation."""
+
+
+class UnsupportedCipherSuite(MLSError):
+    """A cipher suite id is not registered under the active code-point profile."""
+
+    def __init__(self, suite_id: int, available: list[int] | None = None, profile: str | None = None) -> None:
+        self.suite_id = suite_id
+        self.available = sorted(available or [])
+        where = f" in profile {profile!r}" if profile else ""
+        avail = ", ".join(f"0x{s:04x}" for s in self.available)
+        super().__init__(f"cipher suite 0x{suite_id:04x} is not registered{where}; available: {avail}")
+
+
+class StateError(MLSError):
+    """An operation is not allowed in the current state (e.g. a commit is already pending)."""
+
+
+class MessageLimitError(MLSError):
+    """A size or count limit was exceeded."""
