@@ -43,17 +43,27 @@ def cmd_suites(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=2)
         print()
     else:
-        header = f"{'id':>6}  {'name':<55} {'KEM':<16} {'AEAD':<18} {'hash':<7} {'signature':<18} {'pk':>5} {'enc':>5} {'spk':>5} {'sig':>5}"
+        cols = [
+            ("id", lambda r: r["hex"]),
+            ("name", lambda r: r["name"]),
+            ("KEM", lambda r: r["kem"]),
+            ("AEAD", lambda r: r["aead"]),
+            ("hash", lambda r: r["hash"]),
+            ("signature", lambda r: r["signature"]),
+            ("pk", lambda r: str(r["sizes"]["kem_public_key"])),
+            ("enc", lambda r: str(r["sizes"]["kem_output"])),
+            ("spk", lambda r: str(r["sizes"]["signature_public_key"])),
+            ("sig", lambda r: str(r["sizes"]["signature"])),
+            ("backends", lambda r: " ".join(f"{k}={v}" for k, v in r["backends"].items() if k in ("kem", "signature"))),
+        ]
+        cells = [[title for title, _ in cols]] + [[f(r) for _, f in cols] for r in rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
         print(f"profile: {args.profile or REGISTRY.active_profile}")
-        print(header)
-        for r in rows:
-            z = r["sizes"]
-            print(
-                f"{r['hex']:>6}  {r['name']:<55} {r['kem']:<16} {r['aead']:<18} {r['hash']:<7} {r['signature']:<18} "
-                f"{z['kem_public_key']:>5} {z['kem_output']:>5} {z['signature_public_key']:>5} {z['signature']:>5}"
-            )
-        print("\nsizes in bytes: pk = KEM public key, enc = KEM output, spk = signature public key, sig = signature (max)")
-        print("backends: " + "; ".join(sorted({f"{k}={v}" for r in rows for k, v in r["backends"].items()})))
+        for row in cells:
+            print("  ".join(c.rjust(w) if c.isdigit() or i in (6, 7, 8, 9) else c.ljust(w)
+                            for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+        print("\nsizes in bytes: pk = KEM public key, enc = KEM output, spk = signature public key, "
+              "sig = signature (maximum)")
     for p in problems:
         print(f"warning: suite 0x{p['id']:04x} unavailable: {p['error']}", file=sys.stderr)
     for err in REGISTRY.plugin_errors:
@@ -110,6 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MLSError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `mls-pq suites | head`
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
