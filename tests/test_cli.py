@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from mls_pq.cli import main
-from tests._vectors import path
+from tests._vectors import require
 
 MLS = "mls-implementations/test-vectors"
 
@@ -37,9 +37,7 @@ def test_suites_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize("name", ["tree-math", "crypto-basics", "secret-tree", "key-schedule", "psk_secret", "deserialization"])
 def test_vectors_verify_cli(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    p = path(MLS, f"{name}.json")
-    if not p.exists():
-        pytest.skip(f"{p} absent")
+    p = require(MLS, f"{name}.json")
     assert main(["vectors", "verify", "--json", str(p)]) == 0
     (res,) = json.loads(capsys.readouterr().out)
     assert res["failed"] == 0 and res["passed"] > 0 and res["kind"] == name.replace("_", "-")
@@ -47,9 +45,7 @@ def test_vectors_verify_cli(name: str, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_vectors_verify_exit_status_on_failure(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
-    p = path(MLS, "psk_secret.json")
-    if not p.exists():
-        pytest.skip(f"{p} absent")
+    p = require(MLS, "psk_secret.json")
     data = json.load(open(p))
     data[3]["psk_secret"] = "00" * (len(data[3]["psk_secret"]) // 2)
     bad = tmp_path / "psk_secret.json"

@@ -39,8 +39,10 @@ All inputs and outputs are ``bytes`` in the serialisations above:
   For X25519/X448 this is ``seed[:Nsk]``.
 * ``group.generate_private_key() -> bytes`` — a fresh random private key.
 
-Parsed key objects are cached (``functools.lru_cache`` keyed by the serialised bytes) so
-repeated use of one key (e.g. a tree node's HPKE key) is cheap.
+Parsed key objects are cached (``functools.lru_cache`` keyed by the serialised bytes, 512
+entries per group and kind) so repeated use of one key (e.g. a tree node's HPKE key) is
+cheap. :func:`clear_key_caches` drops them, e.g. after an epoch's private keys are deleted
+(RFC 9420 §9.2 forward secrecy).
 """
 
 from __future__ import annotations
@@ -55,11 +57,31 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ..errors import CryptoError, InvalidKeyError
 from .base import Kdf, Kem
-from .kdf import HKDF_SHA256, HKDF_SHA384, HKDF_SHA512, labeled_derive, labeled_expand, labeled_extract
+from .kdf import (
+    HKDF_SHA256,
+    HKDF_SHA384,
+    HKDF_SHA512,
+    labeled_derive,
+    labeled_expand,
+    labeled_extract,
+)
 
 __all__ = [
-    "Group", "EcGroup", "XGroup", "GROUPS", "P256", "P384", "P521", "X25519", "X448",
-    "DHKEM", "DHKEM_P256", "DHKEM_P384", "DHKEM_P521", "DHKEM_X25519", "DHKEM_X448",
+    "DHKEM",
+    "DHKEM_P256",
+    "DHKEM_P384",
+    "DHKEM_P521",
+    "DHKEM_X448",
+    "DHKEM_X25519",
+    "GROUPS",
+    "P256",
+    "P384",
+    "P521",
+    "X448",
+    "X25519",
+    "EcGroup",
+    "Group",
+    "XGroup",
 ]
 
 _CACHE = 512
@@ -100,6 +122,13 @@ class Group(ABC):
     @abstractmethod
     def generate_private_key(self) -> bytes: ...
 
+    def clear_caches(self) -> None:
+        """Forget every cached parsed key of this group."""
+        for name in ("_priv", "_pub", "_pk_of"):
+            cached = getattr(self, name, None)
+            if cached is not None:
+                cached.cache_clear()
+
     def __repr__(self) -> str:
         return f"<Group {self.name}>"
 
@@ -114,6 +143,7 @@ class EcGroup(Group):
         self.n_dh = n_sk
         self.n_pk = 1 + 2 * n_sk
         self.order = order
+        self._order = order
         self._priv = functools.lru_cache(maxsize=_CACHE)(self._load_private)
         self._pub = functools.lru_cache(maxsize=_CACHE)(self._load_public)
         self._pk_of = functools.lru_cache(maxsize=_CACHE)(self._public_of)
@@ -123,7 +153,7 @@ class EcGroup(Group):
         if not isinstance(sk, bytes | bytearray) or not 0 < len(sk) <= self.n_sk:
             raise InvalidKeyError(f"{self.name}: private key must be {self.n_sk} bytes")
         s = int.from_bytes(sk, "big")
-        if not 0 < s < self.order:
+        if not 0 < s < self._order:
             raise InvalidKeyError(f"{self.name}: private key is not in [1, order-1]")
         return s
 
@@ -144,7 +174,7 @@ class EcGroup(Group):
 
     # -- Group API --------------------------------------------------------------------
     def scalar_base_mult(self, sk: bytes) -> bytes:
-        return self._pk_of(bytes(sk))  # type: ignore[no-any-return]
+        return self._pk_of(bytes(sk))
 
     def dh(self, sk: bytes, pk: bytes) -> bytes:
         priv = self._priv(bytes(sk))
@@ -165,8 +195,7 @@ class EcGroup(Group):
         if len(b) != self.n_sk:
             raise InvalidKeyError(f"{self.name}: scalar candidate must be {self.n_sk} bytes")
         s = int.from_bytes(bytes([b[0] & bitmask]) + b[1:], "big")
-        assert self.order is not None
-        if s == 0 or s >= self.order:
+        if s == 0 or s >= self._order:
             return None
         return s.to_bytes(self.n_sk, "big")
 
@@ -211,7 +240,7 @@ class XGroup(Group):
         return self._priv(sk).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)  # type: ignore[no-any-return]
 
     def scalar_base_mult(self, sk: bytes) -> bytes:
-        return self._pk_of(bytes(sk))  # type: ignore[no-any-return]
+        return self._pk_of(bytes(sk))
 
     def dh(self, sk: bytes, pk: bytes) -> bytes:
         priv = self._priv(bytes(sk))
@@ -255,6 +284,12 @@ X25519 = XGroup("X25519", 32, x25519.X25519PrivateKey, x25519.X25519PublicKey)
 X448 = XGroup("X448", 56, x448.X448PrivateKey, x448.X448PublicKey)
 
 GROUPS: dict[str, Group] = {g.name: g for g in (P256, P384, P521, X25519, X448)}
+
+
+def clear_key_caches() -> None:
+    """Drop all cached parsed key objects of every group."""
+    for g in GROUPS.values():
+        g.clear_caches()
 
 
 class DHKEM(Kem):

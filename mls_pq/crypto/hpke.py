@@ -27,7 +27,7 @@ from ..errors import CryptoError, MessageLimitError, UnsupportedAlgorithm
 from .base import Aead, Kdf, Kem
 from .kdf import labeled_derive, labeled_expand, labeled_extract
 
-__all__ = ["Mode", "Hpke", "Context", "ContextS", "ContextR", "hpke"]
+__all__ = ["Context", "ContextR", "ContextS", "Hpke", "Mode", "hpke"]
 
 
 class Mode(IntEnum):
@@ -49,7 +49,7 @@ def _lp(data: bytes) -> bytes:
 class Context:
     """An HPKE encryption context (RFC 9180 §5.2). Secrets never appear in ``repr``."""
 
-    __slots__ = ("_hpke", "_key", "_base_nonce", "_seq", "_exporter_secret")
+    __slots__ = ("_base_nonce", "_exporter_secret", "_hpke", "_key", "_seq")
 
     def __init__(self, suite: Hpke, key: bytes, base_nonce: bytes, seq: int, exporter_secret: bytes) -> None:
         self._hpke = suite

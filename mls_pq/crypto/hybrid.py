@@ -41,7 +41,7 @@ from ..errors import CryptoError, InvalidKeyError, UnsupportedAlgorithm
 from .base import Kem
 from .mlkem import MLKEM768, MLKEM1024, RANDOM_SIZE, MLKem, shake256_labeled_derive
 
-__all__ = ["XWING", "MLKEM768_P256", "MLKEM1024_P384", "HybridKem", "HybridDeriveMode", "with_derive_mode"]
+__all__ = ["MLKEM768_P256", "MLKEM1024_P384", "XWING", "HybridDeriveMode", "HybridKem", "with_derive_mode"]
 
 HybridDeriveMode = Literal["hpke-pq", "xwing-draft"]
 _DERIVE_MODES: tuple[str, ...] = ("hpke-pq", "xwing-draft")

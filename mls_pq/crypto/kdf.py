@@ -34,10 +34,20 @@ from ..errors import CryptoError
 from .base import Kdf
 
 __all__ = [
-    "HKDF_SHA256", "HKDF_SHA384", "HKDF_SHA512",
-    "SHAKE128", "SHAKE256", "TURBOSHAKE128", "TURBOSHAKE256",
-    "HkdfKdf", "ShakeKdf", "TurboShakeKdf",
-    "HPKE_V1", "labeled_extract", "labeled_expand", "labeled_derive",
+    "HKDF_SHA256",
+    "HKDF_SHA384",
+    "HKDF_SHA512",
+    "HPKE_V1",
+    "SHAKE128",
+    "SHAKE256",
+    "TURBOSHAKE128",
+    "TURBOSHAKE256",
+    "HkdfKdf",
+    "ShakeKdf",
+    "TurboShakeKdf",
+    "labeled_derive",
+    "labeled_expand",
+    "labeled_extract",
 ]
 
 HPKE_V1 = b"HPKE-v1"

@@ -16,7 +16,7 @@ MLDSA87             0x0906  cryptography  32     2592   4627      FIPS 204, draf
 ==================  ======  ============  =====  =====  ========  ========================
 
 [*] Ed25519 uses libsodium through pynacl (the faster path: roughly 1.5x cryptography for
-verification on this project's benchmark machine) and falls back to pyca/cryptography when
+verification on the development machine) and falls back to pyca/cryptography when
 pynacl is not importable. Both instances are importable (``ED25519_PYNACL`` may be ``None``;
 ``ED25519_CRYPTOGRAPHY`` always exists) so tests can cross-check them.
 
@@ -68,9 +68,21 @@ except ImportError:  # pragma: no cover - pynacl is a declared dependency
     _nacl_exc = None  # type: ignore[assignment]
 
 __all__ = [
-    "ECDSA_P256_SHA256", "ECDSA_P384_SHA384", "ECDSA_P521_SHA512",
-    "ED25519", "ED25519_PYNACL", "ED25519_CRYPTOGRAPHY", "ED448",
-    "MLDSA44", "MLDSA65", "MLDSA87", "ALL",
+    "ALL",
+    "ECDSA_P256_SHA256",
+    "ECDSA_P384_SHA384",
+    "ECDSA_P521_SHA512",
+    "ED448",
+    "ED25519",
+    "ED25519_CRYPTOGRAPHY",
+    "ED25519_PYNACL",
+    "MLDSA44",
+    "MLDSA65",
+    "MLDSA87",
+    "Ecdsa",
+    "Ed25519Nacl",
+    "EdDSACryptography",
+    "MlDsa",
 ]
 
 # Cache sizes: public keys are many (one per group member), private keys few (our own).

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..errors import CryptoError
 
-__all__ = ["keccak_p1600", "keccak_p1600_12", "turboshake128", "turboshake256", "turboshake"]
+__all__ = ["keccak_p1600", "keccak_p1600_12", "turboshake", "turboshake128", "turboshake256"]
 
 _MASK = (1 << 64) - 1
 

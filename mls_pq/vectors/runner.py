@@ -49,6 +49,10 @@ def _load_kinds() -> None:
         from . import engine  # noqa: F401
     except ImportError:
         pass
+    try:
+        from . import message_kinds  # noqa: F401
+    except ImportError:
+        pass
 
 
 @dataclass

@@ -12,7 +12,6 @@ Sources of expected values:
 
 from __future__ import annotations
 
-import importlib
 import os
 
 import pytest
@@ -70,11 +69,8 @@ EXPECTED = {
 def test_table_entry_and_sizes(ident: int) -> None:
     inst, sk_size, pk_size, sig_size = EXPECTED[ident]
     # mls_pq.crypto maps the id to "signature:ATTR"; that attribute must be this instance.
-    entry = C._SIGS[ident]
-    if isinstance(entry, str):
-        mod, attr = entry.split(":")
-        entry = getattr(importlib.import_module(f"mls_pq.crypto.{mod}"), attr)
-    assert entry is inst
+    assert C.get_signature(ident) is inst
+    assert ident in C.signature_ids()
     assert (inst.id, inst.sk_size, inst.pk_size, inst.sig_size) == (ident, sk_size, pk_size, sig_size)
 
 
@@ -310,7 +306,7 @@ def test_ecdsa_der_max_sizes() -> None:
     # SEQUENCE{INTEGER r, INTEGER s}: P-256 2+2*(2+33); P-384 2+2*(2+49); P-521 3+2*(2+66).
     assert [s.sig_size for s in ECDSA] == [72, 104, 139]
     for s in ECDSA:
-        sk, pk = s.generate()
+        sk, _ = s.generate()
         assert all(len(s.sign(sk, bytes([i]))) <= s.sig_size for i in range(20))
 
 

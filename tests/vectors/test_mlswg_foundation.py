@@ -59,10 +59,9 @@ def test_deserialization(case: dict[str, Any]) -> None:
 
 def test_tampered_vector_fails() -> None:
     """A verifier that cannot fail proves nothing: flip one byte and expect the named field."""
-    from tests._vectors import load, path
+    from tests._vectors import load, require
 
-    if not path(MLS, "key-schedule.json").exists():
-        pytest.skip("vectors absent")
+    require(MLS, "key-schedule.json")
     case = load(MLS, "key-schedule.json")[0]
     e = case["epochs"][1]
     e["exporter_secret"] = ("00" if e["exporter_secret"][:2] != "00" else "11") + e["exporter_secret"][2:]

@@ -1,0 +1,100 @@
+"""Key packages (RFC 9420 §10): KeyPackage, its signed KeyPackageTBS, and KeyPackageRef."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Self
+
+from ..codec import Reader, Struct, Writer
+from ..errors import DecodeError, ValidationError
+from ..extensions import Extension
+from .leaf_node import LeafNode, LeafNodeSource
+
+if TYPE_CHECKING:
+    from ..suites import CipherSuite
+
+KEY_PACKAGE_TBS_LABEL = "KeyPackageTBS"
+PROTOCOL_VERSION_MLS10 = 1
+
+
+@dataclass(frozen=True)
+class KeyPackage(Struct):
+    """``KeyPackage`` (RFC 9420 §10). ``signature`` covers ``KeyPackageTBS`` (all other fields)."""
+
+    version: int
+    cipher_suite: int
+    init_key: bytes
+    leaf_node: LeafNode
+    extensions: tuple[Extension, ...] = ()
+    signature: bytes = field(default=b"", repr=False)
+
+    def _encode_tbs(self, w: Writer) -> None:
+        w.uint16(self.version).uint16(self.cipher_suite).opaque(self.init_key)
+        self.leaf_node.encode(w)
+        w.structs(self.extensions)
+
+    def tbs(self) -> bytes:
+        """The encoded ``KeyPackageTBS``."""
+        w = Writer()
+        self._encode_tbs(w)
+        return w.getvalue()
+
+    @cached_property
+    def encoded(self) -> bytes:
+        w = Writer()
+        self._encode_tbs(w)
+        w.opaque(self.signature)
+        return w.getvalue()
+
+    def encode(self, w: Writer) -> None:
+        w.raw(self.encoded)
+
+    def to_bytes(self) -> bytes:
+        return self.encoded
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        version = r.uint16()
+        if version != PROTOCOL_VERSION_MLS10:
+            raise DecodeError(f"unsupported protocol version {version} (RFC 9420 §6)")
+        cipher_suite = r.uint16()
+        init_key = r.opaque()
+        leaf_node = LeafNode.decode(r)
+        extensions = tuple(r.structs(Extension))
+        return cls(version, cipher_suite, init_key, leaf_node, extensions, r.opaque())
+
+    def sign(self, suite: CipherSuite, signature_priv: bytes) -> KeyPackage:
+        """A copy signed with ``signature_priv`` (the leaf node's signature key)."""
+        return replace(self, signature=suite.sign_with_label(signature_priv, KEY_PACKAGE_TBS_LABEL, self.tbs()))
+
+    def verify(self, suite: CipherSuite) -> bool:
+        """True iff ``signature`` verifies under ``leaf_node.signature_key``."""
+        return suite.verify_with_label(self.leaf_node.signature_key, KEY_PACKAGE_TBS_LABEL, self.tbs(), self.signature)
+
+    def ref(self, suite: CipherSuite) -> bytes:
+        """``KeyPackageRef`` = RefHash("MLS 1.0 KeyPackage Reference", KeyPackage) (RFC 9420 §5.2)."""
+        return suite.make_key_package_ref(self.encoded)
+
+    def validate(self, suite: CipherSuite, now: int | None = None) -> None:
+        """The KeyPackage-level checks of RFC 9420 §10.1 (the leaf node's own §7.3 checks
+        against a group are done by :func:`mls_pq.tree.ratchet_tree.validate_leaf_node`).
+
+        Raises :class:`~mls_pq.errors.ValidationError` naming the section.
+        """
+        if self.version != PROTOCOL_VERSION_MLS10:
+            raise ValidationError(f"key package version {self.version} is not mls10", "10.1")
+        if self.cipher_suite != suite.id:
+            raise ValidationError(
+                f"key package cipher suite 0x{self.cipher_suite:04x} is not the group's 0x{suite.id:04x}", "10.1"
+            )
+        if self.leaf_node.leaf_node_source != LeafNodeSource.KEY_PACKAGE:
+            raise ValidationError("key package leaf node source is not key_package", "10.1")
+        if not self.verify(suite):
+            raise ValidationError("key package signature does not verify", "10.1")
+        if not self.leaf_node.verify(suite):
+            raise ValidationError("key package leaf node signature does not verify", "7.3")
+        if self.init_key == self.leaf_node.encryption_key:
+            raise ValidationError("init_key equals the leaf node's encryption_key", "10.1")
+        if now is not None and self.leaf_node.lifetime is not None and not self.leaf_node.lifetime.contains(now):
+            raise ValidationError("key package lifetime does not contain the current time", "7.3")

@@ -1,0 +1,195 @@
+"""Leaf nodes (RFC 9420 §7.2): Capabilities, Lifetime, LeafNode and its signed LeafNodeTBS.
+
+A :class:`LeafNode` is immutable. ``sign`` returns a signed copy; ``verify`` checks the
+signature over ``LeafNodeTBS`` with ``SignWithLabel(., "LeafNodeTBS", .)`` (RFC 9420
+§5.1.2). For ``update`` and ``commit`` sources the TBS also covers the group id and the
+leaf index, so those must be supplied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
+from functools import cached_property
+from typing import TYPE_CHECKING, Self
+
+from ..codec import Reader, Struct, Writer
+from ..errors import DecodeError, ValidationError
+from ..extensions import Extension
+from .credential import Credential
+
+if TYPE_CHECKING:
+    from ..suites import CipherSuite
+
+LEAF_NODE_TBS_LABEL = "LeafNodeTBS"
+
+
+class LeafNodeSource(IntEnum):
+    """``enum { reserved(0), key_package(1), update(2), commit(3), (255) } LeafNodeSource``."""
+
+    KEY_PACKAGE = 1
+    UPDATE = 2
+    COMMIT = 3
+
+
+KEY_PACKAGE = LeafNodeSource.KEY_PACKAGE
+UPDATE = LeafNodeSource.UPDATE
+COMMIT = LeafNodeSource.COMMIT
+
+
+def _u16_list(r: Reader) -> tuple[int, ...]:
+    return tuple(r.vector(lambda rr: rr.uint16()))
+
+
+def _w16_list(w: Writer, items: tuple[int, ...]) -> None:
+    w.vector(items, lambda ww, v: ww.uint16(v))
+
+
+@dataclass(frozen=True)
+class Capabilities(Struct):
+    """``Capabilities`` (RFC 9420 §7.2): what a client supports. Lists may hold GREASE
+    and unknown values; they are kept as sent (decoding never rejects them)."""
+
+    versions: tuple[int, ...] = (1,)
+    cipher_suites: tuple[int, ...] = ()
+    extensions: tuple[int, ...] = ()
+    proposals: tuple[int, ...] = ()
+    credentials: tuple[int, ...] = ()
+
+    def encode(self, w: Writer) -> None:
+        for items in (self.versions, self.cipher_suites, self.extensions, self.proposals, self.credentials):
+            _w16_list(w, items)
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(_u16_list(r), _u16_list(r), _u16_list(r), _u16_list(r), _u16_list(r))
+
+
+@dataclass(frozen=True)
+class Lifetime(Struct):
+    """``struct { uint64 not_before; uint64 not_after; } Lifetime`` (seconds since the epoch)."""
+
+    not_before: int
+    not_after: int
+
+    def contains(self, now: int) -> bool:
+        """True if ``not_before <= now <= not_after`` (RFC 9420 §7.3)."""
+        return self.not_before <= now <= self.not_after
+
+    def encode(self, w: Writer) -> None:
+        w.uint64(self.not_before).uint64(self.not_after)
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        return cls(r.uint64(), r.uint64())
+
+
+@dataclass(frozen=True)
+class LeafNode(Struct):
+    """``LeafNode`` (RFC 9420 §7.2).
+
+    ``lifetime`` is present iff the source is ``key_package``; ``parent_hash`` iff it is
+    ``commit``. ``signature`` is empty until :meth:`sign` is called.
+    """
+
+    encryption_key: bytes
+    signature_key: bytes
+    credential: Credential
+    capabilities: Capabilities
+    leaf_node_source: int
+    lifetime: Lifetime | None = None
+    parent_hash: bytes | None = None
+    extensions: tuple[Extension, ...] = ()
+    signature: bytes = field(default=b"", repr=False)
+
+    def __post_init__(self) -> None:
+        src = self.leaf_node_source
+        if src == LeafNodeSource.KEY_PACKAGE and self.lifetime is None:
+            raise ValidationError("a key_package leaf node needs a lifetime", "7.2")
+        if src == LeafNodeSource.COMMIT and self.parent_hash is None:
+            raise ValidationError("a commit leaf node needs a parent_hash", "7.2")
+
+    # ---- encoding ----------------------------------------------------------------------
+    def _encode_body(self, w: Writer) -> None:
+        w.opaque(self.encryption_key).opaque(self.signature_key)
+        self.credential.encode(w)
+        self.capabilities.encode(w)
+        w.uint8(self.leaf_node_source)
+        if self.leaf_node_source == LeafNodeSource.KEY_PACKAGE:
+            assert self.lifetime is not None
+            self.lifetime.encode(w)
+        elif self.leaf_node_source == LeafNodeSource.COMMIT:
+            assert self.parent_hash is not None
+            w.opaque(self.parent_hash)
+        elif self.leaf_node_source != LeafNodeSource.UPDATE:
+            raise DecodeError(f"cannot encode unknown leaf_node_source {self.leaf_node_source}")
+        w.structs(self.extensions)
+
+    def encode(self, w: Writer) -> None:
+        w.raw(self.encoded)
+
+    @cached_property
+    def encoded(self) -> bytes:
+        """The TLS encoding, computed once (leaf nodes are hashed often in tree hashing)."""
+        w = Writer()
+        self._encode_body(w)
+        w.opaque(self.signature)
+        return w.getvalue()
+
+    def to_bytes(self) -> bytes:
+        return self.encoded
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        encryption_key = r.opaque()
+        signature_key = r.opaque()
+        credential = Credential.decode(r)
+        capabilities = Capabilities.decode(r)
+        src = r.uint8()
+        lifetime: Lifetime | None = None
+        parent_hash: bytes | None = None
+        if src == LeafNodeSource.KEY_PACKAGE:
+            lifetime = Lifetime.decode(r)
+        elif src == LeafNodeSource.COMMIT:
+            parent_hash = r.opaque()
+        elif src != LeafNodeSource.UPDATE:
+            raise DecodeError(f"unknown leaf_node_source {src} (RFC 9420 §7.2)")
+        extensions = tuple(r.structs(Extension))
+        signature = r.opaque()
+        return cls(encryption_key, signature_key, credential, capabilities, src, lifetime, parent_hash, extensions, signature)
+
+    # ---- signing (RFC 9420 §7.2) ----------------------------------------------------------
+    def tbs(self, group_id: bytes | None = None, leaf_index: int | None = None) -> bytes:
+        """The encoded ``LeafNodeTBS``; ``group_id``/``leaf_index`` are required (and only
+        used) for the ``update`` and ``commit`` sources."""
+        w = Writer()
+        self._encode_body(w)
+        if self.leaf_node_source in (LeafNodeSource.UPDATE, LeafNodeSource.COMMIT):
+            if group_id is None or leaf_index is None:
+                raise ValidationError("LeafNodeTBS of an update/commit leaf needs group_id and leaf_index", "7.2")
+            w.opaque(group_id).uint32(leaf_index)
+        return w.getvalue()
+
+    def sign(
+        self, suite: CipherSuite, signature_priv: bytes, group_id: bytes | None = None, leaf_index: int | None = None
+    ) -> LeafNode:
+        """A copy of this leaf node signed with ``signature_priv``."""
+        sig = suite.sign_with_label(signature_priv, LEAF_NODE_TBS_LABEL, self.tbs(group_id, leaf_index))
+        return replace(self, signature=sig)
+
+    def verify(self, suite: CipherSuite, group_id: bytes | None = None, leaf_index: int | None = None) -> bool:
+        """True iff ``signature`` is valid under ``signature_key`` (RFC 9420 §7.3)."""
+        return suite.verify_with_label(
+            self.signature_key, LEAF_NODE_TBS_LABEL, self.tbs(group_id, leaf_index), self.signature
+        )
+
+    # ---- convenience -------------------------------------------------------------------
+    def evolve(self, **changes: object) -> LeafNode:
+        """A copy with fields replaced; the signature is kept unless given (re-sign after)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def extension(self, ext_type: int) -> Extension | None:
+        for e in self.extensions:
+            if e.extension_type == ext_type:
+                return e
+        return None

@@ -1,0 +1,114 @@
+"""Ratchet tree node contents (RFC 9420 §7.1) and the ``ratchet_tree`` extension encoding
+(§12.4.3.3).
+
+A node is a :class:`~mls_pq.messages.leaf_node.LeafNode` (even array index), a
+:class:`ParentNode` (odd array index) or ``None`` for a blank node. Node objects are
+immutable, so trees can share them freely between epochs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from functools import cached_property
+from typing import Self, TypeAlias
+
+from ..codec import Reader, Struct, Writer
+from ..errors import DecodeError
+from ..messages.leaf_node import LeafNode
+
+
+class NodeType(IntEnum):
+    """``enum { reserved(0), leaf(1), parent(2), (255) } NodeType`` (RFC 9420 §7.8)."""
+
+    LEAF = 1
+    PARENT = 2
+
+
+@dataclass(frozen=True)
+class ParentNode(Struct):
+    """``struct { HPKEPublicKey encryption_key; opaque parent_hash<V>; uint32 unmerged_leaves<V>; }``
+    (RFC 9420 §7.1). ``unmerged_leaves`` are leaf indices, sorted increasingly."""
+
+    encryption_key: bytes
+    parent_hash: bytes = b""
+    unmerged_leaves: tuple[int, ...] = field(default=())
+
+    @cached_property
+    def encoded(self) -> bytes:
+        w = Writer().opaque(self.encryption_key).opaque(self.parent_hash)
+        w.vector(self.unmerged_leaves, lambda ww, v: ww.uint32(v))
+        return w.getvalue()
+
+    def encode(self, w: Writer) -> None:
+        w.raw(self.encoded)
+
+    def to_bytes(self) -> bytes:
+        return self.encoded
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        key = r.opaque()
+        ph = r.opaque()
+        return cls(key, ph, tuple(r.vector(lambda rr: rr.uint32())))
+
+
+Node: TypeAlias = LeafNode | ParentNode
+
+
+def encode_node(w: Writer, node: Node) -> None:
+    """``Node`` (RFC 9420 §12.4.3.3): node_type then the leaf or parent node."""
+    if isinstance(node, LeafNode):
+        w.uint8(NodeType.LEAF)
+    else:
+        w.uint8(NodeType.PARENT)
+    node.encode(w)
+
+
+def decode_node(r: Reader) -> Node:
+    t = r.uint8()
+    if t == NodeType.LEAF:
+        return LeafNode.decode(r)
+    if t == NodeType.PARENT:
+        return ParentNode.decode(r)
+    raise DecodeError(f"unknown node type {t} (RFC 9420 §7.8)")
+
+
+def encode_ratchet_tree(nodes: Sequence[Node | None]) -> bytes:
+    """``optional<Node> ratchet_tree<V>`` with trailing blank nodes omitted (RFC 9420 §12.4.3.3)."""
+    end = len(nodes)
+    while end > 0 and nodes[end - 1] is None:
+        end -= 1
+    w = Writer()
+    w.vector(nodes[:end], lambda ww, n: ww.optional(n, encode_node))
+    return w.getvalue()
+
+
+def decode_ratchet_tree(data: bytes) -> list[Node | None]:
+    """Decode a ``ratchet_tree`` value and extend it with blanks to ``2^(d+1) - 1`` nodes.
+
+    Rejects (DecodeError) an empty or blank-terminated vector, a leaf node at an odd
+    position, a parent node at an even position, and trailing bytes (RFC 9420 §12.4.3.3).
+    """
+    r = Reader(data)
+    try:
+        nodes: list[Node | None] = r.vector(lambda rr: rr.optional(decode_node))
+    except (IndexError, ValueError) as e:  # defensive: never leak raw errors
+        raise DecodeError(f"malformed ratchet_tree: {e}") from None
+    r.done()
+    if not nodes:
+        raise DecodeError("empty ratchet_tree (RFC 9420 §12.4.3.3)")
+    if nodes[-1] is None:
+        raise DecodeError("the last node of a ratchet_tree must be non-blank (RFC 9420 §12.4.3.3)")
+    for i, n in enumerate(nodes):
+        if n is None:
+            continue
+        if (i % 2 == 0) != isinstance(n, LeafNode):
+            what = "leaf" if isinstance(n, LeafNode) else "parent"
+            raise DecodeError(f"{what} node at array index {i} (RFC 9420 §12.4.3.3)")
+    width = 1
+    while width < len(nodes):
+        width = 2 * width + 1
+    nodes.extend([None] * (width - len(nodes)))
+    return nodes
