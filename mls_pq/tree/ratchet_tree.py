@@ -545,6 +545,7 @@ def validate_leaf_node(
     group_extensions: Sequence[Extension] = (),
     now: int | None = None,
     max_lifetime: int | None = None,
+    require_suite_listed: bool = False,
 ) -> None:
     """Leaf node validation (RFC 9420 §7.3). Raises :class:`ValidationError`.
 
@@ -558,6 +559,10 @@ def validate_leaf_node(
       non-default extension support).
     - ``now``: seconds since the epoch (e.g. :func:`system_clock`) to check the lifetime;
       ``max_lifetime``: the application's maximum total lifetime (RFC 9420 §7.2).
+    - ``require_suite_listed``: also demand the group's cipher suite in
+      ``capabilities.cipher_suites``. §7.2 says clients MUST list what they support, but §7.3
+      does not make it a receiver check and the official treekem vectors for suite 7 omit
+      it, so it is off by default (use it for leaves this client creates).
 
     Credential validation against an authentication service is the application's job.
     """
@@ -568,7 +573,7 @@ def validate_leaf_node(
         )
     if PROTOCOL_VERSION_MLS10 not in caps.versions:
         raise ValidationError("capabilities do not list protocol version mls10", "7.2")
-    if suite.id not in caps.cipher_suites:
+    if require_suite_listed and suite.id not in caps.cipher_suites:
         raise ValidationError(f"capabilities do not list the group's cipher suite 0x{suite.id:04x}", "7.2")
     if leaf.credential.credential_type not in caps.credentials:
         raise ValidationError("the leaf's credential type is not listed in its capabilities", "7.2")

@@ -53,6 +53,10 @@ def _load_kinds() -> None:
         from . import message_kinds  # noqa: F401
     except ImportError:
         pass
+    try:
+        from . import tree_kinds  # noqa: F401
+    except ImportError:
+        pass
 
 
 @dataclass
