@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import MLSError
@@ -43,7 +43,7 @@ def cmd_suites(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=2)
         print()
     else:
-        cols = [
+        cols: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
             ("id", lambda r: r["hex"]),
             ("name", lambda r: r["name"]),
             ("KEM", lambda r: r["kem"]),

@@ -103,9 +103,9 @@ class Writer:
 class Reader:
     """Consumes TLS-encoded values from a buffer, raising DecodeError on any malformation."""
 
-    __slots__ = ("data", "pos", "end")
+    __slots__ = ("data", "end", "pos")
 
-    def __init__(self, data: bytes, pos: int = 0, end: int | None = None) -> None:
+    def __init__(self, data: bytes | memoryview, pos: int = 0, end: int | None = None) -> None:
         self.data = memoryview(data) if not isinstance(data, memoryview) else data
         self.pos = pos
         self.end = len(data) if end is None else end

@@ -65,7 +65,9 @@ def sign_content(
     context: GroupContext | None,
 ) -> bytes:
     """SignWithLabel(signature_priv, "FramedContentTBS", FramedContentTBS)."""
-    return suite.sign_with_label(signature_priv, FRAMED_CONTENT_TBS_LABEL, framed_content_tbs(wire_format, content, context))
+    return suite.sign_with_label(
+        signature_priv, FRAMED_CONTENT_TBS_LABEL, framed_content_tbs(wire_format, content, context)
+    )
 
 
 def authenticate(
@@ -91,9 +93,7 @@ def verify_signature(
         raise SignatureError("FramedContentTBS signature does not verify (RFC 9420 §6.1)")
 
 
-def signature_key_for(
-    content: FramedContent, member_key: MemberKey, external_senders: Sequence[bytes] = ()
-) -> bytes:
+def signature_key_for(content: FramedContent, member_key: MemberKey, external_senders: Sequence[bytes] = ()) -> bytes:
     """The key that must have signed ``content``, by sender type (§6.1), enforcing the
     content-type restrictions each sender type carries."""
     sender = content.sender

@@ -71,6 +71,14 @@ class Sender(Struct):
     sender_type: SenderType
     index: int = 0
 
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "sender_type", SenderType(self.sender_type))
+        except ValueError:
+            raise ValidationError(f"unknown sender type {self.sender_type}", "6") from None
+        if self.sender_type in (SenderType.NEW_MEMBER_PROPOSAL, SenderType.NEW_MEMBER_COMMIT) and self.index:
+            raise ValidationError(f"a {self.sender_type.name} sender has no index", "6")
+
     @classmethod
     def member(cls, leaf_index: int) -> Sender:
         return cls(SenderType.MEMBER, leaf_index)
@@ -180,7 +188,9 @@ def framed_content_tbs(wire_format: int, content: FramedContent, context: GroupC
     content.encode(w)
     if content.sender.sender_type in (SenderType.MEMBER, SenderType.NEW_MEMBER_COMMIT):
         if context is None:
-            raise ValidationError("FramedContentTBS of a member or new_member_commit sender needs the GroupContext", "6.1")
+            raise ValidationError(
+                "FramedContentTBS of a member or new_member_commit sender needs the GroupContext", "6.1"
+            )
         context.encode(w)
     return w.getvalue()
 

@@ -179,7 +179,7 @@ DEFAULT_PROPOSAL_TYPES = frozenset(int(t) for t in ProposalType)
 def register_proposal_type(body: type[Struct], *, external: bool, path_required: bool) -> None:
     """Register the wire struct of a new proposal type (RFC 9420 §13.2). ``body`` must define a
     class attribute ``proposal_type``; built-in types cannot be replaced."""
-    ptype = int(getattr(body, "proposal_type"))
+    ptype = int(getattr(body, "proposal_type"))  # noqa: B009  (not declared on Struct)
     if ptype in DEFAULT_PROPOSAL_TYPES:
         raise ValueError(f"proposal type 0x{ptype:04x} is defined by RFC 9420 and cannot be replaced")
     PROPOSAL_TYPES[ptype] = ProposalTypeInfo(body, external, path_required)
@@ -201,7 +201,7 @@ class Proposal(Struct):
 
     @property
     def proposal_type(self) -> int:
-        return int(getattr(type(self.body), "proposal_type"))
+        return int(getattr(type(self.body), "proposal_type"))  # noqa: B009  (not declared on Struct)
 
     def encode(self, w: Writer) -> None:
         w.uint16(self.proposal_type)

@@ -173,5 +173,7 @@ def open_group_secrets(
     suite: CipherSuite, init_key_priv: bytes, encrypted_group_info: bytes, sealed: HPKECiphertext
 ) -> GroupSecrets:
     """DecryptWithLabel(init_key_priv, "Welcome", encrypted_group_info, kem_output, ciphertext)."""
-    pt = suite.decrypt_with_label(init_key_priv, WELCOME_LABEL, encrypted_group_info, sealed.kem_output, sealed.ciphertext)
+    pt = suite.decrypt_with_label(
+        init_key_priv, WELCOME_LABEL, encrypted_group_info, sealed.kem_output, sealed.ciphertext
+    )
     return GroupSecrets.from_bytes(pt)

@@ -14,10 +14,10 @@ from .registry import (
 )
 
 __all__ = [
-    "CipherSuite",
     "DEFAULT_PROFILE",
     "ENTRY_POINT_GROUP",
     "REGISTRY",
+    "CipherSuite",
     "Registry",
     "SuiteDef",
     "all_suites",

@@ -38,7 +38,7 @@ from ..messages.proposals import (
 )
 from ..messages.welcome import GroupSecrets
 from ..secret_tree import SecretTree
-from ..transcript import confirmed_transcript_hash, confirmation_tag, interim_transcript_hash
+from ..transcript import confirmation_tag, confirmed_transcript_hash, interim_transcript_hash
 from ..tree.nodes import decode_ratchet_tree, encode_ratchet_tree
 from .basics import expect, h, suite_of
 from .runner import Mismatch, kind
@@ -137,7 +137,9 @@ def verify_message_protection(c: dict[str, Any]) -> None:
     for what in ("proposal", "commit", "application"):
         raw = h(c[what])
         body: bytes | Proposal | Commit
-        body = raw if what == "application" else Proposal.from_bytes(raw) if what == "proposal" else Commit.from_bytes(raw)
+        body = (
+            raw if what == "application" else Proposal.from_bytes(raw) if what == "proposal" else Commit.from_bytes(raw)
+        )
         tag: bytes | None = None
 
         # the vector's PublicMessage (not for application data)

@@ -43,12 +43,17 @@ def kind(name: str, *aliases: str) -> Callable[[Verifier], Verifier]:
 
 
 def _load_kinds() -> None:
+    import importlib
+
     from . import basics  # noqa: F401  (registers kinds)
 
-    try:
-        from . import engine  # noqa: F401
-    except ImportError:
-        pass
+    # kinds that need the group engine register themselves when their modules exist
+    for mod in ("tree_kinds", "message_kinds", "group_kinds"):
+        try:
+            importlib.import_module(f"{__package__}.{mod}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__package__}.{mod}":
+                raise
     try:
         from . import message_kinds  # noqa: F401
     except ImportError:
@@ -94,8 +99,9 @@ class FileResult:
             "passed": self.passed,
             "failed": self.failed,
             "skipped": self.skipped,
-            "failures": [{"case": c.index, "reason": c.reason} for c in self.cases if c.status == "failed"],
-            "skips": [{"case": c.index, "reason": c.reason} for c in self.cases if c.status == "skipped"],
+            "reasons": [
+                {"case": c.index, "status": c.status, "reason": c.reason} for c in self.cases if c.status != "passed"
+            ],
         }
 
 

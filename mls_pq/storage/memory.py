@@ -1,0 +1,279 @@
+"""In-memory :class:`~mls_pq.storage.base.Storage` (tests, ephemeral clients).
+
+Hand-written (mls-pq, pure Python): plain dicts behind one lock. Each method validates
+everything first and then applies its changes, so a failed call changes nothing.
+Deleted values are dropped from the dicts; Python gives no guarantee that the underlying
+memory is overwritten, so this back end offers no more than that.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from ..errors import StateError
+from .base import (
+    DEFAULT_MAX_RESUMPTION_PSKS,
+    DEFAULT_PAST_EPOCHS,
+    PendingCommit,
+    Storage,
+    StoredEpoch,
+    check_bytes,
+    check_count,
+    check_epoch,
+)
+
+
+@dataclass
+class _Group:
+    states: dict[int, bytes] = field(default_factory=dict)  # epoch -> state; max is current
+    pending: PendingCommit | None = None
+
+    @property
+    def current(self) -> int:
+        return max(self.states)
+
+
+class MemoryStorage(Storage):
+    """Storage held in process memory; lost when the object is dropped."""
+
+    backend = "mls-pq (pure Python)"
+
+    def __init__(
+        self,
+        *,
+        past_epochs: int = DEFAULT_PAST_EPOCHS,
+        max_resumption_psks: int = DEFAULT_MAX_RESUMPTION_PSKS,
+    ) -> None:
+        self.past_epochs = check_count(past_epochs, "past_epochs")
+        self.max_resumption_psks = check_count(max_resumption_psks, "max_resumption_psks")
+        self._lock = threading.RLock()
+        self._closed = False
+        self._kps: dict[bytes, tuple[bytes, bool]] = {}  # ref -> (bundle, last_resort)
+        self._groups: dict[bytes, _Group] = {}
+        self._psks: dict[bytes, dict[int, bytes]] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"MemoryStorage(groups={len(self._groups)}, key_packages={len(self._kps)}, "
+            f"past_epochs={self.past_epochs}, max_resumption_psks={self.max_resumption_psks})"
+        )
+
+    def _open(self) -> None:
+        if self._closed:
+            raise StateError("storage is closed")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._kps.clear()
+            self._groups.clear()
+            self._psks.clear()
+
+    # -- KeyPackages -----------------------------------------------------------------------
+
+    def put_key_package(self, ref: bytes, private_bundle: bytes, *, last_resort: bool = False) -> None:
+        ref = check_bytes(ref, "ref")
+        bundle = check_bytes(private_bundle, "private_bundle")
+        with self._lock:
+            self._open()
+            if ref in self._kps:
+                raise StateError("a KeyPackage with this ref is already stored")
+            self._kps[ref] = (bundle, bool(last_resort))
+
+    def get_key_package(self, ref: bytes) -> bytes | None:
+        ref = check_bytes(ref, "ref")
+        with self._lock:
+            self._open()
+            entry = self._kps.get(ref)
+            return None if entry is None else entry[0]
+
+    def consume_key_package(self, ref: bytes) -> bytes | None:
+        ref = check_bytes(ref, "ref")
+        with self._lock:
+            self._open()
+            entry = self._kps.get(ref)
+            if entry is None:
+                return None
+            if not entry[1]:
+                del self._kps[ref]
+            return entry[0]
+
+    def delete_key_package(self, ref: bytes) -> bool:
+        ref = check_bytes(ref, "ref")
+        with self._lock:
+            self._open()
+            return self._kps.pop(ref, None) is not None
+
+    def list_key_packages(self) -> list[bytes]:
+        with self._lock:
+            self._open()
+            return sorted(self._kps)
+
+    # -- group states ----------------------------------------------------------------------
+
+    def save_epoch(
+        self,
+        group_id: bytes,
+        epoch: int,
+        state: bytes,
+        *,
+        resumption_psk: bytes | None = None,
+        consumed_key_package: bytes | None = None,
+        delete_before_epoch: int | None = None,
+    ) -> None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        state = check_bytes(state, "state")
+        psk = None if resumption_psk is None else check_bytes(resumption_psk, "resumption_psk")
+        kp = None if consumed_key_package is None else check_bytes(consumed_key_package, "consumed_key_package")
+        before = None if delete_before_epoch is None else check_epoch(delete_before_epoch, "delete_before_epoch")
+        with self._lock:
+            self._open()
+            group = self._groups.get(gid)
+            if group is not None and epoch <= group.current:
+                raise StateError(f"epoch {epoch} does not advance the stored epoch {group.current}")
+            if kp is not None and kp not in self._kps:
+                raise StateError("the consumed KeyPackage is not stored (already consumed?)")
+            # All checks passed: apply.
+            if group is None:
+                group = self._groups[gid] = _Group()
+            group.states[epoch] = state
+            group.pending = None
+            past = sorted(e for e in group.states if e != epoch)
+            keep = set(past[len(past) - self.past_epochs :]) if self.past_epochs else set()
+            for e in past:
+                if e not in keep or (before is not None and e < before):
+                    del group.states[e]
+            if psk is not None:
+                self._put_psk(gid, epoch, psk)
+            if kp is not None and not self._kps[kp][1]:
+                del self._kps[kp]
+
+    def update_state(self, group_id: bytes, epoch: int, state: bytes) -> None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        state = check_bytes(state, "state")
+        with self._lock:
+            self._open()
+            group = self._groups.get(gid)
+            if group is None or epoch not in group.states:
+                raise StateError(f"no stored state for this group at epoch {epoch}")
+            group.states[epoch] = state
+
+    def load_group(self, group_id: bytes) -> StoredEpoch | None:
+        gid = check_bytes(group_id, "group_id")
+        with self._lock:
+            self._open()
+            group = self._groups.get(gid)
+            if group is None:
+                return None
+            cur = group.current
+            return StoredEpoch(cur, group.states[cur])
+
+    def load_epoch(self, group_id: bytes, epoch: int) -> bytes | None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        with self._lock:
+            self._open()
+            group = self._groups.get(gid)
+            return None if group is None else group.states.get(epoch)
+
+    def list_epochs(self, group_id: bytes) -> list[int]:
+        gid = check_bytes(group_id, "group_id")
+        with self._lock:
+            self._open()
+            group = self._groups.get(gid)
+            return [] if group is None else sorted(group.states)
+
+    def delete_past_epochs(self, group_id: bytes, before_epoch: int | None = None) -> int:
+        gid = check_bytes(group_id, "group_id")
+        before = None if before_epoch is None else check_epoch(before_epoch, "before_epoch")
+        with self._lock:
+            self._open()
+            group = self._groups.get(gid)
+            if group is None:
+                return 0
+            cur = group.current
+            doomed = [e for e in group.states if e != cur and (before is None or e < before)]
+            for e in doomed:
+                del group.states[e]
+            return len(doomed)
+
+    def list_groups(self) -> list[bytes]:
+        with self._lock:
+            self._open()
+            return sorted(self._groups)
+
+    def delete_group(self, group_id: bytes, *, keep_resumption_psks: bool = False) -> bool:
+        gid = check_bytes(group_id, "group_id")
+        with self._lock:
+            self._open()
+            if not keep_resumption_psks:
+                self._psks.pop(gid, None)
+            return self._groups.pop(gid, None) is not None
+
+    # -- pending commit ----------------------------------------------------------------------
+
+    def save_pending_commit(self, group_id: bytes, epoch: int, commit: bytes, *, replace: bool = False) -> None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        commit = check_bytes(commit, "commit")
+        with self._lock:
+            self._open()
+            group = self._groups.get(gid)
+            if group is None:
+                raise StateError("no stored state for this group")
+            if epoch != group.current:
+                raise StateError(f"pending commit epoch {epoch} is not the current epoch {group.current}")
+            if group.pending is not None and not replace:
+                raise StateError("a commit is already pending for this group")
+            group.pending = PendingCommit(epoch, commit)
+
+    def load_pending_commit(self, group_id: bytes) -> PendingCommit | None:
+        gid = check_bytes(group_id, "group_id")
+        with self._lock:
+            self._open()
+            group = self._groups.get(gid)
+            return None if group is None else group.pending
+
+    def discard_pending_commit(self, group_id: bytes) -> bool:
+        gid = check_bytes(group_id, "group_id")
+        with self._lock:
+            self._open()
+            group = self._groups.get(gid)
+            if group is None or group.pending is None:
+                return False
+            group.pending = None
+            return True
+
+    # -- resumption PSKs ---------------------------------------------------------------------
+
+    def _put_psk(self, gid: bytes, epoch: int, psk: bytes) -> None:
+        table = self._psks.setdefault(gid, {})
+        table[epoch] = psk
+        for e in sorted(table)[: max(0, len(table) - self.max_resumption_psks)]:
+            del table[e]
+        if not table:
+            del self._psks[gid]
+
+    def save_resumption_psk(self, group_id: bytes, epoch: int, psk: bytes) -> None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        psk = check_bytes(psk, "psk")
+        with self._lock:
+            self._open()
+            self._put_psk(gid, epoch, psk)
+
+    def load_resumption_psk(self, group_id: bytes, epoch: int) -> bytes | None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        with self._lock:
+            self._open()
+            return self._psks.get(gid, {}).get(epoch)
+
+    def list_resumption_psk_epochs(self, group_id: bytes) -> list[int]:
+        gid = check_bytes(group_id, "group_id")
+        with self._lock:
+            self._open()
+            return sorted(self._psks.get(gid, {}))
