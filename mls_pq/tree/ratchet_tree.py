@@ -501,7 +501,6 @@ class RatchetTree:
             raise ValidationError("the tree has no members", "12.4.3.1")
         self.verify_key_uniqueness()
         self.verify_unmerged_leaves()
-        self.verify_parent_hashes()
         in_use = {n.credential.credential_type for _, n in self.leaves()}
         for i, leaf in self.leaves():
             validate_leaf_node(
@@ -516,6 +515,7 @@ class RatchetTree:
             missing = in_use.difference(leaf.capabilities.credentials)
             if missing:
                 raise ValidationError(f"leaf {i} does not support credential types in use {sorted(missing)}", "7.3")
+        self.verify_parent_hashes()
 
 
 def _required_capabilities(ext: Extension) -> tuple[list[int], list[int], list[int]]:

@@ -55,10 +55,6 @@ def _load_kinds() -> None:
             if e.name != f"{__package__}.{mod}":
                 raise
     try:
-        from . import message_kinds  # noqa: F401
-    except ImportError:
-        pass
-    try:
         from . import tree_kinds  # noqa: F401
     except ImportError:
         pass

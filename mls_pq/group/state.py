@@ -1,0 +1,343 @@
+"""The per-epoch group state (RFC 9420 §8, §9, §11, §12) and its byte serialisation.
+
+A :class:`GroupState` is a frozen snapshot of everything one member knows about one epoch
+of a group: the suite, the GroupContext, the public ratchet tree, the epoch's secrets,
+the secret tree (with the ratchet positions reached so far), the interim transcript hash,
+the member's own leaf index and private keys, the proposals cached during the epoch
+(by ProposalRef) and the resumption PSKs of recent epochs.
+
+Immutability: a GroupState is never changed in place. The mutable helpers it holds
+(:class:`~mls_pq.tree.ratchet_tree.RatchetTree`, :class:`~mls_pq.secret_tree.SecretTree`,
+:class:`~mls_pq.treekem.PrivateTree`) are treated as read-only; every operation that needs
+to change them works on a copy and builds a new GroupState, which the caller swaps in only
+once every check has passed. Hence a rejected message leaves ``state.to_bytes()`` unchanged.
+
+Serialisation (:meth:`GroupState.to_bytes`) is a versioned TLS-style encoding written by
+hand for this package (no MLS wire format exists for it); maps are written in sorted key
+order so that ``from_bytes(x).to_bytes() == x``. It contains secrets: store it encrypted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from ..codec import Reader, Writer
+from ..errors import DecodeError, MLSError, ValidationError
+from ..group_context import GroupContext
+from ..key_schedule import EpochSecrets
+from ..messages.framing_structs import Sender, SenderType, WireFormat
+from ..messages.leaf_node import LeafNode
+from ..messages.proposals import Proposal, ReInit
+from ..secret_tree import APPLICATION, HANDSHAKE, HashRatchet, SecretTree
+from ..suites import CipherSuite, get_suite
+from ..tree.ratchet_tree import RatchetTree
+from ..treekem import PrivateTree
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+STATE_MAGIC = b"MLSPQ-GROUP-STATE"
+STATE_VERSION = 1
+
+#: the EpochSecrets fields a member keeps after the epoch is set up (RFC 9420 §8, §9.2:
+#: joiner/welcome/epoch/encryption secrets are deleted once used)
+_KEPT_SECRETS = (
+    "sender_data_secret",
+    "exporter_secret",
+    "external_secret",
+    "confirmation_key",
+    "membership_key",
+    "resumption_psk",
+    "epoch_authenticator",
+    "init_secret",
+)
+_DROPPED_SECRETS = ("joiner_secret", "welcome_secret", "epoch_secret", "encryption_secret")
+
+
+def forget_used_secrets(secrets: EpochSecrets) -> EpochSecrets:
+    """A copy without the secrets that are only needed while the epoch is set up (§9.2)."""
+    return replace(secrets, **{name: b"" for name in _DROPPED_SECRETS})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class GroupOptions:
+    """Per-member policy (not part of the protocol, but saved with the state).
+
+    - ``handshake_wire_format``: PublicMessage (1) or PrivateMessage (2) for proposals/commits.
+    - ``padding_block``: pad PrivateMessage plaintexts to a multiple of this many octets (0: none), §6.3.1.
+    - ``max_skip`` / ``window``: out-of-order tolerance of the secret tree (§9.2).
+    - ``ratchet_tree_extension``: put the ``ratchet_tree`` extension in GroupInfos we build (§12.4.3.3).
+    - ``external_pub``: put the ``external_pub`` extension in GroupInfos we build (§12.4.3.2).
+    - ``resumption_epochs``: how many past epochs' resumption PSKs are kept (§8.6).
+    """
+
+    handshake_wire_format: int = int(WireFormat.PUBLIC_MESSAGE)
+    padding_block: int = 0
+    max_skip: int = 1000
+    window: int = 128
+    ratchet_tree_extension: bool = True
+    external_pub: bool = True
+    resumption_epochs: int = 8
+
+    def __post_init__(self) -> None:
+        if self.handshake_wire_format not in (WireFormat.PUBLIC_MESSAGE, WireFormat.PRIVATE_MESSAGE):
+            raise ValidationError("handshake messages are PublicMessage or PrivateMessage", "6")
+        if self.padding_block < 0 or self.max_skip < 0 or self.window < 0 or self.resumption_epochs < 0:
+            raise ValidationError("group options must be non-negative", "6.3.1")
+
+    def encode(self, w: Writer) -> None:
+        w.uint16(self.handshake_wire_format).uint32(self.padding_block).uint32(self.max_skip).uint32(self.window)
+        w.boolean(self.ratchet_tree_extension).boolean(self.external_pub).uint32(self.resumption_epochs)
+
+    @classmethod
+    def decode(cls, r: Reader) -> GroupOptions:
+        return cls(r.uint16(), r.uint32(), r.uint32(), r.uint32(), r.boolean(), r.boolean(), r.uint32())
+
+
+@dataclass(frozen=True, repr=False)
+class OwnUpdate:
+    """Private keys of a leaf we proposed in an Update (installed if it is committed)."""
+
+    encryption_priv: bytes
+    signature_priv: bytes
+
+    def __repr__(self) -> str:
+        return "OwnUpdate(<secret>)"
+
+
+@dataclass(frozen=True)
+class CachedProposal:
+    """A proposal received (or sent) in this epoch, retrievable by its ProposalRef (§12.1)."""
+
+    ref: bytes
+    proposal: Proposal
+    sender: Sender
+    own: OwnUpdate | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """One member's view of one epoch. See the module docstring for the immutability rule."""
+
+    suite: CipherSuite
+    context: GroupContext
+    tree: RatchetTree
+    secrets: EpochSecrets
+    secret_tree: SecretTree
+    interim_transcript_hash: bytes
+    confirmation_tag: bytes
+    private: PrivateTree
+    proposals: tuple[CachedProposal, ...] = ()
+    #: (epoch, resumption_psk) of this and recent epochs, oldest first (RFC 9420 §8.6)
+    resumption_psks: tuple[tuple[int, bytes], ...] = ()
+    options: GroupOptions = field(default_factory=GroupOptions)
+    #: False once we were removed or a ReInit was committed (§11.2, §12.4.2)
+    active: bool = True
+    #: the ReInit committed in the previous epoch, if any (§11.2)
+    reinit: ReInit | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<GroupState suite=0x{self.suite.id:04x} epoch={self.context.epoch} leaf={self.private.leaf_index}"
+            f" members={self.tree.member_count()}{'' if self.active else ' inactive'}>"
+        )
+
+    # ---- convenience ---------------------------------------------------------------------
+    @property
+    def epoch(self) -> int:
+        return self.context.epoch
+
+    @property
+    def group_id(self) -> bytes:
+        return self.context.group_id
+
+    @property
+    def leaf_index(self) -> int:
+        return self.private.leaf_index
+
+    @property
+    def own_leaf(self) -> LeafNode:
+        leaf = self.tree.leaf(self.private.leaf_index)
+        if leaf is None:
+            raise ValidationError("our own leaf is blank", "4.2")
+        return leaf
+
+    def member_key(self) -> Callable[[int], bytes | None]:
+        """leaf index -> signature key (None for blank/out of range), for :mod:`mls_pq.framing`."""
+        tree = self.tree
+
+        def key(i: int) -> bytes | None:
+            if not 0 <= i < tree.n_leaves:
+                return None
+            leaf = tree.leaf(i)
+            return None if leaf is None else leaf.signature_key
+
+        return key
+
+    def proposal(self, ref: bytes) -> CachedProposal | None:
+        for p in self.proposals:
+            if p.ref == ref:
+                return p
+        return None
+
+    def resumption_psk(self, epoch: int) -> bytes | None:
+        for e, psk in self.resumption_psks:
+            if e == epoch:
+                return psk
+        return None
+
+    def evolve(self, **changes: object) -> GroupState:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def with_secret_tree(self, st: SecretTree) -> GroupState:
+        return dataclasses.replace(self, secret_tree=st)
+
+    # ---- serialisation -----------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """Versioned, deterministic encoding of the whole state (contains secrets)."""
+        w = Writer()
+        w.opaque(STATE_MAGIC).uint16(STATE_VERSION)
+        w.uint16(self.suite.id).opaque(self.suite.profile.encode())
+        self.context.encode(w)
+        w.opaque(self.tree.to_bytes())
+        for name in _KEPT_SECRETS:
+            w.opaque(getattr(self.secrets, name))
+        _encode_secret_tree(w, self.secret_tree)
+        w.opaque(self.interim_transcript_hash).opaque(self.confirmation_tag)
+        _encode_private(w, self.private)
+        w.vector(self.proposals, _encode_cached)
+        w.vector(self.resumption_psks, lambda ww, ep: ww.uint64(ep[0]).opaque(ep[1]))
+        self.options.encode(w)
+        w.boolean(self.active)
+        w.optional(self.reinit, lambda ww, ri: ri.encode(ww))
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, suite: CipherSuite | None = None) -> GroupState:
+        """Decode :meth:`to_bytes` output. ``suite`` overrides the registry lookup (e.g. a
+        suite built over counting adapters); its id must match."""
+        try:
+            r = Reader(data)
+            if r.opaque() != STATE_MAGIC:
+                raise DecodeError("not a serialised mls-pq group state")
+            version = r.uint16()
+            if version != STATE_VERSION:
+                raise DecodeError(f"unsupported group state version {version}")
+            suite_id = r.uint16()
+            profile = r.opaque().decode()
+            if suite is None:
+                suite = get_suite(suite_id, profile)
+            elif suite.id != suite_id:
+                raise DecodeError(f"state is for suite 0x{suite_id:04x}, not 0x{suite.id:04x}")
+            context = GroupContext.decode(r)
+            tree = RatchetTree.from_bytes(suite, r.opaque())
+            kept = {name: r.opaque() for name in _KEPT_SECRETS}
+            secrets = EpochSecrets(suite=suite, **{n: b"" for n in _DROPPED_SECRETS}, **kept)
+            secret_tree = _decode_secret_tree(r, suite)
+            interim = r.opaque()
+            tag = r.opaque()
+            private = _decode_private(r)
+            proposals = tuple(r.vector(_decode_cached))
+            psks = tuple(r.vector(lambda rr: (rr.uint64(), rr.opaque())))
+            options = GroupOptions.decode(r)
+            active = r.boolean()
+            reinit = r.optional(ReInit.decode)
+            r.done()
+        except (IndexError, ValueError, UnicodeDecodeError) as e:
+            raise DecodeError(f"malformed group state: {e}") from None
+        except MLSError as e:
+            if isinstance(e, DecodeError):
+                raise
+            raise DecodeError(f"malformed group state: {e}") from None
+        return cls(
+            suite, context, tree, secrets, secret_tree, interim, tag, private, proposals, psks, options, active, reinit
+        )
+
+
+# ---- helpers for the encoding ----------------------------------------------------------------
+
+_KINDS = {HANDSHAKE: 1, APPLICATION: 2}
+_KIND_NAMES = {v: k for k, v in _KINDS.items()}
+
+
+def _encode_secret_tree(w: Writer, st: SecretTree) -> None:
+    # SecretTree keeps its state in private attributes; this adapter reads them (the
+    # lead's module has no serialisation of its own).
+    w.uint32(st.n_leaves).uint32(st.max_skip).uint32(st.window)
+    nodes: dict[int, bytes] = st._nodes
+    w.vector(sorted(nodes.items()), lambda ww, kv: ww.uint32(kv[0]).opaque(kv[1]))
+    ratchets: dict[tuple[int, str], HashRatchet] = st._ratchets
+
+    def enc_ratchet(ww: Writer, item: tuple[tuple[int, str], HashRatchet]) -> None:
+        (leaf, kind), rat = item
+        ww.uint32(leaf).uint8(_KINDS[kind]).opaque(rat.secret).uint32(rat.generation)
+        ww.vector(sorted(rat.skipped.items()), lambda w3, g: w3.uint32(g[0]).opaque(g[1][0]).opaque(g[1][1]))
+
+    w.vector(sorted(ratchets.items(), key=lambda kv: (kv[0][0], _KINDS[kv[0][1]])), enc_ratchet)
+
+
+def _decode_secret_tree(r: Reader, suite: CipherSuite) -> SecretTree:
+    n_leaves, max_skip, window = r.uint32(), r.uint32(), r.uint32()
+    st = SecretTree.__new__(SecretTree)
+    st.suite, st.n_leaves, st.max_skip, st.window = suite, n_leaves, max_skip, window
+    st._nodes = dict(r.vector(lambda rr: (rr.uint32(), rr.opaque())))
+
+    def dec_ratchet(rr: Reader) -> tuple[tuple[int, str], HashRatchet]:
+        leaf = rr.uint32()
+        kind = _KIND_NAMES.get(rr.uint8())
+        if kind is None:
+            raise DecodeError("unknown ratchet kind")
+        secret = rr.opaque()
+        gen = rr.uint32()
+        skipped = dict(rr.vector(lambda r3: (r3.uint32(), (r3.opaque(), r3.opaque()))))
+        return (leaf, kind), HashRatchet(secret, gen, skipped)
+
+    st._ratchets = dict(r.vector(dec_ratchet))
+    return st
+
+
+def _encode_private(w: Writer, p: PrivateTree) -> None:
+    w.uint32(p.leaf_index).opaque(p.encryption_priv).opaque(p.signature_priv)
+    w.vector(sorted(p.path_keys.items()), lambda ww, kv: ww.uint32(kv[0]).opaque(kv[1][0]).opaque(kv[1][1]))
+
+
+def _decode_private(r: Reader) -> PrivateTree:
+    leaf = r.uint32()
+    enc = r.opaque()
+    sig = r.opaque()
+    keys = dict(r.vector(lambda rr: (rr.uint32(), (rr.opaque(), rr.opaque()))))
+    return PrivateTree(leaf, enc, sig, keys)
+
+
+def _encode_cached(w: Writer, c: CachedProposal) -> None:
+    w.opaque(c.ref)
+    c.proposal.encode(w)
+    c.sender.encode(w)
+    w.optional(c.own, lambda ww, o: ww.opaque(o.encryption_priv).opaque(o.signature_priv))
+
+
+def _decode_cached(r: Reader) -> CachedProposal:
+    ref = r.opaque()
+    proposal = Proposal.decode(r)
+    sender = Sender.decode(r)
+    own = r.optional(lambda rr: OwnUpdate(rr.opaque(), rr.opaque()))
+    return CachedProposal(ref, proposal, sender, own)
+
+
+def new_secret_tree(suite: CipherSuite, secrets: EpochSecrets, n_leaves: int, options: GroupOptions) -> SecretTree:
+    return SecretTree(suite, secrets.encryption_secret, n_leaves, max_skip=options.max_skip, window=options.window)
+
+
+def push_resumption_psk(
+    history: Iterable[tuple[int, bytes]], epoch: int, psk: bytes, keep: int
+) -> tuple[tuple[int, bytes], ...]:
+    """Add this epoch's resumption PSK and keep only the newest ``keep`` + 1 entries."""
+    out = [e for e in history if e[0] != epoch] + [(epoch, psk)]
+    return tuple(out[-(keep + 1) :])
+
+
+def sender_is_member(sender: Sender) -> bool:
+    return sender.sender_type == SenderType.MEMBER

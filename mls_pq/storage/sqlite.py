@@ -1,0 +1,468 @@
+"""SQLite :class:`~mls_pq.storage.base.Storage`: the embedded default, one database file.
+
+Backend: the standard library ``sqlite3`` module (SQLite does the transactions, journaling
+and crash recovery). Hand-written here (mls-pq): only the schema and the mapping of the
+:class:`Storage` operations onto transactions.
+
+Durability and atomicity
+    Every write is one ``BEGIN IMMEDIATE ... COMMIT`` transaction with ``synchronous=FULL``,
+    so a committed epoch survives a crash or power loss, and a process killed at any point
+    of :meth:`SQLiteStorage.save_epoch` leaves the old epoch or the new one, never a mix:
+    SQLite rolls back a hot journal (or ignores uncommitted WAL frames) on the next open.
+
+Deletion (RFC 9420 §9.2)
+    ``secure_delete=ON`` makes SQLite overwrite deleted rows and freed pages with zeros, so a
+    deleted epoch state or KeyPackage private key does not linger in the database file.
+    The default ``journal_mode="DELETE"`` (rollback journal) keeps the old page contents only
+    in the journal file, which is removed when the transaction commits. With
+    ``journal_mode="WAL"`` old page versions stay in the main file and earlier WAL frames
+    until a checkpoint, so this class runs ``wal_checkpoint(TRUNCATE)`` after every write
+    transaction (best effort: a concurrent reader can delay it). Neither mode can scrub what
+    the file system or the storage device keeps of freed blocks.
+
+The database file is created with mode 0600 (SQLite gives its journal files the same mode).
+Epochs are stored as 8-byte big-endian BLOBs (the TLS ``uint64`` encoding), because SQLite
+integers are signed 64-bit; ``memcmp`` order of those blobs is numeric order.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ..errors import MLSError, StateError
+from .base import (
+    DEFAULT_MAX_RESUMPTION_PSKS,
+    DEFAULT_PAST_EPOCHS,
+    PendingCommit,
+    Storage,
+    StoredEpoch,
+    check_bytes,
+    check_count,
+    check_epoch,
+)
+
+#: ``PRAGMA application_id`` of an mls-pq storage file ("MLSQ").
+APPLICATION_ID = 0x4D4C5351
+#: ``PRAGMA user_version``: version of the schema below.
+SCHEMA_VERSION = 1
+
+_SCHEMA = (
+    """CREATE TABLE key_packages (
+        ref BLOB PRIMARY KEY NOT NULL,
+        bundle BLOB NOT NULL,
+        last_resort INTEGER NOT NULL)""",
+    """CREATE TABLE group_states (
+        group_id BLOB NOT NULL,
+        epoch BLOB NOT NULL,
+        state BLOB NOT NULL,
+        PRIMARY KEY (group_id, epoch))""",
+    """CREATE TABLE pending_commits (
+        group_id BLOB PRIMARY KEY NOT NULL,
+        epoch BLOB NOT NULL,
+        commit_blob BLOB NOT NULL)""",
+    """CREATE TABLE resumption_psks (
+        group_id BLOB NOT NULL,
+        epoch BLOB NOT NULL,
+        psk BLOB NOT NULL,
+        PRIMARY KEY (group_id, epoch))""",
+)
+
+_JOURNAL_MODES = ("DELETE", "WAL")
+
+
+def _ep(epoch: int) -> bytes:
+    return epoch.to_bytes(8, "big")
+
+
+def _unep(raw: object) -> int:
+    if not isinstance(raw, bytes) or len(raw) != 8:
+        raise StateError("storage file holds a malformed epoch")
+    return int.from_bytes(raw, "big")
+
+
+def _blob(raw: object) -> bytes:
+    if not isinstance(raw, bytes):
+        raise StateError("storage file holds a malformed value")
+    return raw
+
+
+class SQLiteStorage(Storage):
+    """Storage in one SQLite database file at ``path``.
+
+    ``journal_mode`` is ``"DELETE"`` (rollback journal, default) or ``"WAL"``;
+    ``busy_timeout`` (seconds) is how long a write waits for another process's lock before
+    failing with StateError. One connection per object, guarded by a lock, so an object may
+    be shared between threads.
+    """
+
+    backend = "sqlite3"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        past_epochs: int = DEFAULT_PAST_EPOCHS,
+        max_resumption_psks: int = DEFAULT_MAX_RESUMPTION_PSKS,
+        journal_mode: str = "DELETE",
+        busy_timeout: float = 5.0,
+    ) -> None:
+        self.past_epochs = check_count(past_epochs, "past_epochs")
+        self.max_resumption_psks = check_count(max_resumption_psks, "max_resumption_psks")
+        mode = str(journal_mode).upper()
+        if mode not in _JOURNAL_MODES:
+            raise MLSError(f"journal_mode must be one of {_JOURNAL_MODES}")
+        if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)) or busy_timeout < 0:
+            raise MLSError("busy_timeout must be a non-negative number of seconds")
+        self.path = os.fspath(path)
+        self.journal_mode = mode
+        self._lock = threading.RLock()
+        #: Test-only: called with a point name at each step of a write transaction.
+        self._hook: Callable[[str], None] | None = None
+        if self.path != ":memory:":
+            try:
+                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise StateError(f"cannot create storage file: {exc.strerror}") from None
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=float(busy_timeout), isolation_level=None, check_same_thread=False
+            )
+            got = conn.execute(f"PRAGMA journal_mode={mode}").fetchone()
+            if self.path != ":memory:" and (got is None or str(got[0]).upper() != mode):
+                raise StateError(f"cannot set journal_mode={mode}")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA secure_delete=ON")
+            self._conn: sqlite3.Connection | None = conn
+            self._init_schema(conn)
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise StateError(f"cannot open storage file: {exc}") from None
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+
+    def __repr__(self) -> str:
+        return (
+            f"SQLiteStorage(path={self.path!r}, journal_mode={self.journal_mode!r}, "
+            f"past_epochs={self.past_epochs}, max_resumption_psks={self.max_resumption_psks})"
+        )
+
+    @staticmethod
+    def _init_schema(conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if app_id == 0 and version == 0 and tables == 0:
+                for stmt in _SCHEMA:
+                    conn.execute(stmt)
+                conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            elif app_id != APPLICATION_ID:
+                raise StateError("file is not an mls-pq storage database")
+            elif version != SCHEMA_VERSION:
+                raise StateError(f"storage schema version {version} is not supported (want {SCHEMA_VERSION})")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                try:
+                    conn.close()
+                except sqlite3.Error as exc:
+                    raise StateError(f"storage error: {exc}") from None
+
+    # -- transaction plumbing ----------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StateError("storage is closed")
+        return self._conn
+
+    def _point(self, name: str) -> None:
+        if self._hook is not None:
+            self._hook(name)
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._connection()
+            try:
+                yield conn
+            except sqlite3.Error as exc:
+                raise StateError(f"storage error: {exc}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; on any exception it is rolled back and nothing changes."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                self._point("begin")
+                try:
+                    yield conn
+                    self._point("before_commit")
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        try:
+                            conn.execute("ROLLBACK")
+                        except sqlite3.Error:
+                            pass
+                    raise
+            except sqlite3.Error as exc:
+                raise StateError(f"storage error: {exc}") from None
+            self._point("after_commit")
+            if self.journal_mode == "WAL":
+                # Drop old page versions (deleted secrets) from the WAL; best effort.
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                except sqlite3.Error:
+                    pass
+
+    @staticmethod
+    def _current(conn: sqlite3.Connection, gid: bytes) -> int | None:
+        row = conn.execute(
+            "SELECT epoch FROM group_states WHERE group_id = ? ORDER BY epoch DESC LIMIT 1", (gid,)
+        ).fetchone()
+        return None if row is None else _unep(row[0])
+
+    # -- KeyPackages -----------------------------------------------------------------------
+
+    def put_key_package(self, ref: bytes, private_bundle: bytes, *, last_resort: bool = False) -> None:
+        ref = check_bytes(ref, "ref")
+        bundle = check_bytes(private_bundle, "private_bundle")
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM key_packages WHERE ref = ?", (ref,)).fetchone():
+                raise StateError("a KeyPackage with this ref is already stored")
+            conn.execute(
+                "INSERT INTO key_packages (ref, bundle, last_resort) VALUES (?, ?, ?)",
+                (ref, bundle, 1 if last_resort else 0),
+            )
+
+    def get_key_package(self, ref: bytes) -> bytes | None:
+        ref = check_bytes(ref, "ref")
+        with self._read() as conn:
+            row = conn.execute("SELECT bundle FROM key_packages WHERE ref = ?", (ref,)).fetchone()
+        return None if row is None else _blob(row[0])
+
+    def consume_key_package(self, ref: bytes) -> bytes | None:
+        ref = check_bytes(ref, "ref")
+        with self._write() as conn:
+            row = conn.execute("SELECT bundle, last_resort FROM key_packages WHERE ref = ?", (ref,)).fetchone()
+            if row is None:
+                return None
+            if not row[1]:
+                conn.execute("DELETE FROM key_packages WHERE ref = ?", (ref,))
+        return _blob(row[0])
+
+    def delete_key_package(self, ref: bytes) -> bool:
+        ref = check_bytes(ref, "ref")
+        with self._write() as conn:
+            n = conn.execute("DELETE FROM key_packages WHERE ref = ?", (ref,)).rowcount
+        return n > 0
+
+    def list_key_packages(self) -> list[bytes]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT ref FROM key_packages ORDER BY ref").fetchall()
+        return [_blob(r[0]) for r in rows]
+
+    # -- group states ----------------------------------------------------------------------
+
+    def save_epoch(
+        self,
+        group_id: bytes,
+        epoch: int,
+        state: bytes,
+        *,
+        resumption_psk: bytes | None = None,
+        consumed_key_package: bytes | None = None,
+        delete_before_epoch: int | None = None,
+    ) -> None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        state = check_bytes(state, "state")
+        psk = None if resumption_psk is None else check_bytes(resumption_psk, "resumption_psk")
+        kp = None if consumed_key_package is None else check_bytes(consumed_key_package, "consumed_key_package")
+        before = None if delete_before_epoch is None else check_epoch(delete_before_epoch, "delete_before_epoch")
+        with self._write() as conn:
+            cur = self._current(conn, gid)
+            if cur is not None and epoch <= cur:
+                raise StateError(f"epoch {epoch} does not advance the stored epoch {cur}")
+            kp_last_resort = False
+            if kp is not None:
+                row = conn.execute("SELECT last_resort FROM key_packages WHERE ref = ?", (kp,)).fetchone()
+                if row is None:
+                    raise StateError("the consumed KeyPackage is not stored (already consumed?)")
+                kp_last_resort = bool(row[0])
+            conn.execute(
+                "INSERT INTO group_states (group_id, epoch, state) VALUES (?, ?, ?)", (gid, _ep(epoch), state)
+            )
+            self._point("state_written")
+            conn.execute("DELETE FROM pending_commits WHERE group_id = ?", (gid,))
+            self._point("pending_dropped")
+            # Past states: keep the newest `past_epochs` below the new one, none older than `before`.
+            conn.execute(
+                """DELETE FROM group_states WHERE group_id = ?1 AND epoch < ?2 AND epoch NOT IN (
+                       SELECT epoch FROM group_states WHERE group_id = ?1 AND epoch < ?2
+                       ORDER BY epoch DESC LIMIT ?3)""",
+                (gid, _ep(epoch), self.past_epochs),
+            )
+            if before is not None:
+                conn.execute(
+                    "DELETE FROM group_states WHERE group_id = ? AND epoch < ? AND epoch < ?",
+                    (gid, _ep(epoch), _ep(before)),
+                )
+            self._point("epochs_pruned")
+            if psk is not None:
+                self._put_psk(conn, gid, epoch, psk)
+                self._point("psk_written")
+            if kp is not None and not kp_last_resort:
+                conn.execute("DELETE FROM key_packages WHERE ref = ?", (kp,))
+                self._point("key_package_deleted")
+
+    def update_state(self, group_id: bytes, epoch: int, state: bytes) -> None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        state = check_bytes(state, "state")
+        with self._write() as conn:
+            n = conn.execute(
+                "UPDATE group_states SET state = ? WHERE group_id = ? AND epoch = ?", (state, gid, _ep(epoch))
+            ).rowcount
+            if n != 1:
+                raise StateError(f"no stored state for this group at epoch {epoch}")
+
+    def load_group(self, group_id: bytes) -> StoredEpoch | None:
+        gid = check_bytes(group_id, "group_id")
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT epoch, state FROM group_states WHERE group_id = ? ORDER BY epoch DESC LIMIT 1", (gid,)
+            ).fetchone()
+        return None if row is None else StoredEpoch(_unep(row[0]), _blob(row[1]))
+
+    def load_epoch(self, group_id: bytes, epoch: int) -> bytes | None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT state FROM group_states WHERE group_id = ? AND epoch = ?", (gid, _ep(epoch))
+            ).fetchone()
+        return None if row is None else _blob(row[0])
+
+    def list_epochs(self, group_id: bytes) -> list[int]:
+        gid = check_bytes(group_id, "group_id")
+        with self._read() as conn:
+            rows = conn.execute("SELECT epoch FROM group_states WHERE group_id = ? ORDER BY epoch", (gid,)).fetchall()
+        return [_unep(r[0]) for r in rows]
+
+    def delete_past_epochs(self, group_id: bytes, before_epoch: int | None = None) -> int:
+        gid = check_bytes(group_id, "group_id")
+        before = None if before_epoch is None else check_epoch(before_epoch, "before_epoch")
+        with self._write() as conn:
+            cur = self._current(conn, gid)
+            if cur is None:
+                return 0
+            limit = cur if before is None else min(cur, before)
+            n: int = conn.execute(
+                "DELETE FROM group_states WHERE group_id = ? AND epoch < ?", (gid, _ep(limit))
+            ).rowcount
+        return n
+
+    def list_groups(self) -> list[bytes]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT DISTINCT group_id FROM group_states ORDER BY group_id").fetchall()
+        return [_blob(r[0]) for r in rows]
+
+    def delete_group(self, group_id: bytes, *, keep_resumption_psks: bool = False) -> bool:
+        gid = check_bytes(group_id, "group_id")
+        with self._write() as conn:
+            n = conn.execute("DELETE FROM group_states WHERE group_id = ?", (gid,)).rowcount
+            conn.execute("DELETE FROM pending_commits WHERE group_id = ?", (gid,))
+            if not keep_resumption_psks:
+                conn.execute("DELETE FROM resumption_psks WHERE group_id = ?", (gid,))
+        return n > 0
+
+    # -- pending commit ----------------------------------------------------------------------
+
+    def save_pending_commit(self, group_id: bytes, epoch: int, commit: bytes, *, replace: bool = False) -> None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        commit = check_bytes(commit, "commit")
+        with self._write() as conn:
+            cur = self._current(conn, gid)
+            if cur is None:
+                raise StateError("no stored state for this group")
+            if epoch != cur:
+                raise StateError(f"pending commit epoch {epoch} is not the current epoch {cur}")
+            exists = conn.execute("SELECT 1 FROM pending_commits WHERE group_id = ?", (gid,)).fetchone()
+            if exists and not replace:
+                raise StateError("a commit is already pending for this group")
+            conn.execute(
+                "INSERT OR REPLACE INTO pending_commits (group_id, epoch, commit_blob) VALUES (?, ?, ?)",
+                (gid, _ep(epoch), commit),
+            )
+
+    def load_pending_commit(self, group_id: bytes) -> PendingCommit | None:
+        gid = check_bytes(group_id, "group_id")
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT epoch, commit_blob FROM pending_commits WHERE group_id = ?", (gid,)
+            ).fetchone()
+        return None if row is None else PendingCommit(_unep(row[0]), _blob(row[1]))
+
+    def discard_pending_commit(self, group_id: bytes) -> bool:
+        gid = check_bytes(group_id, "group_id")
+        with self._write() as conn:
+            n = conn.execute("DELETE FROM pending_commits WHERE group_id = ?", (gid,)).rowcount
+        return n > 0
+
+    # -- resumption PSKs ---------------------------------------------------------------------
+
+    def _put_psk(self, conn: sqlite3.Connection, gid: bytes, epoch: int, psk: bytes) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO resumption_psks (group_id, epoch, psk) VALUES (?, ?, ?)", (gid, _ep(epoch), psk)
+        )
+        conn.execute(
+            """DELETE FROM resumption_psks WHERE group_id = ?1 AND epoch NOT IN (
+                   SELECT epoch FROM resumption_psks WHERE group_id = ?1 ORDER BY epoch DESC LIMIT ?2)""",
+            (gid, self.max_resumption_psks),
+        )
+
+    def save_resumption_psk(self, group_id: bytes, epoch: int, psk: bytes) -> None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        psk = check_bytes(psk, "psk")
+        with self._write() as conn:
+            self._put_psk(conn, gid, epoch, psk)
+
+    def load_resumption_psk(self, group_id: bytes, epoch: int) -> bytes | None:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT psk FROM resumption_psks WHERE group_id = ? AND epoch = ?", (gid, _ep(epoch))
+            ).fetchone()
+        return None if row is None else _blob(row[0])
+
+    def list_resumption_psk_epochs(self, group_id: bytes) -> list[int]:
+        gid = check_bytes(group_id, "group_id")
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT epoch FROM resumption_psks WHERE group_id = ? ORDER BY epoch", (gid,)
+            ).fetchall()
+        return [_unep(r[0]) for r in rows]
