@@ -77,7 +77,7 @@ def cmd_vectors_verify(args: argparse.Namespace) -> int:
     results = []
     for path in args.files:
         try:
-            results.append(verify_file(path, args.kind))
+            results.append(verify_file(path, args.kind, profile=args.profile))
         except (MLSError, OSError, ValueError) as e:
             print(f"error: {path}: {e}", file=sys.stderr)
             return 2
@@ -92,6 +92,44 @@ def cmd_vectors_verify(args: argparse.Namespace) -> int:
                 if c.status != "passed":
                     print(f"  case {c.index}: {c.status}: {c.reason}")
     return 1 if failed else 0
+
+
+def _parse_suites(spec: list[str], profile: str | None) -> list[int]:
+    from .suites import REGISTRY
+    from .suites.registry import PQ_SUITES
+
+    ids: list[int] = []
+    for item in spec:
+        for tok in item.split(","):
+            tok = tok.strip()
+            if tok == "all":
+                ids += REGISTRY.ids(profile)
+            elif tok == "pq":
+                pq_names = {d.name for _, d in PQ_SUITES}
+                ids += [i for i in REGISTRY.ids(profile) if REGISTRY.definition(i, profile).name in pq_names]
+            elif tok:
+                ids.append(int(tok, 0))
+    return list(dict.fromkeys(ids))
+
+
+def cmd_vectors_generate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .suites import REGISTRY
+    from .vectors.generate import available_kinds, file_stem, generate
+
+    suites = [REGISTRY.get(i, args.profile) for i in _parse_suites(args.suite, args.profile)]
+    kinds = args.kind or available_kinds()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for k in kinds:
+        cases: list[Any] = []
+        for n, suite in enumerate(suites):
+            cases += generate(k, suite, None if args.seed is None else args.seed * 1000 + n)
+        path = out / f"{file_stem(k)}.json"
+        path.write_text(json.dumps(cases, indent=2) + "\n")
+        print(f"{path}: {len(cases)} cases ({len(suites)} suites)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,7 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     pvv.add_argument("files", nargs="+")
     pvv.add_argument("--kind", default=None, help="vector kind (inferred from the file name when omitted)")
     pvv.add_argument("--json", action="store_true")
+    pvv.add_argument("--profile", default=None, help="code-point profile the files' suite ids belong to")
     pvv.set_defaults(func=cmd_vectors_verify)
+    pvg = vsub.add_parser("generate", help="generate mlswg-format vectors for registered suites")
+    pvg.add_argument("--suite", action="append", required=True,
+                     help="suite id(s), comma-separated, or 'pq' / 'all'; repeatable")
+    pvg.add_argument("--kind", action="append", default=None, help="vector kind (default: every kind available)")
+    pvg.add_argument("--out", required=True, help="output directory")
+    pvg.add_argument("--seed", type=int, default=None, help="seed for the generator's chosen inputs")
+    pvg.add_argument("--profile", default=None)
+    pvg.set_defaults(func=cmd_vectors_generate)
     return p
 
 

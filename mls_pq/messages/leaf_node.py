@@ -156,7 +156,9 @@ class LeafNode(Struct):
             raise DecodeError(f"unknown leaf_node_source {src} (RFC 9420 §7.2)")
         extensions = tuple(r.structs(Extension))
         signature = r.opaque()
-        return cls(encryption_key, signature_key, credential, capabilities, src, lifetime, parent_hash, extensions, signature)
+        return cls(
+            encryption_key, signature_key, credential, capabilities, src, lifetime, parent_hash, extensions, signature
+        )
 
     # ---- signing (RFC 9420 §7.2) ----------------------------------------------------------
     def tbs(self, group_id: bytes | None = None, leaf_index: int | None = None) -> bytes:

@@ -141,7 +141,7 @@ class MemoryStorage(Storage):
             group.states[epoch] = state
             group.pending = None
             past = sorted(e for e in group.states if e != epoch)
-            keep = set(past[len(past) - self.past_epochs :]) if self.past_epochs else set()
+            keep = set(past[max(0, len(past) - self.past_epochs) :])
             for e in past:
                 if e not in keep or (before is not None and e < before):
                     del group.states[e]

@@ -81,8 +81,16 @@ def encode_ratchet_tree(nodes: Sequence[Node | None]) -> bytes:
     while end > 0 and nodes[end - 1] is None:
         end -= 1
     w = Writer()
-    w.vector(nodes[:end], lambda ww, n: ww.optional(n, encode_node))
+    w.vector(nodes[:end], _encode_optional_node)
     return w.getvalue()
+
+
+def _encode_optional_node(w: Writer, node: Node | None) -> None:
+    if node is None:
+        w.uint8(0)
+    else:
+        w.uint8(1)
+        encode_node(w, node)
 
 
 def decode_ratchet_tree(data: bytes) -> list[Node | None]:

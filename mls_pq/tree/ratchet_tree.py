@@ -14,6 +14,7 @@ the current one. Encryption and signature keys are indexed for O(1) uniqueness c
 from __future__ import annotations
 
 import hmac
+import itertools
 import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -48,7 +49,7 @@ def _leaf_range(x: int) -> tuple[int, int]:
 class RatchetTree:
     """A ratchet tree for one cipher suite (the suite's hash is used for tree/parent hashes)."""
 
-    __slots__ = ("suite", "_nodes", "_th", "_res", "_enc", "_sig")
+    __slots__ = ("_enc", "_nodes", "_res", "_sig", "_th", "suite")
 
     def __init__(self, suite: CipherSuite, nodes: Sequence[Node | None] = ()) -> None:
         width = len(nodes)
@@ -273,7 +274,9 @@ class RatchetTree:
             if n is not None:
                 assert isinstance(n, ParentNode)
                 if i not in n.unmerged_leaves:
-                    self.set_node(p, ParentNode(n.encryption_key, n.parent_hash, tuple(sorted((*n.unmerged_leaves, i)))))
+                    self.set_node(
+                        p, ParentNode(n.encryption_key, n.parent_hash, tuple(sorted((*n.unmerged_leaves, i))))
+                    )
         self.set_node(x, leaf)
         return i
 
@@ -454,7 +457,7 @@ class RatchetTree:
             if not isinstance(node, ParentNode) or not node.unmerged_leaves:
                 continue
             u = node.unmerged_leaves
-            if any(a >= b for a, b in zip(u, u[1:])):
+            if any(a >= b for a, b in itertools.pairwise(u)):
                 raise ValidationError(f"unmerged_leaves of node {p} are not strictly increasing", "7.1")
             for leaf in u:
                 x = 2 * leaf
@@ -621,6 +624,6 @@ def validate_leaf_node(
     if x is not None:
         what = "the leaf it replaces" if replaces is not None and x == 2 * replaces else f"node {x}"
         raise ValidationError(f"encryption key is already used by {what}", "7.3")
-    j = tree.leaf_with_signature_key(leaf.signature_key)
-    if j is not None and j != replaces:
-        raise ValidationError(f"signature key is already used by member {j}", "7.3")
+    holder = tree.leaf_with_signature_key(leaf.signature_key)
+    if holder is not None and holder != replaces:
+        raise ValidationError(f"signature key is already used by member {holder}", "7.3")

@@ -130,7 +130,17 @@ def verify_case(kind_name: str, case: dict[str, Any], index: int = 0) -> CaseRes
     return CaseResult(index, "passed")
 
 
-def verify_file(path: str | Path, kind_name: str | None = None) -> FileResult:
+def verify_file(path: str | Path, kind_name: str | None = None, profile: str | None = None) -> FileResult:
+    """Verify every case of a file. ``profile`` selects the code-point profile of its suite ids."""
+    if profile is not None:
+        from ..suites import REGISTRY
+
+        previous = REGISTRY.active_profile
+        REGISTRY.active_profile = profile
+        try:
+            return verify_file(path, kind_name)
+        finally:
+            REGISTRY.active_profile = previous
     k = (kind_name or infer_kind(path)).replace("_", "-")
     with open(path) as f:
         data = json.load(f)

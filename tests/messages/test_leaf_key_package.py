@@ -80,7 +80,7 @@ def test_leaf_signature_binds_group_and_index() -> None:
 def test_key_package_sign_verify_validate() -> None:
     s = suite1()
     m = make_member(s, b"a")
-    init_sk, init_pk = s.generate_key_pair()
+    _init_sk, init_pk = s.generate_key_pair()
     kp = KeyPackage(1, s.id, init_pk, m.leaf).sign(s, m.sig_sk)
     assert KeyPackage.from_bytes(kp.to_bytes()) == kp
     kp.validate(s, now=1500)

@@ -31,14 +31,14 @@ class Member:
 def make_member(suite: CipherSuite, ident: bytes, caps: Capabilities = CAPS, **leaf_kw: object) -> Member:
     sig_sk, sig_pk = suite.signature.generate()
     enc_sk, enc_pk = suite.generate_key_pair()
-    fields: dict[str, object] = dict(
-        encryption_key=enc_pk,
-        signature_key=sig_pk,
-        credential=Credential.basic(ident),
-        capabilities=caps,
-        leaf_node_source=int(LeafNodeSource.KEY_PACKAGE),
-        lifetime=Lifetime(1000, 2000),
-    )
+    fields: dict[str, object] = {
+        "encryption_key": enc_pk,
+        "signature_key": sig_pk,
+        "credential": Credential.basic(ident),
+        "capabilities": caps,
+        "leaf_node_source": int(LeafNodeSource.KEY_PACKAGE),
+        "lifetime": Lifetime(1000, 2000),
+    }
     fields.update(leaf_kw)
     leaf = LeafNode(**fields).sign(suite, sig_sk)  # type: ignore[arg-type]
     return Member(leaf, sig_sk, enc_sk)
@@ -99,7 +99,9 @@ class Group:
             if j == committer:
                 continue
             theirs = base.copy()
-            res = apply_update_path(theirs, committer, created.update_path, ctx, private=priv, excluded_leaves=set(added))
+            res = apply_update_path(
+                theirs, committer, created.update_path, ctx, private=priv, excluded_leaves=set(added)
+            )
             assert theirs == new_tree and theirs.tree_hash() == new_tree.tree_hash()
             assert res.commit_secret is not None and res.private is not None
             secrets[j] = res.commit_secret

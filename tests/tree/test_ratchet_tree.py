@@ -12,7 +12,6 @@ from mls_pq.errors import DecodeError, ValidationError
 from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
 from mls_pq.messages.credential import Credential
 from mls_pq.messages.leaf_node import Capabilities, LeafNodeSource
-from mls_pq.tree import math as tm
 from mls_pq.tree.nodes import ParentNode, decode_ratchet_tree, encode_ratchet_tree
 from mls_pq.tree.ratchet_tree import RatchetTree, validate_leaf_node
 from tests._vectors import load, path
@@ -197,7 +196,9 @@ def test_incremental_hashes_match_from_scratch() -> None:
             old = t.leaf(i)
             assert old is not None
             _, pk = s.generate_key_pair()
-            t.update_leaf(i, replace(old, encryption_key=pk, leaf_node_source=int(LeafNodeSource.UPDATE), lifetime=None))
+            t.update_leaf(
+                i, replace(old, encryption_key=pk, leaf_node_source=int(LeafNodeSource.UPDATE), lifetime=None)
+            )
         fresh = RatchetTree(s, t.nodes)
         assert t.tree_hashes() == fresh.tree_hashes()
         assert [t.resolution(x) for x in range(t.n_nodes)] == [fresh.resolution(x) for x in range(fresh.n_nodes)]

@@ -1,0 +1,391 @@
+"""Proposal and proposal-list validation (RFC 9420 §12.1, §12.2, §12.4) and the leaf-node
+checks that involve the whole group (§7.3), done in O(changes) with a capability summary.
+
+Every failed MUST raises :class:`~mls_pq.errors.ValidationError` naming the section.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..codec import Reader
+from ..errors import DecodeError, MLSError, ValidationError
+from ..extensions import DEFAULT_EXTENSION_TYPES, REQUIRED_CAPABILITIES, Extension
+from ..group_context import PROTOCOL_VERSION_MLS10, GroupContext
+from ..messages.framing_structs import Sender, SenderType
+from ..messages.key_package import KeyPackage
+from ..messages.leaf_node import LeafNode, LeafNodeSource
+from ..messages.proposals import (
+    DEFAULT_PROPOSAL_TYPES,
+    Add,
+    ExternalInit,
+    GroupContextExtensions,
+    PreSharedKey,
+    Proposal,
+    ProposalType,
+    ReInit,
+    Remove,
+    Update,
+    proposal_type_info,
+)
+from ..psk import PSK_EXTERNAL, PSK_RESUMPTION, USAGE_APPLICATION, PreSharedKeyID
+from ..suites import CipherSuite
+from ..tree.ratchet_tree import RatchetTree, validate_leaf_node
+
+#: an application hook: the identity a credential presents (§5.3.1); default: its encoding
+IdentityOf = Callable[[LeafNode], bytes]
+
+
+def default_identity(leaf: LeafNode) -> bytes:
+    """Two leaves "represent the same client" here iff they have the same signature key
+    (RFC 9420 §12.2 gives "identical signature keys" as the example)."""
+    return leaf.signature_key
+
+
+# ---- required capabilities (§11.1) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequiredCapabilities:
+    extension_types: tuple[int, ...] = ()
+    proposal_types: tuple[int, ...] = ()
+    credential_types: tuple[int, ...] = ()
+
+    @classmethod
+    def from_extension(cls, ext: Extension) -> RequiredCapabilities:
+        r = Reader(ext.extension_data)
+        try:
+            out = cls(
+                tuple(r.vector(lambda rr: rr.uint16())),
+                tuple(r.vector(lambda rr: rr.uint16())),
+                tuple(r.vector(lambda rr: rr.uint16())),
+            )
+            r.done()
+        except (IndexError, ValueError) as e:
+            raise DecodeError(f"malformed required_capabilities: {e}") from None
+        return out
+
+
+def check_leaf_supports_group(leaf: LeafNode, extensions: Sequence[Extension], who: str) -> None:
+    """Capability part of §7.3/§11.1/§12.1.7 without the signature: ``leaf`` supports every
+    non-default GroupContext extension and every required capability."""
+    caps = leaf.capabilities
+    for ext in extensions:
+        t = ext.extension_type
+        if t == REQUIRED_CAPABILITIES:
+            req = RequiredCapabilities.from_extension(ext)
+            for e in req.extension_types:
+                if e not in DEFAULT_EXTENSION_TYPES and e not in caps.extensions:
+                    raise ValidationError(f"{who} does not support required extension 0x{e:04x}", "11.1")
+            for p in req.proposal_types:
+                if p not in DEFAULT_PROPOSAL_TYPES and p not in caps.proposals:
+                    raise ValidationError(f"{who} does not support required proposal type 0x{p:04x}", "11.1")
+            for c in req.credential_types:
+                if c not in caps.credentials:
+                    raise ValidationError(f"{who} does not support required credential type {c}", "11.1")
+        elif t not in DEFAULT_EXTENSION_TYPES and t not in caps.extensions:
+            raise ValidationError(f"{who} does not support group context extension 0x{t:04x}", "12.1.7")
+
+
+# ---- capability summary: member-wide credential checks in O(#credential types) -------------
+
+
+@dataclass
+class CapSummary:
+    """Counts over the members: how many use each credential type and how many support it.
+    Lets the §7.3 rule "the credential type is supported by all members, and the leaf
+    supports every credential type in use" be checked without walking the tree."""
+
+    members: int = 0
+    in_use: Counter[int] = field(default_factory=Counter)
+    supported: Counter[int] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, tree: RatchetTree) -> CapSummary:
+        s = cls()
+        for _, leaf in tree.leaves():
+            s.add(leaf)
+        return s
+
+    def copy(self) -> CapSummary:
+        return CapSummary(self.members, Counter(self.in_use), Counter(self.supported))
+
+    def add(self, leaf: LeafNode) -> None:
+        self.members += 1
+        self.in_use[leaf.credential.credential_type] += 1
+        for t in set(leaf.capabilities.credentials):
+            self.supported[t] += 1
+
+    def remove(self, leaf: LeafNode) -> None:
+        self.members -= 1
+        self.in_use[leaf.credential.credential_type] -= 1
+        for t in set(leaf.capabilities.credentials):
+            self.supported[t] -= 1
+
+    def check(self, leaf: LeafNode, replaces: LeafNode | None = None) -> None:
+        """§7.3: ``leaf``'s credential type is supported by every other member and ``leaf``
+        supports every credential type the other members use."""
+        n = self.members
+        in_use = self.in_use
+        supported = self.supported
+        if replaces is not None:
+            n -= 1
+            in_use = in_use.copy()
+            in_use[replaces.credential.credential_type] -= 1
+            supported = supported.copy()
+            for t in set(replaces.capabilities.credentials):
+                supported[t] -= 1
+        t = leaf.credential.credential_type
+        if supported[t] != n:
+            raise ValidationError(f"credential type {t} is not supported by all members", "7.3")
+        mine = set(leaf.capabilities.credentials)
+        for used, count in in_use.items():
+            if count > 0 and used not in mine:
+                raise ValidationError(f"the leaf does not support credential type {used} used in the group", "7.3")
+
+
+# ---- individual proposals (§12.1) ----------------------------------------------------------
+
+
+def check_key_package(
+    suite: CipherSuite, kp: KeyPackage, extensions: Sequence[Extension], now: int | None
+) -> None:
+    """KeyPackage validation (§10.1) and its leaf node's own checks (§7.3) against the
+    group's parameters; one signature check each."""
+    if kp.version != PROTOCOL_VERSION_MLS10:
+        raise ValidationError(f"key package version {kp.version} is not mls10", "10.1")
+    if kp.cipher_suite != suite.id:
+        raise ValidationError(
+            f"key package cipher suite 0x{kp.cipher_suite:04x} is not the group's 0x{suite.id:04x}", "10.1"
+        )
+    if kp.leaf_node.leaf_node_source != LeafNodeSource.KEY_PACKAGE:
+        raise ValidationError("key package leaf node source is not key_package", "10.1")
+    if kp.init_key == kp.leaf_node.encryption_key:
+        raise ValidationError("init_key equals the leaf node's encryption_key", "10.1")
+    if not kp.verify(suite):
+        raise ValidationError("key package signature does not verify", "10.1")
+    validate_leaf_node(suite, kp.leaf_node, source=LeafNodeSource.KEY_PACKAGE, group_extensions=extensions, now=now)
+
+
+def check_new_leaf_in_tree(
+    tree: RatchetTree, summary: CapSummary, leaf: LeafNode, replaces: int | None, section: str = "7.3"
+) -> None:
+    """Member-wide leaf checks (§7.3): credential compatibility and key uniqueness."""
+    old = tree.leaf(replaces) if replaces is not None else None
+    summary.check(leaf, old)
+    x = tree.node_with_encryption_key(leaf.encryption_key)
+    if x is not None:
+        raise ValidationError("the leaf's encryption key is already used in the tree", section)
+    j = tree.leaf_with_signature_key(leaf.signature_key)
+    if j is not None and j != replaces:
+        raise ValidationError(f"the leaf's signature key is already used by member {j}", section)
+
+
+def check_update(
+    suite: CipherSuite, context: GroupContext, tree: RatchetTree, sender: int, leaf: LeafNode
+) -> None:
+    """Update proposal (§12.1.2, §7.3): source ``update``, signed for (group_id, sender),
+    encryption key different from the replaced leaf's."""
+    if tree.leaf(sender) is None:
+        raise ValidationError(f"update from blank leaf {sender}", "12.1.2")
+    validate_leaf_node(
+        suite,
+        leaf,
+        group_id=context.group_id,
+        leaf_index=sender,
+        source=LeafNodeSource.UPDATE,
+        group_extensions=context.extensions,
+    )
+
+
+def check_remove(tree: RatchetTree, removed: int) -> None:
+    """Remove (§12.1.3): ``removed`` identifies a non-blank leaf."""
+    if not 0 <= removed < tree.n_leaves or tree.leaf(removed) is None:
+        raise ValidationError(f"remove of leaf {removed}, which is not a member", "12.1.3")
+
+
+def check_psk(suite: CipherSuite, psk: PreSharedKeyID, *, allow_usage: int = USAGE_APPLICATION) -> None:
+    """PreSharedKey (§12.1.4): nonce of length Nh; resumption usage ``reinit``/``branch``
+    only inside a reinitialisation/branch (§11.2, §11.3)."""
+    if len(psk.psk_nonce) != suite.n_h:
+        raise ValidationError(f"psk_nonce must be {suite.n_h} octets, got {len(psk.psk_nonce)}", "12.1.4")
+    if psk.psktype == PSK_RESUMPTION and psk.usage != USAGE_APPLICATION and psk.usage != allow_usage:
+        raise ValidationError("a resumption PSK with usage reinit/branch is only valid in that protocol", "12.1.4")
+    if psk.psktype not in (PSK_EXTERNAL, PSK_RESUMPTION):
+        raise ValidationError(f"unknown PSK type {psk.psktype}", "8.4")
+
+
+def check_reinit(context: GroupContext, reinit: ReInit) -> None:
+    """ReInit (§12.1.5): the version is not lower than the group's."""
+    if reinit.version < context.version:
+        raise ValidationError("ReInit to a lower protocol version", "12.1.5")
+
+
+def check_gce_members(tree: RatchetTree, extensions: Sequence[Extension], skip: Iterable[int] = ()) -> None:
+    """GroupContextExtensions (§12.1.7, §11.1): every member (but those in ``skip``, the
+    leaves removed by the same commit) supports the new extensions."""
+    skipped = set(skip)
+    for i, leaf in tree.leaves():
+        if i not in skipped:
+            check_leaf_supports_group(leaf, extensions, f"member {i}")
+
+
+def check_individual(
+    suite: CipherSuite,
+    context: GroupContext,
+    tree: RatchetTree,
+    proposal: Proposal,
+    sender: Sender,
+    *,
+    now: int | None = None,
+) -> None:
+    """Checks of one proposal that need no other proposal (§12.1, §12.1.8 for senders); run
+    when a proposal is received and again when it is committed."""
+    body = proposal.body
+    st = sender.sender_type
+    info = proposal_type_info(proposal.proposal_type)
+    if info is None:
+        raise ValidationError(f"unknown proposal type 0x{proposal.proposal_type:04x}", "12.1")
+    if st == SenderType.EXTERNAL and not info.external:
+        raise ValidationError(f"proposal type {proposal.proposal_type} cannot be sent by an external sender", "12.1.8")
+    if st == SenderType.NEW_MEMBER_PROPOSAL and not isinstance(body, Add):
+        raise ValidationError("a new_member_proposal sender can only propose Add", "12.1.8")
+    if isinstance(body, Add):
+        check_key_package(suite, body.key_package, context.extensions, now)
+    elif isinstance(body, Update):
+        if st != SenderType.MEMBER:
+            raise ValidationError("an Update proposal must come from a member", "12.1.2")
+        check_update(suite, context, tree, sender.index, body.leaf_node)
+    elif isinstance(body, Remove):
+        check_remove(tree, body.removed)
+    elif isinstance(body, PreSharedKey):
+        check_psk(suite, body.psk)
+    elif isinstance(body, ReInit):
+        check_reinit(context, body)
+    elif isinstance(body, ExternalInit):
+        if st != SenderType.NEW_MEMBER_COMMIT:
+            raise ValidationError("an ExternalInit proposal is only valid in an external commit", "12.1.6")
+    elif isinstance(body, GroupContextExtensions):
+        for ext in body.extensions:
+            if ext.extension_type == REQUIRED_CAPABILITIES:
+                RequiredCapabilities.from_extension(ext)  # well-formed
+    elif proposal.proposal_type not in DEFAULT_PROPOSAL_TYPES:
+        # registered non-default type: everybody staying in the group must support it (§12.2)
+        for i, leaf in tree.leaves():
+            if proposal.proposal_type not in leaf.capabilities.proposals:
+                raise ValidationError(f"member {i} does not support proposal type {proposal.proposal_type}", "12.2")
+
+
+# ---- the list (§12.2) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Committed:
+    """One proposal covered by a commit, with who proposed it."""
+
+    proposal: Proposal
+    sender: Sender
+    ref: bytes | None = None  # None when included by value
+
+
+def check_list(
+    items: Sequence[Committed],
+    committer: Sender,
+    tree: RatchetTree,
+    *,
+    identity_of: IdentityOf = default_identity,
+) -> None:
+    """The list rules of §12.2 that look at the proposals together (the tree-dependent
+    rules — keys and credentials of the resulting tree — are checked while applying)."""
+    external = committer.sender_type == SenderType.NEW_MEMBER_COMMIT
+    types = [c.proposal.proposal_type for c in items]
+    if external:
+        n_ei = types.count(ProposalType.EXTERNAL_INIT)
+        if n_ei != 1:
+            raise ValidationError(f"an external commit needs exactly one ExternalInit, has {n_ei}", "12.2")
+        if types.count(ProposalType.REMOVE) > 1:
+            raise ValidationError("an external commit has at most one Remove", "12.2")
+        for t in types:
+            if t not in (ProposalType.EXTERNAL_INIT, ProposalType.REMOVE, ProposalType.PSK):
+                raise ValidationError(f"proposal type {t} is not allowed in an external commit", "12.2")
+        if any(c.ref is not None for c in items):
+            raise ValidationError("an external commit cannot include proposals by reference", "12.4.3.2")
+    else:
+        if ProposalType.EXTERNAL_INIT in types:
+            raise ValidationError("a regular commit cannot contain an ExternalInit proposal", "12.2")
+    if ProposalType.REINIT in types and len(items) > 1:
+        raise ValidationError("a ReInit proposal must be the only proposal of its commit", "12.2")
+    if types.count(ProposalType.GROUP_CONTEXT_EXTENSIONS) > 1:
+        raise ValidationError("multiple GroupContextExtensions proposals", "12.2")
+
+    touched: set[int] = set()
+    removed: set[int] = set()
+    psk_ids: set[bytes] = set()
+    added_ids: set[bytes] = set()
+    adds: list[LeafNode] = []
+    for c in items:
+        body = c.proposal.body
+        if isinstance(body, Update):
+            if c.sender.sender_type != SenderType.MEMBER:
+                raise ValidationError("an Update proposal must come from a member", "12.1.2")
+            leaf = c.sender.index
+            if not external and committer.sender_type == SenderType.MEMBER and leaf == committer.index:
+                raise ValidationError("the commit contains an Update proposal generated by the committer", "12.2")
+            if leaf in touched:
+                raise ValidationError(f"multiple Update/Remove proposals for leaf {leaf}", "12.2")
+            touched.add(leaf)
+        elif isinstance(body, Remove):
+            leaf = body.removed
+            if committer.sender_type == SenderType.MEMBER and leaf == committer.index:
+                raise ValidationError("the commit contains a Remove proposal that removes the committer", "12.2")
+            if leaf in touched:
+                raise ValidationError(f"multiple Update/Remove proposals for leaf {leaf}", "12.2")
+            touched.add(leaf)
+            removed.add(leaf)
+        elif isinstance(body, PreSharedKey):
+            pid = body.psk.to_bytes()
+            if pid in psk_ids:
+                raise ValidationError("multiple PreSharedKey proposals for the same PreSharedKeyID", "12.2")
+            psk_ids.add(pid)
+        elif isinstance(body, Add):
+            ident = identity_of(body.key_package.leaf_node)
+            if ident in added_ids:
+                raise ValidationError("multiple Add proposals for the same client", "12.2")
+            added_ids.add(ident)
+            adds.append(body.key_package.leaf_node)
+    if adds:
+        # an Add of a client already in the group, unless that member is removed here
+        members: dict[bytes, int] = {}
+        by_key = tree.leaf_with_signature_key
+        for leaf_node in adds:
+            j = by_key(leaf_node.signature_key)
+            if j is not None and j not in removed:
+                raise ValidationError(f"Add of a client already in the group (leaf {j})", "12.2")
+        if identity_of is not default_identity:
+            for i, leaf_node in tree.leaves():
+                members[identity_of(leaf_node)] = i
+            for leaf_node in adds:
+                j = members.get(identity_of(leaf_node))
+                if j is not None and j not in removed:
+                    raise ValidationError(f"Add of a client already in the group (leaf {j})", "12.2")
+
+
+def path_required(proposals: Iterable[Proposal]) -> bool:
+    """§12.4: a path is required for an empty commit or any "path required" proposal type."""
+    items = list(proposals)
+    if not items:
+        return True
+    for p in items:
+        info = proposal_type_info(p.proposal_type)
+        if info is None or info.path_required:
+            return True
+    return False
+
+
+def wrap(e: MLSError, section: str) -> ValidationError:
+    """A ValidationError for an error raised by a lower layer (keeps its message)."""
+    if isinstance(e, ValidationError):
+        return e
+    return ValidationError(str(e), section)
