@@ -224,7 +224,7 @@ class Storage(ABC):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release resources. Further calls raise StateError."""
 
     def __enter__(self) -> Self:

@@ -93,7 +93,8 @@ def _blob(raw: object) -> bytes:
 class SQLiteStorage(Storage):
     """Storage in one SQLite database file at ``path``.
 
-    ``journal_mode`` is ``"DELETE"`` (rollback journal, default) or ``"WAL"``;
+    ``journal_mode`` is ``"DELETE"`` (rollback journal, default) or ``"WAL"``; ``path`` may be
+    ``":memory:"`` for a throw-away database (then there is no journal file);
     ``busy_timeout`` (seconds) is how long a write waits for another process's lock before
     failing with StateError. One connection per object, guarded by a lock, so an object may
     be shared between threads.
@@ -135,7 +136,9 @@ class SQLiteStorage(Storage):
                 self.path, timeout=float(busy_timeout), isolation_level=None, check_same_thread=False
             )
             got = conn.execute(f"PRAGMA journal_mode={mode}").fetchone()
-            if self.path != ":memory:" and (got is None or str(got[0]).upper() != mode):
+            if self.path == ":memory:":
+                self.journal_mode = "MEMORY"  # an in-memory database has no journal file
+            elif got is None or str(got[0]).upper() != mode:
                 raise StateError(f"cannot set journal_mode={mode}")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA secure_delete=ON")
@@ -213,8 +216,8 @@ class SQLiteStorage(Storage):
             conn = self._connection()
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                self._point("begin")
                 try:
+                    self._point("begin")
                     yield conn
                     self._point("before_commit")
                     conn.execute("COMMIT")
@@ -310,9 +313,7 @@ class SQLiteStorage(Storage):
                 if row is None:
                     raise StateError("the consumed KeyPackage is not stored (already consumed?)")
                 kp_last_resort = bool(row[0])
-            conn.execute(
-                "INSERT INTO group_states (group_id, epoch, state) VALUES (?, ?, ?)", (gid, _ep(epoch), state)
-            )
+            conn.execute("INSERT INTO group_states (group_id, epoch, state) VALUES (?, ?, ?)", (gid, _ep(epoch), state))
             self._point("state_written")
             conn.execute("DELETE FROM pending_commits WHERE group_id = ?", (gid,))
             self._point("pending_dropped")
@@ -420,9 +421,7 @@ class SQLiteStorage(Storage):
     def load_pending_commit(self, group_id: bytes) -> PendingCommit | None:
         gid = check_bytes(group_id, "group_id")
         with self._read() as conn:
-            row = conn.execute(
-                "SELECT epoch, commit_blob FROM pending_commits WHERE group_id = ?", (gid,)
-            ).fetchone()
+            row = conn.execute("SELECT epoch, commit_blob FROM pending_commits WHERE group_id = ?", (gid,)).fetchone()
         return None if row is None else PendingCommit(_unep(row[0]), _blob(row[1]))
 
     def discard_pending_commit(self, group_id: bytes) -> bool:

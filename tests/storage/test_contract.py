@@ -37,7 +37,7 @@ def snapshot(s: Storage, groups: tuple[bytes, ...] = (G, H)) -> dict[str, object
 
 def test_key_package_put_get_consume(storage: Storage) -> None:
     storage.put_key_package(b"ref-a", b"priv-a")
-    storage.put_key_package(b"ref-b", bytearray(b"priv-b"))
+    storage.put_key_package(b"ref-b", bytearray(b"priv-b"))  # type: ignore[arg-type]  # bytes-like accepted
     assert storage.list_key_packages() == [b"ref-a", b"ref-b"]
     assert storage.get_key_package(b"ref-a") == b"priv-a"
     assert storage.get_key_package(b"ref-a") == b"priv-a"  # get does not consume
