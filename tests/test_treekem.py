@@ -79,6 +79,29 @@ def test_new_members_are_excluded_from_encryption() -> None:
     assert created.path_secret_for(new) == created.path_secrets[t.root]
 
 
+def test_external_join_path_on_reserved_leaf() -> None:
+    """An external joiner takes the leftmost blank leaf (reserve_leaf) and commits a path
+    from it; members merge it and derive the same commit secret (RFC 9420 §12.4.3.2)."""
+    s = suite1()
+    g = Group(s, 5)
+    g.commit(1, removes=[2])
+    joiner = make_member(s, b"external")
+    base = g.tree.copy()
+    slot = base.reserve_leaf()
+    assert slot == 2 and base.leaf(2) is None
+    mine = base.copy()
+    created = create_update_path(mine, slot, g.context(), joiner.sig_sk, leaf_template=joiner.leaf)
+    assert mine.leaf(slot) == created.update_path.leaf_node
+    for priv in g.privs.values():
+        theirs = base.copy()
+        res = apply_update_path(theirs, slot, created.update_path, g.context(), private=priv)
+        assert res.commit_secret == created.commit_secret
+        assert theirs.tree_hash() == mine.tree_hash()
+    mine.validate(GROUP_ID)
+    with pytest.raises(ValidationError):
+        create_update_path(base.copy(), slot, g.context(), joiner.sig_sk)  # blank leaf, no template
+
+
 def _received(g: Group, sender: int) -> tuple[RatchetTree, RatchetTree, object]:
     base = g.tree.copy()
     mine = base.copy()

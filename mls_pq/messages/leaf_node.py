@@ -108,6 +108,10 @@ class LeafNode(Struct):
             raise ValidationError("a key_package leaf node needs a lifetime", "7.2")
         if src == LeafNodeSource.COMMIT and self.parent_hash is None:
             raise ValidationError("a commit leaf node needs a parent_hash", "7.2")
+        if src != LeafNodeSource.KEY_PACKAGE and self.lifetime is not None:
+            raise ValidationError("only a key_package leaf node carries a lifetime", "7.2")
+        if src != LeafNodeSource.COMMIT and self.parent_hash is not None:
+            raise ValidationError("only a commit leaf node carries a parent_hash", "7.2")
 
     # ---- encoding ----------------------------------------------------------------------
     def _encode_body(self, w: Writer) -> None:

@@ -63,6 +63,8 @@ class RatchetTree:
         self._sig: dict[bytes, int] = {}
         for x, n in enumerate(self._nodes):
             if n is not None:
+                if (x % 2 == 0) != isinstance(n, LeafNode):
+                    raise ValidationError(f"node {x} cannot hold a {type(n).__name__}", "4.1")
                 self._index(x, n)
 
     # ---- construction / encoding -------------------------------------------------------
@@ -261,13 +263,19 @@ class RatchetTree:
             del self._res[half:]
 
     # ---- protocol operations (RFC 9420 §12.1) --------------------------------------------
-    def add_leaf(self, leaf: LeafNode) -> int:
-        """Add: leftmost blank leaf (extending if none), mark it unmerged in every non-blank
-        parent on its direct path, and set it (RFC 9420 §12.1.1). Returns the leaf index."""
+    def reserve_leaf(self) -> int:
+        """The leftmost blank leaf, extending the tree if there is none; the leaf stays blank
+        (an external joiner's position, RFC 9420 §12.4.3.2)."""
         i = self.leftmost_blank_leaf()
         if i is None:
             i = self.n_leaves
             self.extend()
+        return i
+
+    def add_leaf(self, leaf: LeafNode) -> int:
+        """Add: leftmost blank leaf (extending if none), mark it unmerged in every non-blank
+        parent on its direct path, and set it (RFC 9420 §12.1.1). Returns the leaf index."""
+        i = self.reserve_leaf()
         x = 2 * i
         for p in tm.direct_path(x, self.n_leaves):
             n = self._nodes[p]

@@ -57,9 +57,15 @@ def test_leaf_node_sources_roundtrip_and_reject_unknown() -> None:
     raw[pos] = 4
     with pytest.raises(DecodeError, match="leaf_node_source"):
         LeafNode.from_bytes(bytes(raw))
-    with pytest.raises(ValidationError) as e:
-        LeafNode(b"k", b"s", Credential.basic(b"a"), CAPS, int(LeafNodeSource.KEY_PACKAGE))
-    assert e.value.section == "7.2"
+    for bad in (
+        {"leaf_node_source": int(LeafNodeSource.KEY_PACKAGE)},  # no lifetime
+        {"leaf_node_source": int(LeafNodeSource.COMMIT)},  # no parent_hash
+        {"leaf_node_source": int(LeafNodeSource.UPDATE), "lifetime": Lifetime(0, 1)},
+        {"leaf_node_source": int(LeafNodeSource.UPDATE), "parent_hash": b""},
+    ):
+        with pytest.raises(ValidationError) as e:
+            LeafNode(b"k", b"s", Credential.basic(b"a"), CAPS, **bad)  # type: ignore[arg-type]
+        assert e.value.section == "7.2"
 
 
 def test_leaf_signature_binds_group_and_index() -> None:

@@ -197,7 +197,10 @@ def test_incremental_hashes_match_from_scratch() -> None:
             assert old is not None
             _, pk = s.generate_key_pair()
             t.update_leaf(
-                i, replace(old, encryption_key=pk, leaf_node_source=int(LeafNodeSource.UPDATE), lifetime=None)
+                i,
+                replace(
+                    old, encryption_key=pk, leaf_node_source=int(LeafNodeSource.UPDATE), lifetime=None, parent_hash=None
+                ),
             )
         fresh = RatchetTree(s, t.nodes)
         assert t.tree_hashes() == fresh.tree_hashes()
