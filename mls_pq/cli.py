@@ -75,15 +75,14 @@ def cmd_vectors_verify(args: argparse.Namespace) -> int:
     from .vectors import verify_file
 
     results = []
+    errors: list[dict[str, str]] = []
     for path in args.files:
         try:
             results.append(verify_file(path, args.kind, profile=args.profile))
-        except (MLSError, OSError, ValueError) as e:
-            print(f"error: {path}: {e}", file=sys.stderr)
-            return 2
-    failed = any(r.failed for r in results)
+        except (MLSError, OSError, ValueError) as e:  # unreadable file or unknown kind: report, go on
+            errors.append({"file": str(path), "error": str(e)})
     if args.json:
-        json.dump([r.as_dict() for r in results], sys.stdout, indent=2)
+        json.dump([r.as_dict() for r in results] + errors, sys.stdout, indent=2)
         print()
     else:
         for r in results:
@@ -91,7 +90,11 @@ def cmd_vectors_verify(args: argparse.Namespace) -> int:
             for c in r.cases:
                 if c.status != "passed":
                     print(f"  case {c.index}: {c.status}: {c.reason}")
-    return 1 if failed else 0
+        for e in errors:
+            print(f"{e['file']}: error: {e['error']}", file=sys.stderr)
+    if errors:
+        return 2
+    return 1 if any(r.failed for r in results) else 0
 
 
 def _parse_suites(spec: list[str], profile: str | None) -> list[int]:
