@@ -1,0 +1,562 @@
+#!/usr/bin/env node
+// mls-pq interop driver for ts-mls (https://github.com/LukaJCB/ts-mls).
+//
+// Speaks a JSON-lines protocol on stdin/stdout: one request object per line, one
+// response object per line, in order. Binary values are lower-case hex strings.
+// A request is {"op": "<name>", "id": <any, echoed>, ...params}. A response is
+// {"id": ..., ...result} on success or {"id": ..., "error": "<text>",
+// "error_type": "<class name>"} on failure; a failed request never stops the driver.
+//
+// Every operation goes through ts-mls's public API: the "ts-mls" package entry
+// point, plus "ts-mls/ratchetTree.js" for the ratchet tree codec. Group state lives
+// in this process, keyed by opaque handles. Run it from a directory whose
+// node_modules holds the packages pinned in package.json (mls_pq/interop/tsmls.py
+// installs them with `npm ci` into a cache directory and copies this file there).
+//
+// ts-mls applies its own commits at creation time: createCommit() returns the new
+// epoch's state, there is no separate merge step. The driver stores that state at
+// once (so the committer must NOT process its own commit) unless the request says
+// "pending": true, in which case the new state is kept aside until "merge_pending"
+// (or dropped by "discard_pending").
+//
+// Operations (see mls_pq/interop/tsmls.py for the Python side):
+//   hello                                   -> {ts_mls, node, protocol}
+//   suites                                  -> {suites: [id], names: {id: name}, unsupported: {id: reason}}
+//   key_package {suite, identity}           -> {key_package, handle}
+//   create_group {suite, group_id, identity, wire_format?}   -> {handle, epoch, leaf_index}
+//   add {handle, key_package | key_packages, ratchet_tree_extension?, group_info?, wire_format?, pending?}
+//        -> {commit, welcome, ratchet_tree, group_info?, epoch}
+//   join {key_package_handle, welcome, ratchet_tree?, wire_format?} -> {handle, epoch, leaf_index}
+//   commit {handle, update_path?, ratchet_tree_extension?, wire_format?, pending?} -> {commit, welcome?, epoch}
+//        (commits any received proposals; ts-mls itself decides whether an UpdatePath is sent)
+//   remove {handle, leaf_index | leaf_indices, wire_format?, pending?} -> {commit, epoch}
+//   propose {handle, proposal: "add"|"remove", key_package?, leaf_index?, wire_format?} -> {message}
+//   process {handle, message}               -> {kind: "commit"|"application"|"proposal", data?, epoch, active}
+//   protect {handle, data, authenticated_data?} -> {message}
+//   export {handle, label, context, length} -> {secret}
+//   epoch_authenticator {handle}            -> {value, epoch}
+//   state {handle}                          -> {epoch, group_id, cipher_suite, tree_hash, ...}
+//   group_info {handle}                     -> {group_info}  (with external_pub + ratchet_tree extensions)
+//   ratchet_tree {handle}                   -> {ratchet_tree}
+//   primitive {suite, fn: info|digest|mac|extract|expand|aead_seal|derive_key_pair|hpke_seal|sign, ...}
+//        -> the suite's raw primitives (CiphersuiteImpl), for cross-checks against other libraries
+//   merge_pending {handle} / discard_pending {handle} / free {handle} / shutdown
+//
+// wire_format ("private" default, or "public") selects PublicMessage vs PrivateMessage
+// framing for handshake messages (commits and proposals) of a group; application
+// messages are always PrivateMessage (RFC 9420 §6).
+
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import * as mls from "ts-mls";
+// Not re-exported by the index, but a public entry point through the package's
+// "exports" map ("./*.js"): the ratchet_tree extension codec (RFC 9420 §12.4.3.3).
+import { decodeRatchetTree, encodeRatchetTree } from "ts-mls/ratchetTree.js";
+
+const PROTOCOL = 1;
+const here = dirname(fileURLToPath(import.meta.url));
+
+function tsMlsVersion() {
+  try {
+    return JSON.parse(readFileSync(join(here, "node_modules", "ts-mls", "package.json"), "utf8")).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+class DriverError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "DriverError";
+  }
+}
+
+// ---------------------------------------------------------------- values
+
+function fromHex(value, field) {
+  if (typeof value !== "string" || value.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(value)) {
+    throw new DriverError(`${field}: expected an even-length hex string`);
+  }
+  return new Uint8Array(Buffer.from(value, "hex"));
+}
+
+function toHex(bytes) {
+  return Buffer.from(bytes).toString("hex");
+}
+
+function req(params, field) {
+  if (params[field] === undefined || params[field] === null) throw new DriverError(`missing parameter: ${field}`);
+  return params[field];
+}
+
+function uint(value, field) {
+  if (!Number.isSafeInteger(value) || value < 0) throw new DriverError(`${field}: expected a non-negative integer`);
+  return value;
+}
+
+function epochOf(state) {
+  return Number(state.groupContext.epoch);
+}
+
+const suiteNames = Object.fromEntries(Object.entries(mls.ciphersuites).map(([name, id]) => [id, name]));
+const implCache = new Map();
+
+function suiteName(suite) {
+  if (typeof suite === "string" && suite in mls.ciphersuites) return suite;
+  if (Number.isInteger(suite) && suiteNames[suite] !== undefined) return suiteNames[suite];
+  throw new DriverError(`unknown cipher suite: ${JSON.stringify(suite)}`);
+}
+
+async function impl(suite) {
+  const name = suiteName(suite);
+  if (!implCache.has(name)) {
+    const p = mls.getCiphersuiteImpl(mls.getCiphersuiteFromName(name), mls.defaultCryptoProvider);
+    implCache.set(name, p);
+    p.catch(() => implCache.delete(name));
+  }
+  return implCache.get(name);
+}
+
+function decodeMessage(hex, field, wireformats) {
+  const bytes = fromHex(hex, field);
+  let decoded;
+  try {
+    decoded = mls.decodeMlsMessage(bytes, 0);
+  } catch (e) {
+    throw new DriverError(`${field}: not a decodable MLSMessage (${e})`);
+  }
+  if (decoded === undefined) throw new DriverError(`${field}: not a decodable MLSMessage`);
+  const [msg, end] = decoded;
+  if (end !== bytes.length) throw new DriverError(`${field}: ${bytes.length - end} trailing bytes after the MLSMessage`);
+  if (wireformats && !wireformats.includes(msg.wireformat)) {
+    throw new DriverError(`${field}: expected ${wireformats.join(" or ")}, got ${msg.wireformat}`);
+  }
+  return msg;
+}
+
+function encodeMessage(content) {
+  return toHex(mls.encodeMlsMessage({ version: "mls10", ...content }));
+}
+
+function wireFormat(value, fallback) {
+  const wf = value ?? fallback ?? "private";
+  if (wf !== "private" && wf !== "public") throw new DriverError(`wire_format: expected "private" or "public"`);
+  return wf;
+}
+
+// ---------------------------------------------------------------- handles
+
+const handles = new Map();
+let nextHandle = 1;
+
+function newHandle(prefix, obj) {
+  const h = `${prefix}${nextHandle++}`;
+  handles.set(h, obj);
+  return h;
+}
+
+function getHandle(params, kind, field = "handle") {
+  const h = req(params, field);
+  const obj = handles.get(h);
+  if (obj === undefined) throw new DriverError(`${field}: unknown handle ${JSON.stringify(h)}`);
+  if (obj.kind !== kind) throw new DriverError(`${field}: handle ${h} is a ${obj.kind}, not a ${kind}`);
+  return obj;
+}
+
+function getGroup(params) {
+  const g = getHandle(params, "group");
+  if (g.pending !== null && g.pending !== undefined && !params._allowPending) {
+    throw new DriverError("group has a pending commit: merge_pending or discard_pending first");
+  }
+  return g;
+}
+
+function forget(consumed) {
+  // ts-mls hands back the secrets a state transition used up; the caller is expected
+  // to erase them once the new state is kept (see the ts-mls README "Basic Usage").
+  for (const secret of consumed ?? []) mls.zeroOutUint8Array(secret);
+}
+
+function install(group, result, pending) {
+  if (pending) {
+    group.pending = result;
+  } else {
+    group.state = result.newState;
+    forget(result.consumed);
+  }
+}
+
+function members(state) {
+  const out = [];
+  state.ratchetTree.forEach((node, nodeIndex) => {
+    if (nodeIndex % 2 === 0 && node !== undefined && node.nodeType === "leaf") {
+      const cred = node.leaf.credential;
+      out.push({
+        leaf_index: nodeIndex / 2,
+        credential_type: cred.credentialType,
+        identity: cred.credentialType === "basic" ? toHex(cred.identity) : null,
+        signature_key: toHex(node.leaf.signaturePublicKey),
+        encryption_key: toHex(node.leaf.hpkePublicKey),
+      });
+    }
+  });
+  return out;
+}
+
+async function makeKeyPackage(suite, identityHex) {
+  const cs = await impl(suite);
+  const credential = { credentialType: "basic", identity: fromHex(identityHex, "identity") };
+  const kp = await mls.generateKeyPackage(credential, mls.defaultCapabilities(), mls.defaultLifetime, [], cs);
+  return { cs, kp };
+}
+
+async function commitWith(group, params, extraProposals) {
+  const wf = wireFormat(params.wire_format, group.wireFormat);
+  const result = await mls.createCommit(
+    { state: group.state, cipherSuite: group.cs, pskIndex: mls.makePskIndex(group.state, {}) },
+    {
+      wireAsPublicMessage: wf === "public",
+      extraProposals,
+      ratchetTreeExtension: Boolean(params.ratchet_tree_extension),
+    },
+  );
+  install(group, result, Boolean(params.pending));
+  return result;
+}
+
+// ---------------------------------------------------------------- operations
+
+const ops = {
+  async hello() {
+    return { ts_mls: tsMlsVersion(), node: process.version, protocol: PROTOCOL };
+  },
+
+  async suites() {
+    const suites = [];
+    const names = {};
+    const unsupported = {};
+    for (const [id, name] of Object.entries(suiteNames)) {
+      try {
+        await impl(Number(id));
+        suites.push(Number(id));
+        names[id] = name;
+      } catch (e) {
+        unsupported[id] = `${e.message ?? e}`;
+      }
+    }
+    return { suites, names, unsupported };
+  },
+
+  async key_package(p) {
+    const { cs, kp } = await makeKeyPackage(req(p, "suite"), req(p, "identity"));
+    const handle = newHandle("kp", {
+      kind: "key_package",
+      cs,
+      publicPackage: kp.publicPackage,
+      privatePackage: kp.privatePackage,
+    });
+    return { handle, key_package: encodeMessage({ wireformat: "mls_key_package", keyPackage: kp.publicPackage }) };
+  },
+
+  async create_group(p) {
+    const wf = wireFormat(p.wire_format);
+    const { cs, kp } = await makeKeyPackage(req(p, "suite"), req(p, "identity"));
+    const state = await mls.createGroup(fromHex(req(p, "group_id"), "group_id"), kp.publicPackage, kp.privatePackage, [], cs);
+    const handle = newHandle("g", { kind: "group", cs, state, wireFormat: wf, pending: null });
+    return { handle, epoch: epochOf(state), leaf_index: state.privatePath.leafIndex };
+  },
+
+  async add(p) {
+    const group = getGroup(p);
+    const hexes = p.key_packages ?? [req(p, "key_package")];
+    if (!Array.isArray(hexes) || hexes.length === 0) throw new DriverError("key_packages: expected a non-empty list");
+    const proposals = hexes.map((h, i) => ({
+      proposalType: "add",
+      add: { keyPackage: decodeMessage(h, `key_packages[${i}]`, ["mls_key_package"]).keyPackage },
+    }));
+    const result = await commitWith(group, p, proposals);
+    const out = {
+      commit: encodeMessage(result.commit),
+      welcome: result.welcome ? encodeMessage({ wireformat: "mls_welcome", welcome: result.welcome }) : null,
+      ratchet_tree: toHex(encodeRatchetTree(result.newState.ratchetTree)),
+      epoch: epochOf(result.newState),
+    };
+    if (p.group_info) {
+      const gi = await mls.createGroupInfoWithExternalPubAndRatchetTree(result.newState, [], group.cs);
+      out.group_info = encodeMessage({ wireformat: "mls_group_info", groupInfo: gi });
+    }
+    return out;
+  },
+
+  async join(p) {
+    const field = p.key_package_handle !== undefined ? "key_package_handle" : "handle_of_key_package";
+    const kp = getHandle(p, "key_package", field);
+    const welcome = decodeMessage(req(p, "welcome"), "welcome", ["mls_welcome"]).welcome;
+    let tree;
+    if (p.ratchet_tree !== undefined && p.ratchet_tree !== null) {
+      const bytes = fromHex(p.ratchet_tree, "ratchet_tree");
+      const decoded = decodeRatchetTree(bytes, 0);
+      if (decoded === undefined || decoded[1] !== bytes.length) throw new DriverError("ratchet_tree: not a decodable ratchet tree");
+      tree = decoded[0];
+    }
+    const state = await mls.joinGroup(welcome, kp.publicPackage, kp.privatePackage, mls.emptyPskIndex, kp.cs, tree);
+    const handle = newHandle("g", { kind: "group", cs: kp.cs, state, wireFormat: wireFormat(p.wire_format), pending: null });
+    return { handle, epoch: epochOf(state), leaf_index: state.privatePath.leafIndex };
+  },
+
+  async commit(p) {
+    // ts-mls decides about the UpdatePath itself: it includes one whenever the commit
+    // covers no proposal, an Update or a Remove (so always for an empty commit) and has
+    // no option to force or suppress it. "update_path" is accepted for the protocol's
+    // sake; asking for update_path=false on an empty commit is refused.
+    const group = getGroup(p);
+    const hasPending = Object.keys(group.state.unappliedProposals).length > 0;
+    if (p.update_path === false && !hasPending) {
+      throw new DriverError("ts-mls always sends an UpdatePath in an empty commit (RFC 9420 §12.4)");
+    }
+    const result = await commitWith(group, p, []);
+    return {
+      commit: encodeMessage(result.commit),
+      welcome: result.welcome ? encodeMessage({ wireformat: "mls_welcome", welcome: result.welcome }) : null,
+      epoch: epochOf(result.newState),
+    };
+  },
+
+  async remove(p) {
+    const group = getGroup(p);
+    const leaves = p.leaf_indices ?? [req(p, "leaf_index")];
+    if (!Array.isArray(leaves) || leaves.length === 0) throw new DriverError("leaf_indices: expected a non-empty list");
+    const proposals = leaves.map((l, i) => ({ proposalType: "remove", remove: { removed: uint(l, `leaf_indices[${i}]`) } }));
+    const result = await commitWith(group, p, proposals);
+    return { commit: encodeMessage(result.commit), epoch: epochOf(result.newState) };
+  },
+
+  async propose(p) {
+    const group = getGroup(p);
+    let proposal;
+    switch (req(p, "proposal")) {
+      case "add":
+        proposal = {
+          proposalType: "add",
+          add: { keyPackage: decodeMessage(req(p, "key_package"), "key_package", ["mls_key_package"]).keyPackage },
+        };
+        break;
+      case "remove":
+        proposal = { proposalType: "remove", remove: { removed: uint(req(p, "leaf_index"), "leaf_index") } };
+        break;
+      default:
+        throw new DriverError(`proposal: unsupported proposal type ${JSON.stringify(p.proposal)}`);
+    }
+    const wf = wireFormat(p.wire_format, group.wireFormat);
+    const result = await mls.createProposal(group.state, wf === "public", proposal, group.cs);
+    group.state = result.newState;
+    forget(result.consumed);
+    return { message: encodeMessage(result.message) };
+  },
+
+  async process(p) {
+    const group = getGroup(p);
+    const msg = decodeMessage(req(p, "message"), "message", ["mls_public_message", "mls_private_message"]);
+    const psk = mls.makePskIndex(group.state, {});
+    // processMessage() would ignore the PSK index for PrivateMessage; call the two
+    // wire-format-specific entry points directly instead.
+    let result;
+    let contentType;
+    if (msg.wireformat === "mls_public_message") {
+      contentType = msg.publicMessage.content.contentType;
+      result = await mls.processPublicMessage(group.state, msg.publicMessage, psk, group.cs, mls.acceptAll);
+    } else {
+      contentType = msg.privateMessage.contentType;
+      result = await mls.processPrivateMessage(group.state, msg.privateMessage, psk, group.cs, mls.acceptAll);
+    }
+    group.state = result.newState;
+    forget(result.consumed);
+    const out = {
+      kind: contentType === "application" ? "application" : contentType,
+      epoch: epochOf(group.state),
+      active: group.state.groupActiveState.kind === "active",
+    };
+    if (result.kind === "applicationMessage") out.data = toHex(result.message);
+    return out;
+  },
+
+  async protect(p) {
+    const group = getGroup(p);
+    const aad = p.authenticated_data !== undefined ? fromHex(p.authenticated_data, "authenticated_data") : undefined;
+    const result = await mls.createApplicationMessage(group.state, fromHex(req(p, "data"), "data"), group.cs, aad);
+    group.state = result.newState;
+    forget(result.consumed);
+    return { message: encodeMessage({ wireformat: "mls_private_message", privateMessage: result.privateMessage }) };
+  },
+
+  async export(p) {
+    const group = getGroup(p);
+    const label = req(p, "label");
+    if (typeof label !== "string") throw new DriverError("label: expected a string");
+    const context = fromHex(p.context ?? "", "context");
+    const length = uint(req(p, "length"), "length");
+    const secret = await mls.mlsExporter(group.state.keySchedule.exporterSecret, label, context, length, group.cs);
+    return { secret: toHex(secret) };
+  },
+
+  async epoch_authenticator(p) {
+    const group = getGroup(p);
+    return { value: toHex(group.state.keySchedule.epochAuthenticator), epoch: epochOf(group.state) };
+  },
+
+  async state(p) {
+    const group = getGroup({ ...p, _allowPending: true });
+    const s = group.state;
+    const gc = s.groupContext;
+    return {
+      epoch: epochOf(s),
+      group_id: toHex(gc.groupId),
+      cipher_suite: mls.ciphersuites[gc.cipherSuite],
+      tree_hash: toHex(gc.treeHash),
+      confirmed_transcript_hash: toHex(gc.confirmedTranscriptHash),
+      leaf_index: s.privatePath.leafIndex,
+      active: s.groupActiveState.kind === "active",
+      wire_format: group.wireFormat,
+      pending_commit: group.pending !== null,
+      members: members(s),
+    };
+  },
+
+  async group_info(p) {
+    const group = getGroup(p);
+    const gi = await mls.createGroupInfoWithExternalPubAndRatchetTree(group.state, [], group.cs);
+    return { group_info: encodeMessage({ wireformat: "mls_group_info", groupInfo: gi }) };
+  },
+
+  async ratchet_tree(p) {
+    const group = getGroup(p);
+    return { ratchet_tree: toHex(encodeRatchetTree(group.state.ratchetTree)) };
+  },
+
+  async merge_pending(p) {
+    const group = getHandle(p, "group");
+    if (!group.pending) throw new DriverError("no pending commit");
+    group.state = group.pending.newState;
+    forget(group.pending.consumed);
+    group.pending = null;
+    return { epoch: epochOf(group.state) };
+  },
+
+  async discard_pending(p) {
+    const group = getHandle(p, "group");
+    if (!group.pending) throw new DriverError("no pending commit");
+    group.pending = null;
+    return { epoch: epochOf(group.state) };
+  },
+
+  async primitive(p) {
+    // Direct access to one suite's CiphersuiteImpl (the public type getCiphersuiteImpl
+    // returns), so tests can pin down which primitive ts-mls actually uses.
+    const name = suiteName(req(p, "suite"));
+    const cs = await impl(name);
+    const b = (f) => fromHex(req(p, f), f);
+    switch (req(p, "fn")) {
+      case "info": {
+        const suite = mls.getCiphersuiteFromName(name);
+        return {
+          name,
+          kem: suite.hpke.kem,
+          kdf: suite.hpke.kdf,
+          aead: suite.hpke.aead,
+          hash: suite.hash,
+          signature: suite.signature,
+          kdf_size: cs.kdf.size,
+          aead_key_length: cs.hpke.keyLength,
+          aead_nonce_length: cs.hpke.nonceLength,
+        };
+      }
+      case "digest":
+        return { output: toHex(await cs.hash.digest(b("data"))) };
+      case "mac":
+        return { output: toHex(await cs.hash.mac(b("key"), b("data"))) };
+      case "extract":
+        return { output: toHex(await cs.kdf.extract(b("salt"), b("ikm"))) };
+      case "expand":
+        return { output: toHex(await cs.kdf.expand(b("prk"), b("info"), uint(req(p, "length"), "length"))) };
+      case "aead_seal":
+        return { output: toHex(await cs.hpke.encryptAead(b("key"), b("nonce"), b("aad"), b("plaintext"))) };
+      case "derive_key_pair": {
+        const kp = await cs.hpke.deriveKeyPair(b("ikm"));
+        return {
+          private_key: toHex(await cs.hpke.exportPrivateKey(kp.privateKey)),
+          public_key: toHex(await cs.hpke.exportPublicKey(kp.publicKey)),
+        };
+      }
+      case "hpke_seal": {
+        const pk = await cs.hpke.importPublicKey(b("public_key"));
+        const r = await cs.hpke.seal(pk, b("plaintext"), b("info"), b("aad"));
+        return { enc: toHex(r.enc), ciphertext: toHex(r.ct) };
+      }
+      case "sign": {
+        const kp = await cs.signature.keygen();
+        const sig = await cs.signature.sign(kp.signKey, b("message"));
+        return { public_key: toHex(kp.publicKey), signature: toHex(sig) };
+      }
+      default:
+        throw new DriverError(`fn: unknown primitive ${JSON.stringify(p.fn)}`);
+    }
+  },
+
+  async free(p) {
+    const h = req(p, "handle");
+    return { freed: handles.delete(h) };
+  },
+
+  async shutdown() {
+    shuttingDown = true;
+    return { bye: true };
+  },
+};
+
+// ---------------------------------------------------------------- main loop
+
+let shuttingDown = false;
+
+function write(obj) {
+  return new Promise((resolve) => process.stdout.write(JSON.stringify(obj) + "\n", () => resolve()));
+}
+
+async function handle(line) {
+  if (line.trim() === "") return;
+  let request;
+  try {
+    request = JSON.parse(line);
+  } catch (e) {
+    await write({ id: null, error: `request is not JSON: ${e.message}`, error_type: "DriverError" });
+    return;
+  }
+  const id = request !== null && typeof request === "object" ? request.id ?? null : null;
+  try {
+    if (request === null || typeof request !== "object" || Array.isArray(request)) {
+      throw new DriverError("request must be a JSON object");
+    }
+    if (typeof request.op !== "string" || !Object.hasOwn(ops, request.op)) {
+      throw new DriverError(`unknown op: ${JSON.stringify(request.op)}`);
+    }
+    const result = await ops[request.op](request);
+    await write({ id, ...result });
+  } catch (e) {
+    const type = e?.constructor?.name && e.constructor.name !== "Object" ? e.constructor.name : "Error";
+    await write({ id, error: `${e?.message ?? e}`, error_type: type });
+  }
+  if (shuttingDown) process.exit(0);
+}
+
+process.on("uncaughtException", (e) => process.stderr.write(`driver: uncaught exception: ${e?.stack ?? e}\n`));
+process.on("unhandledRejection", (e) => process.stderr.write(`driver: unhandled rejection: ${e?.stack ?? e}\n`));
+
+let queue = Promise.resolve();
+const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+rl.on("line", (line) => {
+  queue = queue.then(() => handle(line));
+});
+rl.on("close", () => {
+  queue.then(() => process.exit(0));
+});
