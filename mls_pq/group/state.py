@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..codec import Reader, Writer
-from ..errors import DecodeError, MLSError, ValidationError
+from ..errors import DecodeError, MLSError, UnsupportedCipherSuite, ValidationError
 from ..group_context import GroupContext
 from ..key_schedule import EpochSecrets
 from ..messages.framing_structs import Sender, SenderType, WireFormat
@@ -35,6 +35,7 @@ from ..secret_tree import APPLICATION, HANDSHAKE, HashRatchet, SecretTree
 from ..suites import CipherSuite, get_suite
 from ..tree.ratchet_tree import RatchetTree
 from ..treekem import PrivateTree
+from .validation import CapSummary
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -249,7 +250,7 @@ class GroupState:
         except (IndexError, ValueError, UnicodeDecodeError) as e:
             raise DecodeError(f"malformed group state: {e}") from None
         except MLSError as e:
-            if isinstance(e, DecodeError):
+            if isinstance(e, (DecodeError, UnsupportedCipherSuite)):
                 raise
             raise DecodeError(f"malformed group state: {e}") from None
         return cls(
@@ -341,3 +342,20 @@ def push_resumption_psk(
 
 def sender_is_member(sender: Sender) -> bool:
     return sender.sender_type == SenderType.MEMBER
+
+
+# ---- cached capability summary (not serialised: recomputed from the tree) --------------------
+
+
+def summary_of(state: GroupState) -> CapSummary:
+    """The :class:`~mls_pq.group.validation.CapSummary` of the state's tree, computed once."""
+    s: CapSummary | None = state.__dict__.get("_cap_summary")
+    if s is None:
+        s = CapSummary.of(state.tree)
+        object.__setattr__(state, "_cap_summary", s)
+    return s
+
+
+def attach_summary(state: GroupState, summary: CapSummary) -> GroupState:
+    object.__setattr__(state, "_cap_summary", summary)
+    return state

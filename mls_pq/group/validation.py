@@ -240,6 +240,7 @@ def check_individual(
     sender: Sender,
     *,
     now: int | None = None,
+    psk_usage: int = USAGE_APPLICATION,
 ) -> None:
     """Checks of one proposal that need no other proposal (§12.1, §12.1.8 for senders); run
     when a proposal is received and again when it is committed."""
@@ -261,7 +262,7 @@ def check_individual(
     elif isinstance(body, Remove):
         check_remove(tree, body.removed)
     elif isinstance(body, PreSharedKey):
-        check_psk(suite, body.psk)
+        check_psk(suite, body.psk, allow_usage=psk_usage)
     elif isinstance(body, ReInit):
         check_reinit(context, body)
     elif isinstance(body, ExternalInit):

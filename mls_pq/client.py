@@ -1,0 +1,137 @@
+"""Client-side helpers: signature keys and KeyPackages (RFC 9420 §10).
+
+:func:`make_key_package` returns the KeyPackage as ``MLSMessage`` bytes (what is uploaded
+to a delivery service) and a :class:`~mls_pq.group.welcome.KeyPackageBundle` holding the
+three private keys (init, leaf encryption, signature) the joiner needs later.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import DecodeError
+from .extensions import Extension
+from .group.welcome import KeyPackageBundle
+from .messages.credential import BASIC, X509, Credential
+from .messages.framing_structs import MLSMessage
+from .messages.key_package import PROTOCOL_VERSION_MLS10, KeyPackage
+from .messages.leaf_node import Capabilities, LeafNode, LeafNodeSource, Lifetime
+from .suites import CipherSuite, get_suite
+
+#: default KeyPackage lifetime: one hour in the past (clock skew) to 90 days ahead
+DEFAULT_LIFETIME = (3600, 90 * 24 * 3600)
+
+
+def as_suite(suite: CipherSuite | int) -> CipherSuite:
+    return suite if isinstance(suite, CipherSuite) else get_suite(suite)
+
+
+def default_capabilities(
+    suite: CipherSuite,
+    credential: Credential,
+    *,
+    extensions: Sequence[int] = (),
+    proposals: Sequence[int] = (),
+    cipher_suites: Sequence[int] = (),
+) -> Capabilities:
+    """mls10, the suite (plus ``cipher_suites``), basic and x509 credentials plus the own one."""
+    suites = tuple(sorted({suite.id, *cipher_suites}))
+    creds = tuple(sorted({int(BASIC), int(X509), credential.credential_type}))
+    return Capabilities((PROTOCOL_VERSION_MLS10,), suites, tuple(extensions), tuple(proposals), creds)
+
+
+def generate_signature_key(suite: CipherSuite | int) -> tuple[bytes, bytes]:
+    """A fresh (private, public) signature key pair of the suite's scheme."""
+    return as_suite(suite).signature.generate()
+
+
+def make_leaf_template(
+    suite: CipherSuite,
+    credential: Credential,
+    signature_pub: bytes,
+    *,
+    capabilities: Capabilities | None = None,
+    extensions: Sequence[Extension] = (),
+) -> LeafNode:
+    """An unsigned LeafNode carrying credential, capabilities, extensions and signature key,
+    used as the template for commit/update leaves (its encryption key is a placeholder)."""
+    return LeafNode(
+        encryption_key=b"",
+        signature_key=signature_pub,
+        credential=credential,
+        capabilities=capabilities or default_capabilities(suite, credential),
+        leaf_node_source=int(LeafNodeSource.UPDATE),
+        extensions=tuple(extensions),
+    )
+
+
+def make_key_package(
+    suite: CipherSuite | int,
+    credential: Credential,
+    signature_priv: bytes,
+    *,
+    capabilities: Capabilities | None = None,
+    lifetime: Lifetime | None = None,
+    extensions: Sequence[Extension] = (),
+    leaf_extensions: Sequence[Extension] = (),
+    now: int | None = None,
+) -> tuple[bytes, KeyPackageBundle]:
+    """A signed KeyPackage (as MLSMessage bytes) and its private bundle (§10)."""
+    cs = as_suite(suite)
+    sig_pub = cs.signature.public_key(signature_priv)
+    init_priv, init_pub = cs.generate_key_pair()
+    enc_priv, enc_pub = cs.generate_key_pair()
+    if lifetime is None:
+        t = int(time.time()) if now is None else now
+        lifetime = Lifetime(max(0, t - DEFAULT_LIFETIME[0]), t + DEFAULT_LIFETIME[1])
+    leaf = LeafNode(
+        encryption_key=enc_pub,
+        signature_key=sig_pub,
+        credential=credential,
+        capabilities=capabilities or default_capabilities(cs, credential),
+        leaf_node_source=int(LeafNodeSource.KEY_PACKAGE),
+        lifetime=lifetime,
+        extensions=tuple(leaf_extensions),
+    ).sign(cs, signature_priv)
+    kp = KeyPackage(PROTOCOL_VERSION_MLS10, cs.id, init_pub, leaf, tuple(extensions)).sign(cs, signature_priv)
+    return MLSMessage(kp).to_bytes(), KeyPackageBundle(kp, init_priv, enc_priv, signature_priv)
+
+
+def parse_key_package(data: bytes | KeyPackage) -> KeyPackage:
+    """A KeyPackage from MLSMessage bytes, raw KeyPackage bytes, or the object itself."""
+    if isinstance(data, KeyPackage):
+        return data
+    try:
+        msg = MLSMessage.from_bytes(data)
+    except DecodeError:
+        return KeyPackage.from_bytes(data)
+    if not isinstance(msg.body, KeyPackage):
+        raise DecodeError("the MLSMessage is not a KeyPackage")
+    return msg.body
+
+
+@dataclass(frozen=True, repr=False)
+class Client:
+    """An identity with a signature key for one suite: a KeyPackage factory."""
+
+    suite: CipherSuite
+    credential: Credential
+    signature_priv: bytes
+
+    def __repr__(self) -> str:
+        return f"<Client suite=0x{self.suite.id:04x} credential_type={self.credential.credential_type}>"
+
+    @classmethod
+    def generate(cls, suite: CipherSuite | int, identity: bytes) -> Client:
+        cs = as_suite(suite)
+        sk, _ = cs.signature.generate()
+        return cls(cs, Credential.basic(identity), sk)
+
+    @property
+    def signature_pub(self) -> bytes:
+        return self.suite.signature.public_key(self.signature_priv)
+
+    def key_package(self, **kwargs: object) -> tuple[bytes, KeyPackageBundle]:
+        return make_key_package(self.suite, self.credential, self.signature_priv, **kwargs)  # type: ignore[arg-type]

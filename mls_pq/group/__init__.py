@@ -1,0 +1,22 @@
+"""The MLS group state machine (RFC 9420 §11, §12).
+
+:class:`Group` is the public API; :class:`GroupState` the immutable per-epoch state;
+:mod:`.validation` the §12.2 rules; :mod:`.commit` commit creation/processing;
+:mod:`.welcome` GroupInfo/Welcome; :mod:`.external` external commits and proposals.
+"""
+
+from .commit import CommitEffects, MemberInfo
+from .member import CommitOutput, Group, ProcessedMessage
+from .state import GroupOptions, GroupState
+from .welcome import KeyPackageBundle
+
+__all__ = [
+    "CommitEffects",
+    "CommitOutput",
+    "Group",
+    "GroupOptions",
+    "GroupState",
+    "KeyPackageBundle",
+    "MemberInfo",
+    "ProcessedMessage",
+]

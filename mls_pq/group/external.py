@@ -1,0 +1,238 @@
+"""External joins and external proposals (RFC 9420 §12.4.3.2, §12.1.8, §8.3).
+
+* :func:`create_external_commit`: a non-member with a GroupInfo carrying ``external_pub``
+  joins by an external Commit (ExternalInit + optional Remove of its old leaf + PSKs).
+* :func:`external_proposal`: a pre-provisioned ``external_senders`` signer proposes
+  (Add, Remove, PSK, ReInit, GroupContextExtensions) as a PublicMessage.
+* :func:`new_member_add_proposal`: a would-be member proposes its own Add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..codec import Reader, Struct, Writer
+from ..errors import DecodeError, ValidationError
+from ..extensions import EXTERNAL_PUB, EXTERNAL_SENDERS, Extension
+from ..framing import public_message, sign_content
+from ..group_context import GroupContext
+from ..key_schedule import EpochSecrets, advance
+from ..messages.commit import Commit
+from ..messages.credential import Credential
+from ..messages.framing_structs import (
+    AuthenticatedContent,
+    FramedContent,
+    FramedContentAuthData,
+    MLSMessage,
+    Sender,
+    WireFormat,
+)
+from ..messages.key_package import KeyPackage
+from ..messages.leaf_node import LeafNode
+from ..messages.proposals import Add, ExternalInit, PreSharedKey, Proposal, ProposalOrRef, Remove
+from ..messages.welcome import GroupInfo
+from ..psk import PreSharedKeyID
+from ..suites import CipherSuite
+from ..transcript import confirmation_tag, confirmed_transcript_hash, interim_transcript_hash
+from ..tree.ratchet_tree import RatchetTree
+from ..treekem import create_update_path
+from . import validation as v
+from .commit import (
+    EXTERNAL_INIT_LABEL,
+    Applied,
+    CommitEffects,
+    PskLookup,
+    _effects,
+    _next_state,
+    apply_proposals,
+    lookup_psks,
+)
+from .state import GroupOptions, GroupState, new_secret_tree
+from .welcome import parse_external_pub, tree_for_group_info, verify_group_info
+
+# ---- the external_senders extension (§12.1.8.1) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExternalSender(Struct):
+    """``struct { SignaturePublicKey signature_key; Credential credential; } ExternalSender``."""
+
+    signature_key: bytes
+    credential: Credential
+
+    def encode(self, w: Writer) -> None:
+        w.opaque(self.signature_key)
+        self.credential.encode(w)
+
+    @classmethod
+    def decode(cls, r: Reader) -> ExternalSender:
+        return cls(r.opaque(), Credential.decode(r))
+
+
+def external_senders_extension(senders: Sequence[ExternalSender]) -> Extension:
+    return Extension(EXTERNAL_SENDERS, Writer().structs(senders).getvalue())
+
+
+def parse_external_senders(ext: Extension | None) -> list[ExternalSender]:
+    if ext is None:
+        return []
+    r = Reader(ext.extension_data)
+    try:
+        out = r.structs(ExternalSender)
+        r.done()
+    except (IndexError, ValueError) as e:
+        raise DecodeError(f"malformed external_senders: {e}") from None
+    return out
+
+
+def external_sender_keys(context: GroupContext) -> list[bytes]:
+    return [s.signature_key for s in parse_external_senders(context.extension(EXTERNAL_SENDERS))]
+
+
+# ---- external proposals (§12.1.8) ----------------------------------------------------------
+
+
+def external_proposal(
+    suite: CipherSuite,
+    group_id: bytes,
+    epoch: int,
+    proposal: Proposal,
+    signature_priv: bytes,
+    sender_index: int,
+    authenticated_data: bytes = b"",
+) -> bytes:
+    """A proposal from the ``external_senders`` entry ``sender_index``, as MLSMessage bytes
+    (always a PublicMessage, §12.1.8)."""
+    from ..messages.proposals import proposal_type_info
+
+    info = proposal_type_info(proposal.proposal_type)
+    if info is None or not info.external:
+        raise ValidationError(f"proposal type {proposal.proposal_type} cannot be sent by an external sender", "12.1.8")
+    content = FramedContent(group_id, epoch, Sender.external(sender_index), authenticated_data, proposal)
+    sig = sign_content(suite, WireFormat.PUBLIC_MESSAGE, content, signature_priv, None)
+    ac = AuthenticatedContent(WireFormat.PUBLIC_MESSAGE, content, FramedContentAuthData(sig))
+    return MLSMessage(public_message(suite, ac, _dummy_context(group_id, epoch, suite), None)).to_bytes()
+
+
+def new_member_add_proposal(
+    suite: CipherSuite,
+    group_id: bytes,
+    epoch: int,
+    key_package: KeyPackage,
+    signature_priv: bytes,
+    authenticated_data: bytes = b"",
+) -> bytes:
+    """An Add of ourselves, sender ``new_member_proposal`` (§12.1.8), as MLSMessage bytes."""
+    content = FramedContent(
+        group_id, epoch, Sender.new_member_proposal(), authenticated_data, Proposal(Add(key_package))
+    )
+    sig = sign_content(suite, WireFormat.PUBLIC_MESSAGE, content, signature_priv, None)
+    ac = AuthenticatedContent(WireFormat.PUBLIC_MESSAGE, content, FramedContentAuthData(sig))
+    return MLSMessage(public_message(suite, ac, _dummy_context(group_id, epoch, suite), None)).to_bytes()
+
+
+def _dummy_context(group_id: bytes, epoch: int, suite: CipherSuite) -> GroupContext:
+    # public_message only reads the context for member senders (membership tag)
+    return GroupContext(suite.id, group_id, epoch, b"", b"")
+
+
+# ---- external commit (§12.4.3.2) ------------------------------------------------------------
+
+
+@dataclass
+class ExternalJoin:
+    """Result of :func:`create_external_commit`."""
+
+    state: GroupState
+    message: MLSMessage
+    effects: CommitEffects
+    secrets: EpochSecrets = field(repr=False)
+    applied: Applied | None = field(default=None, repr=False)
+
+
+def create_external_commit(
+    suite: CipherSuite,
+    group_info: GroupInfo,
+    leaf_template: LeafNode,
+    signature_priv: bytes,
+    *,
+    ratchet_tree: bytes | RatchetTree | None = None,
+    remove_leaf: int | None = None,
+    psks: Sequence[PreSharedKeyID] = (),
+    psk_lookup: PskLookup = lambda _pid: None,
+    authenticated_data: bytes = b"",
+    options: GroupOptions | None = None,
+    now: int | None = None,
+    validate_tree: bool = True,
+) -> ExternalJoin:
+    """Join via an external Commit: verify the GroupInfo and tree, derive the init secret
+    from ``external_pub`` (§8.3), and commit ExternalInit (+ Remove of ``remove_leaf`` for a
+    resync, + PSKs) with a path from the leftmost free leaf."""
+    gc = group_info.group_context
+    tree = tree_for_group_info(suite, group_info, ratchet_tree)
+    verify_group_info(suite, group_info, tree, now=now, validate_tree=validate_tree)
+    ext = group_info.extension(EXTERNAL_PUB)
+    if ext is None:
+        raise ValidationError("the GroupInfo has no external_pub extension", "12.4.3.2")
+    external_pub = parse_external_pub(ext)
+    kem_output, init_secret = suite.hpke.send_export(external_pub, b"", EXTERNAL_INIT_LABEL, suite.n_h)
+
+    sender = Sender.new_member_commit()
+    proposals: list[Proposal] = [Proposal(ExternalInit(kem_output))]
+    if remove_leaf is not None:
+        proposals.append(Proposal(Remove(remove_leaf)))
+    proposals.extend(Proposal(PreSharedKey(p)) for p in psks)
+    items = [v.Committed(p, sender, None) for p in proposals]
+    applied = apply_proposals(suite, gc, tree, v.CapSummary.of(tree), items, sender, now=now)
+    if remove_leaf is not None:
+        old = applied.removed[0][1]
+        if old.credential != leaf_template.credential:
+            raise ValidationError("an external resync must present the removed member's credential", "12.2")
+    psk = lookup_psks(suite, applied.psks, psk_lookup)
+    t = applied.tree
+    leaf_index = t.leftmost_blank_leaf()
+    if leaf_index is None:
+        leaf_index = t.n_leaves
+        t.extend()
+    provisional = GroupContext(
+        cipher_suite=gc.cipher_suite,
+        group_id=gc.group_id,
+        epoch=gc.epoch + 1,
+        tree_hash=b"",
+        confirmed_transcript_hash=gc.confirmed_transcript_hash,
+        extensions=applied.extensions,
+        version=gc.version,
+    )
+    v.check_leaf_supports_group(leaf_template, applied.extensions, "our leaf")
+    applied.summary.check(leaf_template)
+    created = create_update_path(t, leaf_index, provisional, signature_priv, leaf_template=leaf_template)
+    new_leaf = created.update_path.leaf_node
+    applied.summary.add(new_leaf)
+    commit = Commit(tuple(ProposalOrRef(proposal=p) for p in proposals), created.update_path)
+    content = FramedContent(gc.group_id, gc.epoch, sender, authenticated_data, commit)
+    wf = WireFormat.PUBLIC_MESSAGE
+    signature = sign_content(suite, wf, content, signature_priv, gc)
+    interim_before = interim_transcript_hash(suite, gc.confirmed_transcript_hash, group_info.confirmation_tag)
+    confirmed = confirmed_transcript_hash(suite, interim_before, wf, content, signature)
+    new_context = provisional.evolve(tree_hash=t.tree_hash(), confirmed_transcript_hash=confirmed)
+    secrets = advance(suite, init_secret, created.commit_secret, psk, new_context.to_bytes())
+    tag = confirmation_tag(suite, secrets.confirmation_key, confirmed)
+    ac = AuthenticatedContent(wf, content, FramedContentAuthData(signature, tag))
+    message = MLSMessage(public_message(suite, ac, gc, None))
+    opts = options or GroupOptions()
+    # a GroupState "before" the commit, only to carry suite/options/psk history into _next_state
+    before = GroupState(
+        suite=suite,
+        context=gc,
+        tree=tree,
+        secrets=secrets,
+        secret_tree=new_secret_tree(suite, secrets, 1, opts),
+        interim_transcript_hash=interim_before,
+        confirmation_tag=group_info.confirmation_tag,
+        private=created.private,
+        options=opts,
+    )
+    state = _next_state(before, applied, new_context, secrets, tag, created.private)
+    effects = _effects(applied, new_context.epoch, sender, (leaf_index, new_leaf), False)
+    return ExternalJoin(state, message, effects, secrets, applied)

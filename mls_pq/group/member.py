@@ -1,0 +1,884 @@
+"""The public group API (RFC 9420 §11, §12): :class:`Group`.
+
+Bytes at the edges: every message in or out is an ``MLSMessage`` encoding. Each call that
+changes the group builds the next :class:`~mls_pq.group.state.GroupState` and swaps it in
+only after every check passed; an exception (always an :class:`~mls_pq.errors.MLSError`)
+leaves the group exactly as it was.
+
+Typical use::
+
+    alice = Group.create(suite, b"group", credential, signature_priv)
+    kp_bytes, bob_bundle = make_key_package(suite, bob_credential, bob_signature_priv)
+    out = alice.commit(add=[kp_bytes])
+    alice.merge_pending_commit()
+    bob = Group.join(out.welcome, [bob_bundle])
+    bob.process(alice.encrypt(b"hi")).application_data == b"hi"
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+
+from .. import client as _client
+from ..codec import Reader, Writer
+from ..errors import DecodeError, StateError, ValidationError
+from ..extensions import Extension
+from ..framing import (
+    authenticate,
+    private_message,
+    public_message,
+    unprotect_private,
+    unprotect_public,
+)
+from ..group_context import PROTOCOL_VERSION_MLS10, GroupContext
+from ..key_schedule import from_joiner
+from ..messages.commit import Commit
+from ..messages.credential import Credential
+from ..messages.framing_structs import (
+    AuthenticatedContent,
+    ContentType,
+    FramedContent,
+    MLSMessage,
+    PrivateMessage,
+    PublicMessage,
+    Sender,
+    SenderType,
+    WireFormat,
+)
+from ..messages.key_package import KeyPackage
+from ..messages.leaf_node import Capabilities, LeafNode, LeafNodeSource, Lifetime
+from ..messages.proposals import (
+    Add,
+    GroupContextExtensions,
+    PreSharedKey,
+    Proposal,
+    ReInit,
+    Remove,
+    Update,
+)
+from ..messages.welcome import GroupInfo, Welcome
+from ..psk import PSK_EXTERNAL, PSK_RESUMPTION, USAGE_BRANCH, USAGE_REINIT, PreSharedKeyID
+from ..suites import CipherSuite, get_suite
+from ..transcript import confirmation_tag, interim_transcript_hash
+from ..tree.ratchet_tree import RatchetTree, system_clock, validate_leaf_node
+from ..treekem import PrivateTree
+from . import validation as v
+from .commit import CommitEffects, MemberInfo, create_commit, padding, process_commit, random_psk_nonce
+from .external import create_external_commit, external_sender_keys
+from .state import (
+    CachedProposal,
+    GroupOptions,
+    GroupState,
+    OwnUpdate,
+    forget_used_secrets,
+    new_secret_tree,
+    push_resumption_psk,
+)
+from .welcome import JoinContext, KeyPackageBundle, build_group_info, build_welcome, join_from_welcome
+
+Clock = Callable[[], int]
+
+
+# ---- results ----------------------------------------------------------------------------------
+
+
+class CommitOutput:
+    """What :meth:`Group.commit` returns: MLSMessage bytes of the commit, of the Welcome
+    (if members were added) and of a signed GroupInfo for the new epoch.
+
+    The GroupInfo is built (and signed) on first access unless a Welcome needed it anyway,
+    so a commit nobody publishes a GroupInfo for costs no extra signature.
+    """
+
+    __slots__ = ("_group_info", "_make_group_info", "commit", "effects", "welcome")
+
+    def __init__(
+        self,
+        commit: bytes,
+        welcome: bytes | None,
+        group_info: bytes | Callable[[], bytes],
+        effects: CommitEffects,
+    ) -> None:
+        self.commit = commit
+        self.welcome = welcome
+        self.effects = effects
+        self._group_info: bytes | None = group_info if isinstance(group_info, bytes) else None
+        self._make_group_info: Callable[[], bytes] | None = None if isinstance(group_info, bytes) else group_info
+
+    @property
+    def group_info(self) -> bytes:
+        if self._group_info is None:
+            assert self._make_group_info is not None
+            self._group_info = self._make_group_info()
+            self._make_group_info = None
+        return self._group_info
+
+    def __repr__(self) -> str:
+        return f"<CommitOutput epoch={self.effects.epoch} welcome={self.welcome is not None}>"
+
+
+@dataclass(frozen=True)
+class ProcessedMessage:
+    """What :meth:`Group.process` found. ``kind`` is "application", "proposal" or "commit"."""
+
+    kind: str
+    sender: Sender
+    epoch: int
+    authenticated_data: bytes = b""
+    sender_credential: Credential | None = None
+    application_data: bytes | None = None
+    proposal: Proposal | None = None
+    proposal_ref: bytes | None = None
+    commit: CommitEffects | None = None
+    wire_format: int = 0
+
+
+@dataclass
+class _Pending:
+    next: GroupState
+    message: bytes
+    effects: CommitEffects
+
+
+def _decode_message(data: bytes) -> MLSMessage:
+    return MLSMessage.from_bytes(data)
+
+
+# ---- the group ---------------------------------------------------------------------------------
+
+
+class Group:
+    """One member's view of an MLS group."""
+
+    def __init__(
+        self,
+        state: GroupState,
+        *,
+        psk_store: MutableMapping[bytes, bytes] | None = None,
+        resumption_psks: MutableMapping[tuple[bytes, int], bytes] | None = None,
+        clock: Clock | None = system_clock,
+        identity_of: v.IdentityOf = v.default_identity,
+    ) -> None:
+        self._state = state
+        self._pending: _Pending | None = None
+        #: external PSKs by psk_id (§8.4); the application fills it
+        self.psk_store: MutableMapping[bytes, bytes] = psk_store if psk_store is not None else {}
+        #: resumption PSKs of other groups by (group_id, epoch), e.g. for branch/reinit
+        self.resumption_psks: MutableMapping[tuple[bytes, int], bytes] = (
+            resumption_psks if resumption_psks is not None else {}
+        )
+        #: seconds since the epoch for lifetime checks (None: no lifetime checks, e.g. for
+        #: replaying recorded test vectors)
+        self.clock = clock
+        self.identity_of = identity_of
+
+    def __repr__(self) -> str:
+        return f"<Group {self._state!r}{' pending-commit' if self._pending else ''}>"
+
+    # ---- creation ---------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        suite: CipherSuite | int,
+        group_id: bytes,
+        credential: Credential,
+        signature_priv: bytes,
+        *,
+        extensions: Sequence[Extension] = (),
+        capabilities: Capabilities | None = None,
+        leaf_extensions: Sequence[Extension] = (),
+        options: GroupOptions | None = None,
+        **kwargs: object,
+    ) -> Group:
+        """A one-member group at epoch 0 (RFC 9420 §11)."""
+        cs = _client.as_suite(suite)
+        opts = options or GroupOptions()
+        enc_priv, enc_pub = cs.generate_key_pair()
+        t = int(time.time())
+        leaf = LeafNode(
+            encryption_key=enc_pub,
+            signature_key=cs.signature.public_key(signature_priv),
+            credential=credential,
+            capabilities=capabilities or _client.default_capabilities(cs, credential),
+            leaf_node_source=int(LeafNodeSource.KEY_PACKAGE),
+            lifetime=Lifetime(max(0, t - _client.DEFAULT_LIFETIME[0]), t + _client.DEFAULT_LIFETIME[1]),
+            extensions=tuple(leaf_extensions),
+        ).sign(cs, signature_priv)
+        validate_leaf_node(cs, leaf, group_extensions=extensions)
+        v.check_leaf_supports_group(leaf, extensions, "the creator")
+        tree = RatchetTree(cs, [leaf])
+        ctx = GroupContext(cs.id, group_id, 0, tree.tree_hash(), b"", tuple(extensions))
+        secrets = from_joiner(cs, os.urandom(cs.n_h), None, ctx.to_bytes())  # epoch_secret: fresh randomness
+        tag = confirmation_tag(cs, secrets.confirmation_key, b"")
+        state = GroupState(
+            suite=cs,
+            context=ctx,
+            tree=tree,
+            secrets=forget_used_secrets(secrets),
+            secret_tree=new_secret_tree(cs, secrets, 1, opts),
+            interim_transcript_hash=interim_transcript_hash(cs, b"", tag),
+            confirmation_tag=tag,
+            private=PrivateTree(0, enc_priv, signature_priv),
+            resumption_psks=push_resumption_psk((), 0, secrets.resumption_psk, opts.resumption_epochs),
+            options=opts,
+        )
+        return cls(state, **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def join(
+        cls,
+        welcome: bytes,
+        bundles: Sequence[KeyPackageBundle] | KeyPackageBundle,
+        *,
+        ratchet_tree: bytes | None = None,
+        psk_store: MutableMapping[bytes, bytes] | None = None,
+        resumption_psks: MutableMapping[tuple[bytes, int], bytes] | None = None,
+        old_group: Group | None = None,
+        options: GroupOptions | None = None,
+        clock: Clock | None = system_clock,
+        identity_of: v.IdentityOf = v.default_identity,
+        suite: CipherSuite | None = None,
+        same_client: Callable[[LeafNode, LeafNode], bool] | None = None,
+        check_tree_lifetimes: bool = False,
+    ) -> Group:
+        """Join from a Welcome (§12.4.3.1). ``ratchet_tree`` is the tree out of band when the
+        Welcome has no ``ratchet_tree`` extension; ``old_group`` is the group being
+        reinitialised or branched from (§11.2, §11.3). ``check_tree_lifetimes`` applies the
+        RECOMMENDED lifetime check of §7.3 to every leaf of the received tree (off by default:
+        members that never updated legitimately keep expired key_package leaves)."""
+        msg = _decode_message(welcome)
+        if not isinstance(msg.body, Welcome):
+            raise DecodeError("the MLSMessage is not a Welcome")
+        if isinstance(bundles, KeyPackageBundle):
+            bundles = [bundles]
+        psk_store = psk_store if psk_store is not None else {}
+        resumption_psks = resumption_psks if resumption_psks is not None else {}
+        ctx = JoinContext(
+            psk_lookup=_foreign_lookup(psk_store, resumption_psks),
+            old_group=old_group.state if old_group is not None else None,
+            same_client=same_client,
+            now=clock() if clock and check_tree_lifetimes else None,
+            options=options or GroupOptions(),
+        )
+        state = join_from_welcome(msg.body, bundles, ctx, ratchet_tree=ratchet_tree, suite=suite)
+        return cls(state, psk_store=psk_store, resumption_psks=resumption_psks, clock=clock, identity_of=identity_of)
+
+    @classmethod
+    def join_external(
+        cls,
+        group_info: bytes,
+        credential: Credential,
+        signature_priv: bytes,
+        *,
+        ratchet_tree: bytes | None = None,
+        remove_leaf: int | None = None,
+        psks: Sequence[PreSharedKeyID] = (),
+        capabilities: Capabilities | None = None,
+        leaf_extensions: Sequence[Extension] = (),
+        authenticated_data: bytes = b"",
+        psk_store: MutableMapping[bytes, bytes] | None = None,
+        options: GroupOptions | None = None,
+        clock: Clock | None = system_clock,
+        suite: CipherSuite | None = None,
+        identity_of: v.IdentityOf = v.default_identity,
+        check_tree_lifetimes: bool = False,
+    ) -> tuple[Group, bytes]:
+        """Join by an external Commit (§12.4.3.2). Returns the group (already in the new
+        epoch) and the commit's MLSMessage bytes to send to the group."""
+        msg = _decode_message(group_info)
+        if not isinstance(msg.body, GroupInfo):
+            raise DecodeError("the MLSMessage is not a GroupInfo")
+        gi = msg.body
+        cs = suite or get_suite(gi.group_context.cipher_suite)
+        psk_store = psk_store if psk_store is not None else {}
+        template = _client.make_leaf_template(
+            cs,
+            credential,
+            cs.signature.public_key(signature_priv),
+            capabilities=capabilities,
+            extensions=leaf_extensions,
+        )
+        res = create_external_commit(
+            cs,
+            gi,
+            template,
+            signature_priv,
+            ratchet_tree=ratchet_tree,
+            remove_leaf=remove_leaf,
+            psks=psks,
+            psk_lookup=_foreign_lookup(psk_store, {}),
+            authenticated_data=authenticated_data,
+            options=options,
+            now=clock() if clock and check_tree_lifetimes else None,
+        )
+        g = cls(res.state, psk_store=psk_store, clock=clock, identity_of=identity_of)
+        return g, res.message.to_bytes()
+
+    # ---- state access -----------------------------------------------------------------------
+    @property
+    def state(self) -> GroupState:
+        return self._state
+
+    @property
+    def suite(self) -> CipherSuite:
+        return self._state.suite
+
+    @property
+    def group_id(self) -> bytes:
+        return self._state.group_id
+
+    @property
+    def epoch(self) -> int:
+        return self._state.epoch
+
+    @property
+    def leaf_index(self) -> int:
+        return self._state.leaf_index
+
+    @property
+    def group_context(self) -> GroupContext:
+        return self._state.context
+
+    @property
+    def epoch_authenticator(self) -> bytes:
+        """The epoch authenticator (§8.7)."""
+        return self._state.secrets.epoch_authenticator
+
+    @property
+    def active(self) -> bool:
+        return self._state.active
+
+    @property
+    def has_pending_commit(self) -> bool:
+        return self._pending is not None
+
+    @property
+    def pending_proposals(self) -> tuple[CachedProposal, ...]:
+        return self._state.proposals
+
+    def members(self) -> list[MemberInfo]:
+        return [MemberInfo.of(i, leaf) for i, leaf in self._state.tree.leaves()]
+
+    def ratchet_tree(self) -> bytes:
+        """The ``ratchet_tree`` encoding of the current tree (§12.4.3.3), for out-of-band use."""
+        return self._state.tree.to_bytes()
+
+    def export_secret(self, label: str | bytes, context: bytes, length: int) -> bytes:
+        """MLS-Exporter(label, context, length) (§8.5)."""
+        return self._state.secrets.export(label, context, length)
+
+    def group_info(self, *, ratchet_tree: bool | None = None, external_pub: bool | None = None) -> bytes:
+        """A signed GroupInfo for the current epoch, as MLSMessage bytes (§12.4.3)."""
+        return MLSMessage(build_group_info(self._state, ratchet_tree=ratchet_tree, external_pub=external_pub)).to_bytes()
+
+    def _now(self) -> int | None:
+        return self.clock() if self.clock is not None else None
+
+    # ---- PSKs -------------------------------------------------------------------------------
+    def _psk_lookup_foreign(self, pid: PreSharedKeyID) -> bytes | None:
+        return _foreign_lookup(self.psk_store, self.resumption_psks)(pid)
+
+    def _psk_lookup(self, pid: PreSharedKeyID) -> bytes | None:
+        if pid.psktype == PSK_RESUMPTION and pid.psk_group_id == self._state.group_id:
+            got = self._state.resumption_psk(pid.psk_epoch)
+            if got is not None:
+                return got
+        return self._psk_lookup_foreign(pid)
+
+    # ---- sending proposals (by reference) -----------------------------------------------------
+    def _check_can_send(self) -> None:
+        if not self._state.active:
+            raise StateError("the group is inactive (we were removed or it was reinitialised)")
+
+    def _frame(
+        self, body: bytes | Proposal, wire_format: WireFormat, authenticated_data: bytes
+    ) -> tuple[MLSMessage, AuthenticatedContent, GroupState]:
+        st = self._state
+        suite = st.suite
+        content = FramedContent(st.group_id, st.epoch, Sender.member(st.leaf_index), authenticated_data, body)
+        ac = authenticate(suite, wire_format, content, st.private.signature_priv, st.context)
+        if wire_format == WireFormat.PUBLIC_MESSAGE:
+            return MLSMessage(public_message(suite, ac, st.context, st.secrets.membership_key)), ac, st
+        tree = st.secret_tree.copy()
+        msg = MLSMessage(private_message(suite, ac, tree, st.secrets.sender_data_secret, padding(st, ac)))
+        return msg, ac, st.with_secret_tree(tree)
+
+    def propose(
+        self,
+        proposal: Proposal,
+        *,
+        authenticated_data: bytes = b"",
+        wire_format: int | None = None,
+        _own: OwnUpdate | None = None,
+    ) -> bytes:
+        """Send ``proposal`` by reference; returns its MLSMessage bytes and caches it (§12.1)."""
+        self._check_can_send()
+        st = self._state
+        me = Sender.member(st.leaf_index)
+        v.check_individual(st.suite, st.context, st.tree, proposal, me, now=self._now())
+        if isinstance(proposal.body, Update):
+            v.check_new_leaf_in_tree(st.tree, _summary(st), proposal.body.leaf_node, st.leaf_index)
+        wf = WireFormat(wire_format if wire_format is not None else st.options.handshake_wire_format)
+        msg, ac, new = self._frame(proposal, wf, authenticated_data)
+        ref = st.suite.make_proposal_ref(ac.encoded)
+        self._state = new.evolve(proposals=new.proposals + (CachedProposal(ref, proposal, me, _own),))
+        return msg.to_bytes()
+
+    def propose_add(self, key_package: bytes | KeyPackage, **kw: object) -> bytes:
+        return self.propose(Proposal(Add(_client.parse_key_package(key_package))), **kw)  # type: ignore[arg-type]
+
+    def propose_remove(self, leaf_index: int, **kw: object) -> bytes:
+        return self.propose(Proposal(Remove(leaf_index)), **kw)  # type: ignore[arg-type]
+
+    def propose_update(
+        self,
+        *,
+        signature_priv: bytes | None = None,
+        credential: Credential | None = None,
+        capabilities: Capabilities | None = None,
+        leaf_extensions: Sequence[Extension] | None = None,
+        **kw: object,
+    ) -> bytes:
+        """Propose a fresh leaf (new encryption key; optionally new signature key/credential)."""
+        st = self._state
+        old = st.own_leaf
+        sig_priv = signature_priv or st.private.signature_priv
+        enc_priv, enc_pub = st.suite.generate_key_pair()
+        leaf = LeafNode(
+            encryption_key=enc_pub,
+            signature_key=st.suite.signature.public_key(sig_priv) if signature_priv else old.signature_key,
+            credential=credential or old.credential,
+            capabilities=capabilities or old.capabilities,
+            leaf_node_source=int(LeafNodeSource.UPDATE),
+            extensions=tuple(leaf_extensions) if leaf_extensions is not None else old.extensions,
+        ).sign(st.suite, sig_priv, st.group_id, st.leaf_index)
+        return self.propose(Proposal(Update(leaf)), _own=OwnUpdate(enc_priv, sig_priv), **kw)  # type: ignore[arg-type]
+
+    def external_psk_id(self, psk_id: bytes) -> PreSharedKeyID:
+        return PreSharedKeyID.external(psk_id, random_psk_nonce(self.suite))
+
+    def resumption_psk_id(self, epoch: int | None = None, group_id: bytes | None = None) -> PreSharedKeyID:
+        """A PreSharedKeyID for a resumption PSK (usage application) of this group (§8.6)."""
+        from ..psk import USAGE_APPLICATION
+
+        return PreSharedKeyID.resumption(
+            USAGE_APPLICATION,
+            group_id if group_id is not None else self.group_id,
+            self.epoch if epoch is None else epoch,
+            random_psk_nonce(self.suite),
+        )
+
+    def propose_psk(self, psk: PreSharedKeyID | bytes, **kw: object) -> bytes:
+        """Propose a PSK: a PreSharedKeyID, or an external psk_id (a nonce is drawn)."""
+        pid = psk if isinstance(psk, PreSharedKeyID) else self.external_psk_id(psk)
+        if self._psk_lookup(pid) is None:
+            raise ValidationError("we do not have this PSK", "12.1.4")
+        return self.propose(Proposal(PreSharedKey(pid)), **kw)  # type: ignore[arg-type]
+
+    def propose_reinit(
+        self,
+        group_id: bytes,
+        cipher_suite: int,
+        extensions: Sequence[Extension] = (),
+        version: int = PROTOCOL_VERSION_MLS10,
+        **kw: object,
+    ) -> bytes:
+        return self.propose(Proposal(ReInit(group_id, version, cipher_suite, tuple(extensions))), **kw)  # type: ignore[arg-type]
+
+    def propose_group_context_extensions(self, extensions: Sequence[Extension], **kw: object) -> bytes:
+        return self.propose(Proposal(GroupContextExtensions(tuple(extensions))), **kw)  # type: ignore[arg-type]
+
+    # ---- committing ----------------------------------------------------------------------------
+    def _select_pending(self, exclude_conflicts_with: Sequence[Proposal]) -> list[bytes]:
+        """The cached proposals a commit should cover (§12.4 SHOULD include all valid ones):
+        our own Updates are left out (the path replaces them), Removes win over Updates of
+        the same leaf, later Updates over earlier ones, duplicates are dropped."""
+        st = self._state
+        me = st.leaf_index
+        removed = {p.body.removed for p in exclude_conflicts_with if isinstance(p.body, Remove)}
+        for c in st.proposals:
+            if isinstance(c.proposal.body, Remove):
+                removed.add(c.proposal.body.removed)
+        chosen: list[CachedProposal] = []
+        last_update: dict[int, CachedProposal] = {}
+        seen_remove: set[int] = set()
+        has_gce = any(isinstance(p.body, GroupContextExtensions) for p in exclude_conflicts_with)
+        has_reinit = False
+        for c in st.proposals:
+            body = c.proposal.body
+            if isinstance(body, Update):
+                if c.sender.index == me or c.sender.index in removed:
+                    continue
+                last_update[c.sender.index] = c
+                continue
+            if isinstance(body, Remove):
+                if body.removed == me or body.removed in seen_remove or st.tree.leaf(body.removed) is None:
+                    continue
+                if any(isinstance(p.body, Remove) and p.body.removed == body.removed for p in exclude_conflicts_with):
+                    continue
+                seen_remove.add(body.removed)
+            elif isinstance(body, GroupContextExtensions):
+                if has_gce:
+                    continue
+                has_gce = True
+            elif isinstance(body, ReInit):
+                has_reinit = True
+            chosen.append(c)
+        chosen.extend(last_update.values())
+        if has_reinit and (len(chosen) > 1 or exclude_conflicts_with):
+            # §12.2: a ReInit must be alone; prefer the other proposals (SHOULD)
+            chosen = [c for c in chosen if not isinstance(c.proposal.body, ReInit)]
+        order = {id(c): i for i, c in enumerate(st.proposals)}
+        chosen.sort(key=lambda c: order[id(c)])
+        return [c.ref for c in chosen]
+
+    def commit(
+        self,
+        *,
+        add: Iterable[bytes | KeyPackage] = (),
+        remove: Iterable[int] = (),
+        psks: Iterable[PreSharedKeyID | bytes] = (),
+        group_context_extensions: Sequence[Extension] | None = None,
+        reinit: ReInit | None = None,
+        proposals: Iterable[Proposal] = (),
+        include_pending: bool = True,
+        references: Iterable[bytes] | None = None,
+        path: bool | None = None,
+        authenticated_data: bytes = b"",
+        wire_format: int | None = None,
+        ratchet_tree_extension: bool | None = None,
+        leaf_template: LeafNode | None = None,
+        signature_priv: bytes | None = None,
+    ) -> CommitOutput:
+        """Create a Commit (§12.4.1). By-value proposals come from ``add``/``remove``/``psks``/
+        ``group_context_extensions``/``reinit``/``proposals``; cached proposals are covered by
+        reference (all valid ones if ``include_pending``, or exactly ``references``). The path
+        is included when required or when ``path`` is True. The commit stays pending until
+        :meth:`merge_pending_commit` (or :meth:`discard_pending_commit`)."""
+        self._check_can_send()
+        if self._pending is not None:
+            raise StateError("a commit is already pending: merge or discard it first")
+        st = self._state
+        by_value: list[Proposal] = []
+        if group_context_extensions is not None:
+            by_value.append(Proposal(GroupContextExtensions(tuple(group_context_extensions))))
+        by_value.extend(Proposal(Remove(i)) for i in remove)
+        by_value.extend(Proposal(Add(_client.parse_key_package(kp))) for kp in add)
+        for p in psks:
+            pid = p if isinstance(p, PreSharedKeyID) else self.external_psk_id(p)
+            by_value.append(Proposal(PreSharedKey(pid)))
+        if reinit is not None:
+            by_value.append(Proposal(reinit))
+        by_value.extend(proposals)
+        if references is not None:
+            refs = list(references)
+        elif include_pending:
+            refs = self._select_pending(by_value)
+        else:
+            refs = []
+        build = create_commit(
+            st,
+            by_value,
+            refs,
+            psk_lookup=self._psk_lookup,
+            force_path=bool(path),
+            now=self._now(),
+            authenticated_data=authenticated_data,
+            wire_format=wire_format,
+            leaf_template=leaf_template,
+            signature_priv=signature_priv,
+            identity_of=self.identity_of,
+        )
+        assert build.applied is not None
+        nxt = build.next
+        welcome: bytes | None = None
+        group_info: bytes | Callable[[], bytes]
+        if build.applied.added:
+            # the joiners need the tree unless it is sent out of band (option)
+            gi = build_group_info(nxt, ratchet_tree=ratchet_tree_extension)
+            w = build_welcome(st.suite, gi, build.secrets, build.applied.added, build.applied.psks, build.created_path)
+            welcome = MLSMessage(w).to_bytes()
+            group_info = MLSMessage(gi).to_bytes()
+        else:
+            # built on demand; the O(N) ratchet_tree extension only when asked for
+            want_tree = bool(ratchet_tree_extension)
+
+            def group_info() -> bytes:
+                return MLSMessage(build_group_info(nxt, ratchet_tree=want_tree)).to_bytes()
+
+        message = build.message.to_bytes()
+        self._state = build.current
+        self._pending = _Pending(nxt, message, build.effects)
+        return CommitOutput(message, welcome, group_info, build.effects)
+
+    def merge_pending_commit(self) -> CommitEffects:
+        """Install the epoch created by our pending commit."""
+        if self._pending is None:
+            raise StateError("no pending commit")
+        p = self._pending
+        self._state = p.next
+        self._pending = None
+        return p.effects
+
+    def discard_pending_commit(self) -> None:
+        if self._pending is None:
+            raise StateError("no pending commit")
+        self._pending = None
+
+    # ---- application data ---------------------------------------------------------------------
+    def encrypt(self, data: bytes, *, authenticated_data: bytes = b"") -> bytes:
+        """Application data as a PrivateMessage (§6.3, §15)."""
+        self._check_can_send()
+        if self._state.proposals:
+            raise StateError("proposals are pending in this epoch: commit before sending application data (RFC 9420 §12.4)")
+        msg, _, new = self._frame(data, WireFormat.PRIVATE_MESSAGE, authenticated_data)
+        self._state = new
+        return msg.to_bytes()
+
+    # ---- receiving -----------------------------------------------------------------------------
+    def process(self, data: bytes) -> ProcessedMessage:
+        """Process a PublicMessage or PrivateMessage of this group (§6, §12)."""
+        if self._pending is not None and data == self._pending.message:
+            effects = self.merge_pending_commit()
+            return ProcessedMessage("commit", effects.committer, effects.epoch - 1, commit=effects)
+        msg = _decode_message(data)
+        st = self._state
+        if not st.active:
+            raise StateError("the group is inactive (we were removed or it was reinitialised)")
+        body = msg.body
+        suite = st.suite
+        if isinstance(body, PublicMessage):
+            ac = unprotect_public(
+                suite,
+                body,
+                st.context,
+                st.secrets.membership_key,
+                st.member_key(),
+                external_sender_keys(st.context),
+            )
+            tentative = st
+        elif isinstance(body, PrivateMessage):
+            tree = st.secret_tree.copy()
+            ac = unprotect_private(suite, body, st.context, tree, st.secrets.sender_data_secret, st.member_key())
+            tentative = st.with_secret_tree(tree)
+        else:
+            raise ValidationError(f"{type(body).__name__} is not a group message; use join()", "6")
+        content = ac.content
+        sender = content.sender
+        cred = self._sender_credential(st, sender, content)
+        common: dict[str, object] = {
+            "sender": sender,
+            "epoch": content.epoch,
+            "authenticated_data": content.authenticated_data,
+            "sender_credential": cred,
+            "wire_format": int(ac.wire_format),
+        }
+        ct = content.content_type
+        if ct == ContentType.APPLICATION:
+            assert isinstance(content.body, bytes)
+            self._state = tentative
+            return ProcessedMessage("application", application_data=content.body, **common)  # type: ignore[arg-type]
+        if ct == ContentType.PROPOSAL:
+            prop = content.body
+            assert isinstance(prop, Proposal)
+            v.check_individual(suite, st.context, st.tree, prop, sender, now=self._now())
+            ref = suite.make_proposal_ref(ac.encoded)
+            if st.proposal(ref) is None:
+                tentative = tentative.evolve(proposals=tentative.proposals + (CachedProposal(ref, prop, sender),))
+            self._state = tentative
+            return ProcessedMessage("proposal", proposal=prop, proposal_ref=ref, **common)  # type: ignore[arg-type]
+        new_state, effects = process_commit(
+            tentative, ac, psk_lookup=self._psk_lookup, now=self._now(), identity_of=self.identity_of
+        )
+        self._state = new_state
+        self._pending = None
+        return ProcessedMessage("commit", commit=effects, **common)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _sender_credential(st: GroupState, sender: Sender, content: FramedContent) -> Credential | None:
+        if sender.sender_type == SenderType.MEMBER:
+            leaf = st.tree.leaf(sender.index)
+            return leaf.credential if leaf is not None else None
+        if sender.sender_type == SenderType.NEW_MEMBER_COMMIT and isinstance(content.body, Commit):
+            return content.body.path.leaf_node.credential if content.body.path is not None else None
+        if sender.sender_type == SenderType.NEW_MEMBER_PROPOSAL and isinstance(content.body, Proposal):  # noqa: SIM102
+            if isinstance(content.body.body, Add):
+                return content.body.body.key_package.leaf_node.credential
+        if sender.sender_type == SenderType.EXTERNAL:
+            from ..extensions import EXTERNAL_SENDERS
+            from .external import parse_external_senders
+
+            senders = parse_external_senders(st.context.extension(EXTERNAL_SENDERS))
+            return senders[sender.index].credential if sender.index < len(senders) else None
+        return None
+
+    # ---- reinitialisation and branching (§11.2, §11.3) ------------------------------------------
+    def reinit(
+        self,
+        key_packages: Iterable[bytes | KeyPackage],
+        *,
+        signature_priv: bytes | None = None,
+        credential: Credential | None = None,
+        options: GroupOptions | None = None,
+        capabilities: Capabilities | None = None,
+    ) -> tuple[Group, CommitOutput]:
+        """After a ReInit was committed: create the new group it describes, add the other
+        members (their KeyPackages for the new suite) with a ``reinit`` resumption PSK, and
+        return the new group (its first commit merged) and the commit/Welcome (§11.2)."""
+        st = self._state
+        ri = st.reinit
+        if ri is None:
+            raise StateError("no ReInit was committed in the previous epoch")
+        new_suite = get_suite(ri.cipher_suite, st.suite.profile)
+        sig = signature_priv or st.private.signature_priv
+        return self._resume(
+            new_suite,
+            ri.group_id,
+            tuple(ri.extensions),
+            USAGE_REINIT,
+            key_packages,
+            sig,
+            credential or st.own_leaf.credential,
+            options,
+            capabilities,
+        )
+
+    def branch(
+        self,
+        group_id: bytes,
+        key_packages: Iterable[bytes | KeyPackage],
+        *,
+        extensions: Sequence[Extension] | None = None,
+        options: GroupOptions | None = None,
+    ) -> tuple[Group, CommitOutput]:
+        """Start a subgroup with some members (their fresh KeyPackages), linked by a
+        ``branch`` resumption PSK (§11.3). Returns the new group and its first commit."""
+        self._check_can_send()
+        st = self._state
+        return self._resume(
+            st.suite,
+            group_id,
+            tuple(extensions if extensions is not None else st.context.extensions),
+            USAGE_BRANCH,
+            key_packages,
+            st.private.signature_priv,
+            st.own_leaf.credential,
+            options,
+            st.own_leaf.capabilities,
+        )
+
+    def _resume(
+        self,
+        suite: CipherSuite,
+        group_id: bytes,
+        extensions: tuple[Extension, ...],
+        usage: int,
+        key_packages: Iterable[bytes | KeyPackage],
+        signature_priv: bytes,
+        credential: Credential,
+        options: GroupOptions | None,
+        capabilities: Capabilities | None,
+    ) -> tuple[Group, CommitOutput]:
+        st = self._state
+        psk_value = st.secrets.resumption_psk
+        new = Group.create(
+            suite,
+            group_id,
+            credential,
+            signature_priv,
+            extensions=extensions,
+            capabilities=capabilities if capabilities is not None and suite.id in capabilities.cipher_suites else None,
+            options=options or st.options,
+            psk_store=self.psk_store,
+            clock=self.clock,
+            identity_of=self.identity_of,
+        )
+        pid = PreSharedKeyID.resumption(usage, st.group_id, st.epoch, random_psk_nonce(suite))
+        new.resumption_psks[(st.group_id, st.epoch)] = psk_value
+        adds = [Proposal(Add(_client.parse_key_package(kp))) for kp in key_packages]
+        build = create_commit(
+            new._state,
+            [*adds, Proposal(PreSharedKey(pid))],
+            [],
+            psk_lookup=new._psk_lookup,
+            now=new._now(),
+            identity_of=self.identity_of,
+            psk_usage=usage,
+        )
+        gi = build_group_info(build.next)
+        assert build.applied is not None
+        welcome = None
+        if build.applied.added:
+            w = build_welcome(suite, gi, build.secrets, build.applied.added, build.applied.psks, build.created_path)
+            welcome = MLSMessage(w).to_bytes()
+        new._state = build.next
+        return new, CommitOutput(build.message.to_bytes(), welcome, MLSMessage(gi).to_bytes(), build.effects)
+
+    # ---- persistence --------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """The member's state (and pending commit, if any) as versioned bytes. Contains
+        secrets. PSK stores and the clock are the application's and are not included."""
+        w = Writer().opaque(b"MLSPQ-GROUP").opaque(self._state.to_bytes())
+        p = self._pending
+        w.optional(p, lambda ww, pp: ww.opaque(pp.next.to_bytes()).opaque(pp.message))
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, suite: CipherSuite | None = None, **kwargs: object) -> Group:
+        r = Reader(data)
+        try:
+            if r.opaque() != b"MLSPQ-GROUP":
+                raise DecodeError("not a serialised mls-pq group")
+            state = GroupState.from_bytes(r.opaque(), suite)
+            pending = r.optional(lambda rr: (rr.opaque(), rr.opaque()))
+            r.done()
+        except (IndexError, ValueError) as e:
+            raise DecodeError(f"malformed group: {e}") from None
+        g = cls(state, **kwargs)  # type: ignore[arg-type]
+        if pending is not None:
+            nxt = GroupState.from_bytes(pending[0], state.suite)
+            g._pending = _Pending(nxt, pending[1], _reconstructed_effects(state, nxt, pending[1]))
+        return g
+
+
+def _summary(st: GroupState) -> v.CapSummary:
+    from .state import summary_of
+
+    return summary_of(st)
+
+
+def _reconstructed_effects(before: GroupState, after: GroupState, message: bytes) -> CommitEffects:
+    """Effects of a restored pending commit, recomputed from the two trees."""
+    old = dict(before.tree.leaves())
+    new = dict(after.tree.leaves())
+    added = tuple(MemberInfo.of(i, leaf) for i, leaf in new.items() if i not in old)
+    removed = tuple(MemberInfo.of(i, leaf) for i, leaf in old.items() if i not in new)
+    updated = tuple(MemberInfo.of(i, leaf) for i, leaf in new.items() if i in old and old[i] != leaf)
+    del message
+    return CommitEffects(
+        epoch=after.epoch,
+        committer=Sender.member(before.leaf_index),
+        added=added,
+        removed=removed,
+        updated=updated,
+        reinit=after.reinit,
+    )
+
+
+def _foreign_lookup(
+    psk_store: Mapping[bytes, bytes], resumption: Mapping[tuple[bytes, int], bytes]
+) -> Callable[[PreSharedKeyID], bytes | None]:
+    """External PSKs by psk_id, resumption PSKs of other groups by (group_id, epoch)."""
+
+    def lookup(pid: PreSharedKeyID) -> bytes | None:
+        if pid.psktype == PSK_EXTERNAL:
+            return psk_store.get(pid.psk_id)
+        return resumption.get((pid.psk_group_id, pid.psk_epoch))
+
+    return lookup
+
+
+__all__ = ["CommitOutput", "Group", "ProcessedMessage"]
