@@ -60,3 +60,43 @@ def require(*parts: str) -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     return p
+
+
+#: the official mlswg interop vectors, relative to the vectors folder
+MLSWG = "mls-implementations/test-vectors"
+
+
+def mlswg_cases(file_name: str) -> list[Any]:
+    """One param per case of an mlswg file, ids naming the kind, index and cipher suite."""
+    kind = Path(file_name).stem
+
+    def ident(i: int, c: Any) -> str:
+        suite = f"-suite{c['cipher_suite']}" if isinstance(c, dict) and "cipher_suite" in c else ""
+        return f"{kind}-{i}{suite}"
+
+    return cases(MLSWG, file_name, ident=ident)
+
+
+def check_case(kind: str, case: dict[str, Any]) -> None:
+    """Run one case through the verifier ``mls-pq vectors verify`` uses; its skips are pytest skips."""
+    from mls_pq.vectors import verify_case
+
+    res = verify_case(kind, case)
+    if res.status == "skipped":
+        pytest.skip(res.reason)
+    assert res.status == "passed", res.reason
+
+
+def flip_hex(hexstr: str, at: int = 0) -> str:
+    """The hex string with the byte at ``at`` (negative: from the end) inverted."""
+    b = bytearray(bytes.fromhex(hexstr))
+    b[at] ^= 0x01
+    return b.hex()
+
+
+def mlswg_case(file_name: str, index: int = 0) -> dict[str, Any]:
+    """A private deep copy of one mlswg case, for tampering tests (skip/fail like ``require``)."""
+    import copy
+
+    require(MLSWG, file_name)
+    return copy.deepcopy(load(MLSWG, file_name)[index])

@@ -11,58 +11,42 @@ from typing import Any
 import pytest
 
 from mls_pq.vectors import verify_case
-from tests._vectors import cases
-
-MLS = "mls-implementations/test-vectors"
+from tests._vectors import check_case, mlswg_case, mlswg_cases
 
 
-def _id(kind: str) -> Any:
-    return lambda i, c: f"{kind}-{i}" + (f"-suite{c['cipher_suite']}" if isinstance(c, dict) and "cipher_suite" in c else "")
-
-
-def _check(kind: str, case: dict[str, Any]) -> None:
-    res = verify_case(kind, case)
-    if res.status == "skipped":
-        pytest.skip(res.reason)
-    assert res.status == "passed", res.reason
-
-
-@pytest.mark.parametrize("case", cases(MLS, "tree-math.json", ident=_id("tree-math")))
+@pytest.mark.parametrize("case", mlswg_cases("tree-math.json"))
 def test_tree_math(case: dict[str, Any]) -> None:
-    _check("tree-math", case)
+    check_case("tree-math", case)
 
 
-@pytest.mark.parametrize("case", cases(MLS, "crypto-basics.json", ident=_id("crypto-basics")))
+@pytest.mark.parametrize("case", mlswg_cases("crypto-basics.json"))
 def test_crypto_basics(case: dict[str, Any]) -> None:
-    _check("crypto-basics", case)
+    check_case("crypto-basics", case)
 
 
-@pytest.mark.parametrize("case", cases(MLS, "secret-tree.json", ident=_id("secret-tree")))
+@pytest.mark.parametrize("case", mlswg_cases("secret-tree.json"))
 def test_secret_tree(case: dict[str, Any]) -> None:
-    _check("secret-tree", case)
+    check_case("secret-tree", case)
 
 
-@pytest.mark.parametrize("case", cases(MLS, "key-schedule.json", ident=_id("key-schedule")))
+@pytest.mark.parametrize("case", mlswg_cases("key-schedule.json"))
 def test_key_schedule(case: dict[str, Any]) -> None:
-    _check("key-schedule", case)
+    check_case("key-schedule", case)
 
 
-@pytest.mark.parametrize("case", cases(MLS, "psk_secret.json", ident=_id("psk_secret")))
+@pytest.mark.parametrize("case", mlswg_cases("psk_secret.json"))
 def test_psk_secret(case: dict[str, Any]) -> None:
-    _check("psk-secret", case)
+    check_case("psk-secret", case)
 
 
-@pytest.mark.parametrize("case", cases(MLS, "deserialization.json", ident=_id("deserialization")))
+@pytest.mark.parametrize("case", mlswg_cases("deserialization.json"))
 def test_deserialization(case: dict[str, Any]) -> None:
-    _check("deserialization", case)
+    check_case("deserialization", case)
 
 
 def test_tampered_vector_fails() -> None:
     """A verifier that cannot fail proves nothing: flip one byte and expect the named field."""
-    from tests._vectors import load, require
-
-    require(MLS, "key-schedule.json")
-    case = load(MLS, "key-schedule.json")[0]
+    case = mlswg_case("key-schedule.json")
     e = case["epochs"][1]
     e["exporter_secret"] = ("00" if e["exporter_secret"][:2] != "00" else "11") + e["exporter_secret"][2:]
     res = verify_case("key-schedule", case)
