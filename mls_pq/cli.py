@@ -87,6 +87,8 @@ def cmd_vectors_verify(args: argparse.Namespace) -> int:
     else:
         for r in results:
             print(f"{r.file}: kind={r.kind} passed={r.passed} failed={r.failed} skipped={r.skipped}")
+            for n in r.notes:  # a check the kind relaxes or qualifies is never silent
+                print(f"  note: {n}")
             for c in r.cases:
                 if c.status != "passed":
                     print(f"  case {c.index}: {c.status}: {c.reason}")
@@ -160,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     pvg.add_argument("--seed", type=int, default=None, help="seed for the generator's chosen inputs")
     pvg.add_argument("--profile", default=None)
     pvg.set_defaults(func=cmd_vectors_generate)
+
+    from .interop.cli import add_interop_parser
+
+    add_interop_parser(sub)
     return p
 
 

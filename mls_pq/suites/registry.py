@@ -1,9 +1,11 @@
 """The cipher-suite registry: suite definitions, code-point profiles and plugins.
 
-A :class:`SuiteDef` names a construction by primitive identifiers; it carries no wire id.
-A *profile* maps wire ids to definitions. The PQ suites of draft-ietf-mls-pq-ciphersuites
-have no IANA numbers yet, so each implementation numbers them differently: switching
-profile changes numbers, never constructions.
+A :class:`SuiteDef` names a construction by primitive identifiers (or primitive objects,
+for variants); it carries no wire id. A *profile* maps wire ids to definitions. The PQ
+suites of draft-ietf-mls-pq-ciphersuites have no IANA numbers yet, so each implementation
+numbers them differently: a definition keeps its construction whatever number a profile
+gives it. A profile may also hold constructions of its own (``ts-mls-1.6``), which no
+other profile sees.
 
 Built-in profiles
 -----------------
@@ -12,11 +14,19 @@ Built-in profiles
     draft-ietf-mls-pq-ciphersuites-06 (TBD1–TBD11) at private-use values 0xF001–0xF00B
     (RFC 9420 §17.1 reserves 0xF000–0xFFFF for private use).
 ``ts-mls-1.6``
-    The numbering of the TypeScript implementation ts-mls 1.6. Its suites 1–7 are the
-    RFC 9420 suites and are identical. Its suites 77–88 are *not* draft-06 suites under
-    other numbers: every one uses HKDF-SHA512 in the key schedule (draft-06 uses the KDF of
-    its name), several use AES-256-GCM where the name says otherwise, and its ML-KEM
-    DeriveKeyPair differs. None of them is therefore mapped to a draft-06 construction.
+    The numbering *and constructions* of the TypeScript implementation ts-mls 1.6
+    (https://github.com/LukaJCB/ts-mls), so that mls-pq can talk to it. Suites 1, 3, 4, 6
+    are the RFC 9420 definitions themselves. Suites 2, 5, 7 are RFC 9420 on the wire but
+    their ECDSA verifier also accepts *compressed* SEC1 public keys, because ts-mls emits
+    those (RFC 9420 §5.1.1 asks for uncompressed points; the default profile stays strict,
+    and mls-pq itself still emits uncompressed keys). Ids 77–88 are ts-mls's own PQ suites,
+    which are *not* draft-06 suites renumbered (see :data:`TSMLS_PQ_SUITES`): the MLS KDF
+    is HKDF-SHA512 for every one of them (HPKE too), while the tree/transcript/reference
+    hash and the MAC use the hash of the name; suite 77 uses AES-256-GCM although its name
+    says AES128GCM; ML-KEM DeriveKeyPair takes the 64-byte node secret as ``d || z``
+    unchanged (``"raw-seed"``) and X-Wing DeriveKeyPair is ``SHAKE256(ikm, 32)``
+    (``"xwing-draft"``) instead of draft-ietf-hpke-pq's LabeledDerive. Their names are
+    ts-mls's with the ``MLS_`` prefix replaced by ``TSMLS_``.
 
 Plugins
 -------
@@ -24,10 +34,21 @@ A package adds suites through the entry-point group ``mls_pq.suites``: each entr
 loads to a zero-argument callable returning an iterable of :class:`SuiteDef` or of
 mappings with the same keys plus ``id`` (and optionally ``profiles``). At run time
 :func:`register_suite` does the same.
+
+Primitive variants
+------------------
+``SuiteDef.kem`` and ``SuiteDef.signature`` take either a code point (looked up in
+:mod:`mls_pq.crypto`) or a primitive object. An object whose code point is free is also
+registered globally (so ``mls_pq.crypto.get_signature(id)`` resolves a plugin's scheme);
+an object whose code point is taken — a *variant* of a standard primitive, such as the
+ts-mls DeriveKeyPair modes — is used by its suite only and never replaces the standard
+primitive for other suites.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -35,7 +56,7 @@ from importlib import metadata
 from typing import Any
 
 from .. import crypto
-from ..crypto.base import SignatureScheme
+from ..crypto.base import Kem, SignatureScheme
 from ..crypto.hash import BY_NAME as HASHES
 from ..errors import MLSError, UnsupportedAlgorithm, UnsupportedCipherSuite
 from .cipher_suite import CipherSuite
@@ -49,7 +70,7 @@ class SuiteDef:
     """A construction: which primitives make the suite. No wire id (that is the profile's)."""
 
     name: str
-    kem: int
+    kem: int | Kem
     kdf: int
     aead: int
     hash: str
@@ -62,17 +83,33 @@ class SuiteDef:
     def signature_id(self) -> int:
         return self.signature if isinstance(self.signature, int) else self.signature.id
 
-    def build(self, suite_id: int, profile: str) -> CipherSuite:
-        if not isinstance(self.signature, int):
+    @property
+    def kem_id(self) -> int:
+        return self.kem if isinstance(self.kem, int) else self.kem.id
+
+    def _kem(self) -> Kem:
+        if isinstance(self.kem, int):
+            return crypto.get_kem(self.kem)
+        if self.kem.id not in crypto.kem_ids():
+            crypto.register_kem(self.kem)
+        return self.kem  # a variant of a registered KEM: used by this suite only
+
+    def _signature(self) -> SignatureScheme:
+        if isinstance(self.signature, int):
+            return crypto.get_signature(self.signature)
+        if self.signature.id not in crypto.signature_ids():
             crypto.register_signature(self.signature)
+        return self.signature  # a variant of a registered scheme: used by this suite only
+
+    def build(self, suite_id: int, profile: str) -> CipherSuite:
         return CipherSuite(
             id=suite_id,
             name=self.name,
-            kem=crypto.get_kem(self.kem),
+            kem=self._kem(),
             kdf=crypto.get_kdf(self.kdf),
             aead=crypto.get_aead(self.aead),
             hash=HASHES[self.hash],
-            signature=crypto.get_signature(self.signature_id),
+            signature=self._signature(),
             security_level=self.security_level,
             source=self.source,
             profile=profile,
@@ -118,12 +155,90 @@ PQ_SUITES: tuple[tuple[str, SuiteDef], ...] = (
 PQ_DEFAULT_BASE = 0xF000
 
 
+TSMLS = "ts-mls 1.6 (https://github.com/LukaJCB/ts-mls)"
+TSMLS_PROFILE = "ts-mls-1.6"
+
+
+def _tsmls_ecdsa_variants() -> dict[int, SignatureScheme]:
+    """ECDSA verifiers for the ts-mls profile that also accept compressed SEC1 keys.
+
+    ts-mls 1.6.4 (``@noble/curves`` ``getPublicKey`` default) emits compressed points
+    (33/49/67 bytes) as signature public keys, against RFC 9420 §5.1.1 (uncompressed
+    points). Signing and emitted keys are unchanged (uncompressed). Hand-written: a
+    two-line relaxation of :class:`mls_pq.crypto.signature.Ecdsa`'s key parser; the
+    point decompression and on-curve check are ``cryptography``'s.
+    """
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from ..crypto.signature import Ecdsa
+
+    class CompressedTolerantEcdsa(Ecdsa):
+        def _parse_pk(self, pk: bytes) -> ec.EllipticCurvePublicKey:
+            if len(pk) == 1 + self.sk_size and pk[0] in (2, 3):
+                return ec.EllipticCurvePublicKey.from_encoded_point(self._curve, pk)
+            return super()._parse_pk(pk)
+
+    note = " (ts-mls: compressed keys accepted)"
+    return {
+        _P256: CompressedTolerantEcdsa(_P256, "ecdsa_secp256r1_sha256" + note, ec.SECP256R1(), hashes.SHA256(), 256),
+        _P384: CompressedTolerantEcdsa(_P384, "ecdsa_secp384r1_sha384" + note, ec.SECP384R1(), hashes.SHA384(), 384),
+        _P521: CompressedTolerantEcdsa(_P521, "ecdsa_secp521r1_sha512" + note, ec.SECP521R1(), hashes.SHA512(), 521),
+    }
+
+
+@functools.cache
+def tsmls_suites() -> tuple[tuple[int, SuiteDef], ...]:
+    """The suites of the ``ts-mls-1.6`` profile: (id, definition), ids 1–7 and 77–88.
+
+    Facts about ts-mls 1.6.4, each checked against independent libraries by
+    tests/interop/test_tsmls_constructions.py: for 77–88 the MLS KDF (and HPKE's) is
+    HKDF-SHA512 whatever the name; the MLS hash (tree/transcript hashes, RefHash, MAC) is
+    the hash of the name; AEAD is AES-256-GCM for odd ids (77 included) and
+    ChaCha20-Poly1305 for even ids; HPKE is RFC 9180 base mode with KEM ids 0x0040/0x0041/
+    0x0042/0x647A; ML-KEM DeriveKeyPair uses the 64-byte secret as ``d || z`` and X-Wing's
+    is ``SHAKE256(ikm, 32)``; ML-DSA-87 is pure with an empty context.
+    """
+    from ..crypto.hybrid import XWING
+    from ..crypto.mlkem import MLKEM512, MLKEM768, MLKEM1024
+
+    ecdsa = _tsmls_ecdsa_variants()
+    rfc: list[tuple[int, SuiteDef]] = []
+    for sid, std in RFC9420_SUITES:
+        if std.signature_id in ecdsa:
+            std = dataclasses.replace(
+                std, signature=ecdsa[std.signature_id], source=f"{RFC9420}; {TSMLS}: compressed ECDSA keys accepted"
+            )
+        rfc.append((sid, std))
+    k512, k768, k1024 = (k.with_derive_mode("raw-seed") for k in (MLKEM512, MLKEM768, MLKEM1024))
+    xwing = XWING.with_derive_mode("xwing-draft")
+    aes, chacha, sha512 = 0x0002, 0x0003, 0x0003
+
+    def ts(name: str, kem: Kem, aead: int, hash_: str, sig: int, level: int) -> SuiteDef:
+        return SuiteDef(f"TSMLS_{name}", kem, sha512, aead, hash_, sig, level, TSMLS)
+
+    pq = (
+        (77, ts("128_MLKEM512_AES128GCM_SHA256_Ed25519", k512, aes, "SHA256", _ED25519, 128)),  # AES-256-GCM!
+        (78, ts("128_MLKEM512_CHACHA20POLY1305_SHA256_Ed25519", k512, chacha, "SHA256", _ED25519, 128)),
+        (79, ts("256_MLKEM768_AES256GCM_SHA384_Ed25519", k768, aes, "SHA384", _ED25519, 256)),
+        (80, ts("256_MLKEM768_CHACHA20POLY1305_SHA384_Ed25519", k768, chacha, "SHA384", _ED25519, 256)),
+        (81, ts("256_MLKEM1024_AES256GCM_SHA512_Ed25519", k1024, aes, "SHA512", _ED25519, 256)),
+        (82, ts("256_MLKEM1024_CHACHA20POLY1305_SHA512_Ed25519", k1024, chacha, "SHA512", _ED25519, 256)),
+        (83, ts("256_XWING_AES256GCM_SHA512_Ed25519", xwing, aes, "SHA512", _ED25519, 256)),
+        (84, ts("256_XWING_CHACHA20POLY1305_SHA512_Ed25519", xwing, chacha, "SHA512", _ED25519, 256)),
+        (85, ts("256_MLKEM1024_AES256GCM_SHA512_MLDSA87", k1024, aes, "SHA512", _MLDSA87, 256)),
+        (86, ts("256_MLKEM1024_CHACHA20POLY1305_SHA512_MLDSA87", k1024, chacha, "SHA512", _MLDSA87, 256)),
+        (87, ts("256_XWING_AES256GCM_SHA512_MLDSA87", xwing, aes, "SHA512", _MLDSA87, 256)),
+        (88, ts("256_XWING_CHACHA20POLY1305_SHA512_MLDSA87", xwing, chacha, "SHA512", _MLDSA87, 256)),
+    )
+    return (*rfc, *pq)
+
+
 def _builtin_profiles() -> dict[str, dict[int, SuiteDef]]:
     default = dict(RFC9420_SUITES)
     for i, (_tbd, d) in enumerate(PQ_SUITES, start=1):
         default[PQ_DEFAULT_BASE + i] = d
-    ts_mls = dict(RFC9420_SUITES)  # 77–88: different constructions, see module docstring
-    return {DEFAULT_PROFILE: default, "ts-mls-1.6": ts_mls}
+    return {DEFAULT_PROFILE: default, TSMLS_PROFILE: dict(tsmls_suites())}
 
 
 class Registry:

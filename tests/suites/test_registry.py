@@ -82,12 +82,68 @@ def test_unbuildable_suite_is_unsupported_at_first_use() -> None:
 def test_profiles_change_numbers_never_constructions() -> None:
     reg = Registry(load_plugins=False)
     assert {"default", "ts-mls-1.6"} <= set(reg.profiles())
-    for sid in range(1, 8):
+    for sid in (1, 3, 4, 6):
         assert reg.definition(sid, "ts-mls-1.6") is reg.definition(sid, "default")
-    # ts-mls 77..88 are different constructions (HKDF-SHA512 key schedule): not mapped to draft-06
-    assert 77 not in reg.ids("ts-mls-1.6")
+    # 2/5/7: same construction and wire format; the ECDSA verifier also takes compressed keys
+    for sid in (2, 5, 7):
+        ts, std = reg.get(sid, "ts-mls-1.6"), reg.get(sid, "default")
+        assert ts.name == std.name and ts.signature.id == std.signature.id and ts.signature is not std.signature
+        assert (ts.kem, ts.kdf, ts.aead, ts.hash) == (std.kem, std.kdf, std.aead, std.hash)
+    # ts-mls 77..88 are different constructions (HKDF-SHA512 key schedule): never draft-06 ones
+    draft06 = {d.name for _, d in PQ_SUITES}
+    assert [i for i in reg.ids("ts-mls-1.6") if i > 7] == list(range(77, 89))
+    for sid in range(77, 89):
+        d = reg.definition(sid, "ts-mls-1.6")
+        assert d.name.startswith("TSMLS_") and d.name not in draft06 and d.kdf == 0x0003
+        assert sid not in reg.ids("default")
     with pytest.raises(MLSError):
         reg.ids("no-such-profile")
+
+
+def test_tsmls_profile_constructions() -> None:
+    """The ts-mls 1.6 variants (facts checked against ts-mls in tests/interop/test_tsmls_constructions.py)."""
+    import hashlib
+
+    reg = Registry(load_plugins=False)
+    kems = {77: 0x40, 78: 0x40, 79: 0x41, 80: 0x41, 81: 0x42, 82: 0x42, 85: 0x42, 86: 0x42}
+    hashes_ = {77: "SHA256", 78: "SHA256", 79: "SHA384", 80: "SHA384"}
+    for sid in range(77, 89):
+        s = reg.get(sid, "ts-mls-1.6")
+        assert s.kdf.name.upper().replace("-", "") == "HKDFSHA512" and s.n_h == 64
+        assert s.hash.name == hashes_.get(sid, "SHA512")
+        assert s.aead.id == (2 if sid % 2 else 3)  # AES-256-GCM for odd ids, even 77
+        assert s.signature.id == (0x0906 if sid >= 85 else 0x0807)
+        assert s.kem.id == kems.get(sid, 0x647A)
+        ikm = bytes(range(64))
+        sk, pk = s.derive_key_pair(ikm)
+        if s.kem.id == 0x647A:
+            assert sk == hashlib.shake_256(ikm).digest(32)  # X-Wing draft DeriveKeyPair
+        else:
+            assert sk == ikm  # the 64-byte secret is d || z
+        assert pk == s.kem.public_key(sk)
+    # the standard KEMs are untouched by the variants
+    from mls_pq.crypto import get_kem
+
+    assert get_kem(0x41).derive_key_pair(bytes(64))[0] != bytes(64)
+    assert reg.get(0xF006).kem is get_kem(0x41)
+
+
+def test_tsmls_ecdsa_accepts_compressed_keys_default_does_not() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    reg = Registry(load_plugins=False)
+    for sid, curve in ((2, ec.SECP256R1()), (5, ec.SECP521R1()), (7, ec.SECP384R1())):
+        ts, std = reg.get(sid, "ts-mls-1.6"), reg.get(sid, "default")
+        sk, pk = std.signature.generate()
+        key = ec.EllipticCurvePublicKey.from_encoded_point(curve, pk)
+        compressed = key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+        sig = std.sign_with_label(sk, "LeafNodeTBS", b"x")
+        assert ts.verify_with_label(compressed, "LeafNodeTBS", b"x", sig)
+        assert ts.verify_with_label(pk, "LeafNodeTBS", b"x", sig)
+        assert not ts.verify_with_label(compressed, "LeafNodeTBS", b"y", sig)
+        assert not std.verify_with_label(compressed, "LeafNodeTBS", b"x", sig)  # RFC 9420 §5.1.1: strict
+        assert ts.signature.public_key(sk) == pk  # mls-pq still emits uncompressed points
 
 
 def test_register_suite_at_run_time_and_conflicts() -> None:
