@@ -92,8 +92,8 @@ def cmd_vectors_verify(args: argparse.Namespace) -> int:
             for c in r.cases:
                 if c.status != "passed":
                     print(f"  case {c.index}: {c.status}: {c.reason}")
-        for e in errors:
-            print(f"{e['file']}: error: {e['error']}", file=sys.stderr)
+        for err in errors:
+            print(f"{err['file']}: error: {err['error']}", file=sys.stderr)
     if errors:
         return 2
     return 1 if any(r.failed for r in results) else 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import DecodeError
 from .extensions import Extension
@@ -19,6 +20,9 @@ from .messages.framing_structs import MLSMessage
 from .messages.key_package import PROTOCOL_VERSION_MLS10, KeyPackage
 from .messages.leaf_node import Capabilities, LeafNode, LeafNodeSource, Lifetime
 from .suites import CipherSuite, get_suite
+
+if TYPE_CHECKING:
+    from .storage.base import Storage
 
 #: default KeyPackage lifetime: one hour in the past (clock skew) to 90 days ahead
 DEFAULT_LIFETIME = (3600, 90 * 24 * 3600)
@@ -77,8 +81,13 @@ def make_key_package(
     extensions: Sequence[Extension] = (),
     leaf_extensions: Sequence[Extension] = (),
     now: int | None = None,
+    storage: Storage | None = None,
+    last_resort: bool = False,
 ) -> tuple[bytes, KeyPackageBundle]:
-    """A signed KeyPackage (as MLSMessage bytes) and its private bundle (§10)."""
+    """A signed KeyPackage (as MLSMessage bytes) and its private bundle (§10). With
+    ``storage`` the bundle is also stored under the KeyPackageRef (``put_key_package``), for
+    :meth:`~mls_pq.group.Group.join` to find and consume; a ``last_resort`` one is kept after
+    use (§16.8)."""
     cs = as_suite(suite)
     sig_pub = cs.signature.public_key(signature_priv)
     init_priv, init_pub = cs.generate_key_pair()
@@ -96,7 +105,12 @@ def make_key_package(
         extensions=tuple(leaf_extensions),
     ).sign(cs, signature_priv)
     kp = KeyPackage(PROTOCOL_VERSION_MLS10, cs.id, init_pub, leaf, tuple(extensions)).sign(cs, signature_priv)
-    return MLSMessage(kp).to_bytes(), KeyPackageBundle(kp, init_priv, enc_priv, signature_priv)
+    bundle = KeyPackageBundle(kp, init_priv, enc_priv, signature_priv)
+    if storage is not None:
+        from .group.persistence import store_key_package
+
+        store_key_package(storage, cs, bundle, last_resort=last_resort)
+    return MLSMessage(kp).to_bytes(), bundle
 
 
 def parse_key_package(data: bytes | KeyPackage) -> KeyPackage:

@@ -9,18 +9,29 @@ are deleted when used, so a replayed generation is rejected.
 
 State changes only after the caller reports success (:meth:`SecretTree.commit_use`), so a
 message that fails to decrypt leaves the tree exactly as it was.
+
+Serialisation (:meth:`SecretTree.to_bytes` / :meth:`SecretTree.from_bytes`, or
+:meth:`SecretTree.encode` / :meth:`SecretTree.decode` inside a larger structure) is a
+TLS-style encoding written by hand for this package (no MLS wire format exists for it):
+the live node secrets and ratchets in sorted order, so encoding is deterministic. It
+contains secrets: store it encrypted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import ValidationError
+from .codec import Reader, Writer
+from .errors import DecodeError, ValidationError
 from .suites import CipherSuite
 from .tree import math as tm
 
 HANDSHAKE = "handshake"
 APPLICATION = "application"
+
+#: ratchet kind <-> its code in the serialisation
+_KIND_CODES = {HANDSHAKE: 1, APPLICATION: 2}
+_KIND_NAMES = {code: name for name, code in _KIND_CODES.items()}
 
 
 @dataclass
@@ -81,6 +92,80 @@ class SecretTree:
             k: HashRatchet(r.secret, r.generation, dict(r.skipped)) for k, r in self._ratchets.items()
         }
         return other
+
+    # ---- serialisation -----------------------------------------------------------------
+    def encode(self, w: Writer) -> None:
+        """Append the tree's state: ``n_leaves``, ``max_skip``, ``window``, the live node
+        secrets by node index, and every ratchet (leaf, kind, secret, generation, skipped
+        keys) in (leaf, kind) order."""
+        w.uint32(self.n_leaves).uint32(self.max_skip).uint32(self.window)
+        w.vector(sorted(self._nodes.items()), lambda ww, kv: ww.uint32(kv[0]).opaque(kv[1]))
+
+        def enc_ratchet(ww: Writer, item: tuple[tuple[int, str], HashRatchet]) -> None:
+            (leaf, kind), r = item
+            ww.uint32(leaf).uint8(_KIND_CODES[kind]).opaque(r.secret).uint32(r.generation)
+            ww.vector(sorted(r.skipped.items()), lambda w3, g: w3.uint32(g[0]).opaque(g[1][0]).opaque(g[1][1]))
+
+        w.vector(sorted(self._ratchets.items(), key=lambda kv: (kv[0][0], _KIND_CODES[kv[0][1]])), enc_ratchet)
+
+    @classmethod
+    def decode(cls, r: Reader, suite: CipherSuite) -> SecretTree:
+        """Read what :meth:`encode` wrote; raises :class:`~mls_pq.errors.DecodeError` for
+        malformed or inconsistent input (indices outside the tree, wrong secret sizes)."""
+        n_leaves, max_skip, window = r.uint32(), r.uint32(), r.uint32()
+        if n_leaves == 0:
+            raise DecodeError("secret tree without leaves")
+        width = 2 * tm.root(n_leaves) + 1  # nodes of the smallest full tree over the leaves
+        n_h, n_k, n_n = suite.n_h, suite.aead.n_k, suite.aead.n_n
+
+        def dec_node(rr: Reader) -> tuple[int, bytes]:
+            x, secret = rr.uint32(), rr.opaque()
+            if x >= width or len(secret) != n_h:
+                raise DecodeError("secret tree node outside the tree or of the wrong size")
+            return x, secret
+
+        def dec_skipped(rr: Reader) -> tuple[int, tuple[bytes, bytes]]:
+            g, key, nonce = rr.uint32(), rr.opaque(), rr.opaque()
+            if len(key) != n_k or len(nonce) != n_n:
+                raise DecodeError("skipped key/nonce of the wrong size")
+            return g, (key, nonce)
+
+        def dec_ratchet(rr: Reader) -> tuple[tuple[int, str], HashRatchet]:
+            leaf = rr.uint32()
+            kind = _KIND_NAMES.get(rr.uint8())
+            if kind is None or leaf >= n_leaves:
+                raise DecodeError("unknown ratchet kind or leaf outside the tree")
+            secret, gen = rr.opaque(), rr.uint32()
+            if len(secret) != n_h:
+                raise DecodeError("ratchet secret of the wrong size")
+            skipped = dict(rr.vector(dec_skipped))
+            if any(g >= gen for g in skipped):
+                raise DecodeError("skipped generation not below the ratchet's generation")
+            return (leaf, kind), HashRatchet(secret, gen, skipped)
+
+        nodes = r.vector(dec_node)
+        ratchets = r.vector(dec_ratchet)
+        out = cls.__new__(cls)
+        out.suite, out.n_leaves, out.max_skip, out.window = suite, n_leaves, max_skip, window
+        out._nodes = dict(nodes)
+        out._ratchets = dict(ratchets)
+        if len(out._nodes) != len(nodes) or len(out._ratchets) != len(ratchets):
+            raise DecodeError("secret tree repeats a node or a ratchet")
+        return out
+
+    def to_bytes(self) -> bytes:
+        """The whole state as bytes (contains secrets)."""
+        w = Writer()
+        self.encode(w)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, suite: CipherSuite, data: bytes) -> SecretTree:
+        """Inverse of :meth:`to_bytes`: ``from_bytes(s, t.to_bytes()).to_bytes() == t.to_bytes()``."""
+        r = Reader(data)
+        out = cls.decode(r, suite)
+        r.done()
+        return out
 
     # ---- tree descent ------------------------------------------------------------------
     def _leaf_secret(self, leaf: int) -> bytes:

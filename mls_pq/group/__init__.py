@@ -2,7 +2,9 @@
 
 :class:`Group` is the public API; :class:`GroupState` the immutable per-epoch state;
 :mod:`.validation` the §12.2 rules; :mod:`.commit` commit creation/processing;
-:mod:`.welcome` GroupInfo/Welcome; :mod:`.external` external commits and proposals.
+:mod:`.welcome` GroupInfo/Welcome; :mod:`.external` external commits and proposals;
+:mod:`.persistence` the write-through to :mod:`mls_pq.storage` (``Group.save``/``Group.load``,
+``storage=`` of create/join/join_external).
 """
 
 from .commit import CommitEffects, MemberInfo

@@ -135,6 +135,7 @@ def apply_proposals(
     now: int | None = None,
     identity_of: v.IdentityOf = v.default_identity,
     psk_usage: int = USAGE_APPLICATION,
+    max_lifetime: int | None = None,
 ) -> Applied:
     """Validate the list (§12.2) and apply it to a copy of ``tree`` in the order of §12.3.
     Proposals included by value are fully checked here; proposals by reference were
@@ -149,7 +150,9 @@ def apply_proposals(
     new_context = context.evolve(extensions=extensions) if gce else context
     for c in items:
         if c.ref is None:
-            v.check_individual(suite, new_context, tree, c.proposal, c.sender, now=now, psk_usage=psk_usage)
+            v.check_individual(
+                suite, new_context, tree, c.proposal, c.sender, now=now, psk_usage=psk_usage, max_lifetime=max_lifetime
+            )
         if isinstance(c.proposal.body, PreSharedKey):
             v.check_psk(suite, c.proposal.body.psk, allow_usage=psk_usage)
 
@@ -310,6 +313,7 @@ def process_commit(
     now: int | None = None,
     identity_of: v.IdentityOf = v.default_identity,
     same_client: Callable[[LeafNode, LeafNode], bool] | None = None,
+    max_lifetime: int | None = None,
 ) -> tuple[GroupState, CommitEffects]:
     """Validate and apply a Commit whose framing and signature were already checked."""
     suite = state.suite
@@ -339,6 +343,7 @@ def process_commit(
         own_updates=own_updates,
         now=now,
         identity_of=identity_of,
+        max_lifetime=max_lifetime,
     )
     if commit.path is None and (external or v.path_required(c.proposal for c in items)):
         raise ValidationError("this commit requires a path", "12.4")
@@ -378,10 +383,14 @@ def process_commit(
         old = tree.leaf(committer)
         v.check_new_leaf_in_tree(tree, applied.summary, leaf, committer if old is not None else None, "12.4.2")
         if external and applied.removed:
+            # §12.2: the joiner's leaf must meet the criteria of an Update for the removed
+            # leaf (§12.1.2): the same client, and a different encryption_key
             old_leaf = applied.removed[0][1]
             ok = same_client(old_leaf, leaf) if same_client else old_leaf.credential == leaf.credential
             if not ok:
                 raise ValidationError("an external resync must come from the client it removes", "12.2")
+            if hmac.compare_digest(old_leaf.encryption_key, leaf.encryption_key):
+                raise ValidationError("an external resync must replace the removed leaf's encryption_key", "12.2")
         ap = apply_update_path(
             tree,
             committer,
@@ -462,6 +471,7 @@ def create_commit(
     identity_of: v.IdentityOf = v.default_identity,
     psk_usage: int = USAGE_APPLICATION,
     path_secret: bytes | None = None,
+    max_lifetime: int | None = None,
 ) -> CommitBuild:
     """Build a Commit over ``refs`` (cached proposals) and ``by_value`` proposals."""
     if not state.active:
@@ -475,6 +485,13 @@ def create_commit(
         cached = state.proposal(ref)
         if cached is None:
             raise ValidationError("unknown proposal reference", "12.4")
+        body = cached.proposal.body
+        if now is not None and isinstance(body, Add):
+            # §7.3: a LeafNode in a message we send (the commit adds it; the Welcome and the
+            # tree carry it) MUST be within its lifetime now, not only when it was proposed
+            lt = body.key_package.leaf_node.lifetime
+            if lt is not None and not lt.contains(now):
+                raise ValidationError("a referenced Add's KeyPackage is outside its lifetime now", "7.3")
         items.append(v.Committed(cached.proposal, cached.sender, ref))
         ors.append(ProposalOrRef(reference=ref))
     for p in by_value:
@@ -491,6 +508,7 @@ def create_commit(
         now=now,
         identity_of=identity_of,
         psk_usage=psk_usage,
+        max_lifetime=max_lifetime,
     )
     # the PSKs must be available before anything is signed
     psk = lookup_psks(suite, applied.psks, psk_lookup)

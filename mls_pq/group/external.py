@@ -165,13 +165,14 @@ def create_external_commit(
     options: GroupOptions | None = None,
     now: int | None = None,
     validate_tree: bool = True,
+    max_lifetime: int | None = None,
 ) -> ExternalJoin:
     """Join via an external Commit: verify the GroupInfo and tree, derive the init secret
     from ``external_pub`` (§8.3), and commit ExternalInit (+ Remove of ``remove_leaf`` for a
     resync, + PSKs) with a path from the leftmost free leaf."""
     gc = group_info.group_context
     tree = tree_for_group_info(suite, group_info, ratchet_tree)
-    verify_group_info(suite, group_info, tree, now=now, validate_tree=validate_tree)
+    verify_group_info(suite, group_info, tree, now=now, validate_tree=validate_tree, max_lifetime=max_lifetime)
     ext = group_info.extension(EXTERNAL_PUB)
     if ext is None:
         raise ValidationError("the GroupInfo has no external_pub extension", "12.4.3.2")

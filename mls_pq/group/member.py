@@ -13,14 +13,23 @@ Typical use::
     alice.merge_pending_commit()
     bob = Group.join(out.welcome, [bob_bundle])
     bob.process(alice.encrypt(b"hi")).application_data == b"hi"
+
+Persistence: pass ``storage=`` (a :class:`~mls_pq.storage.Storage`) to :meth:`Group.create`,
+:meth:`Group.join` or :meth:`Group.join_external`, or call :meth:`Group.save`; restore with
+:meth:`Group.load`. Every later change is written through before it takes effect (see
+:mod:`mls_pq.group.persistence`).
+
+Time: ``clock`` (seconds since the Unix epoch, default the system clock) drives the
+LeafNode lifetime checks of §7.3 and dates the creator's own leaf; pass a fixed clock for
+tests or ``None`` to disable lifetime checks (only for replaying recorded vectors).
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .. import client as _client
 from ..codec import Reader, Writer
@@ -68,6 +77,7 @@ from ..treekem import PrivateTree
 from . import validation as v
 from .commit import CommitEffects, MemberInfo, create_commit, padding, process_commit, random_psk_nonce
 from .external import create_external_commit, external_sender_keys
+from .persistence import claim_group_id, decode_pending, encode_pending, stored_bundles
 from .state import (
     CachedProposal,
     GroupOptions,
@@ -77,7 +87,17 @@ from .state import (
     new_secret_tree,
     push_resumption_psk,
 )
-from .welcome import JoinContext, KeyPackageBundle, build_group_info, build_welcome, join_from_welcome
+from .welcome import (
+    JoinContext,
+    KeyPackageBundle,
+    build_group_info,
+    build_welcome,
+    join_from_welcome,
+    select_bundle,
+)
+
+if TYPE_CHECKING:
+    from ..storage.base import Storage
 
 Clock = Callable[[], int]
 
@@ -161,9 +181,13 @@ class Group:
         resumption_psks: MutableMapping[tuple[bytes, int], bytes] | None = None,
         clock: Clock | None = system_clock,
         identity_of: v.IdentityOf = v.default_identity,
+        storage: Storage | None = None,
+        max_lifetime: int | None = None,
     ) -> None:
         self._state = state
         self._pending: _Pending | None = None
+        #: where every change is written through (None: in memory only); see :meth:`save`
+        self.storage: Storage | None = storage
         #: external PSKs by psk_id (§8.4); the application fills it
         self.psk_store: MutableMapping[bytes, bytes] = psk_store if psk_store is not None else {}
         #: resumption PSKs of other groups by (group_id, epoch), e.g. for branch/reinit
@@ -174,6 +198,9 @@ class Group:
         #: replaying recorded test vectors)
         self.clock = clock
         self.identity_of = identity_of
+        #: the application's maximum total lifetime of a LeafNode in seconds (RFC 9420 §7.2:
+        #: applications MUST define one and reject longer-lived LeafNodes); None: no maximum
+        self.max_lifetime = max_lifetime
 
     def __repr__(self) -> str:
         return f"<Group {self._state!r}{' pending-commit' if self._pending else ''}>"
@@ -191,13 +218,19 @@ class Group:
         capabilities: Capabilities | None = None,
         leaf_extensions: Sequence[Extension] = (),
         options: GroupOptions | None = None,
-        **kwargs: object,
+        psk_store: MutableMapping[bytes, bytes] | None = None,
+        resumption_psks: MutableMapping[tuple[bytes, int], bytes] | None = None,
+        clock: Clock | None = system_clock,
+        identity_of: v.IdentityOf = v.default_identity,
+        storage: Storage | None = None,
+        max_lifetime: int | None = None,
     ) -> Group:
-        """A one-member group at epoch 0 (RFC 9420 §11)."""
+        """A one-member group at epoch 0 (RFC 9420 §11). With ``storage`` the group is saved
+        (epoch 0) and every later change is written through."""
         cs = _client.as_suite(suite)
         opts = options or GroupOptions()
         enc_priv, enc_pub = cs.generate_key_pair()
-        t = int(time.time())
+        t = (clock or system_clock)()  # the injected clock dates our own leaf too
         leaf = LeafNode(
             encryption_key=enc_pub,
             signature_key=cs.signature.public_key(signature_priv),
@@ -225,13 +258,23 @@ class Group:
             resumption_psks=push_resumption_psk((), 0, secrets.resumption_psk, opts.resumption_epochs),
             options=opts,
         )
-        return cls(state, **kwargs)  # type: ignore[arg-type]
+        g = cls(
+            state,
+            psk_store=psk_store,
+            resumption_psks=resumption_psks,
+            clock=clock,
+            identity_of=identity_of,
+            storage=storage,
+            max_lifetime=max_lifetime,
+        )
+        g._store_epoch(state)
+        return g
 
     @classmethod
     def join(
         cls,
         welcome: bytes,
-        bundles: Sequence[KeyPackageBundle] | KeyPackageBundle,
+        bundles: Sequence[KeyPackageBundle] | KeyPackageBundle | None = None,
         *,
         ratchet_tree: bytes | None = None,
         psk_store: MutableMapping[bytes, bytes] | None = None,
@@ -243,28 +286,55 @@ class Group:
         suite: CipherSuite | None = None,
         same_client: Callable[[LeafNode, LeafNode], bool] | None = None,
         check_tree_lifetimes: bool = False,
+        storage: Storage | None = None,
+        max_lifetime: int | None = None,
     ) -> Group:
         """Join from a Welcome (§12.4.3.1). ``ratchet_tree`` is the tree out of band when the
         Welcome has no ``ratchet_tree`` extension; ``old_group`` is the group being
         reinitialised or branched from (§11.2, §11.3). ``check_tree_lifetimes`` applies the
         RECOMMENDED lifetime check of §7.3 to every leaf of the received tree (off by default:
-        members that never updated legitimately keep expired key_package leaves)."""
+        members that never updated legitimately keep expired key_package leaves).
+
+        With ``storage``: ``bundles`` may be omitted (the KeyPackage private bundles stored
+        with :func:`~mls_pq.client.make_key_package` are looked up by KeyPackageRef); the
+        group_id must not be one of an active stored group (§12.4.3.1); the joined state is
+        saved and the used KeyPackage's private key deleted in ONE transaction."""
         msg = _decode_message(welcome)
         if not isinstance(msg.body, Welcome):
             raise DecodeError("the MLSMessage is not a Welcome")
+        w = msg.body
         if isinstance(bundles, KeyPackageBundle):
             bundles = [bundles]
+        if bundles is None:
+            if storage is None:
+                raise StateError("pass the KeyPackage bundles or a storage holding them")
+            bundles = stored_bundles(storage, w)
         psk_store = psk_store if psk_store is not None else {}
         resumption_psks = resumption_psks if resumption_psks is not None else {}
         ctx = JoinContext(
-            psk_lookup=_foreign_lookup(psk_store, resumption_psks),
+            psk_lookup=_foreign_lookup(psk_store, resumption_psks, storage),
             old_group=old_group.state if old_group is not None else None,
             same_client=same_client,
             now=clock() if clock and check_tree_lifetimes else None,
             options=options or GroupOptions(),
+            max_lifetime=max_lifetime,
         )
-        state = join_from_welcome(msg.body, bundles, ctx, ratchet_tree=ratchet_tree, suite=suite)
-        return cls(state, psk_store=psk_store, resumption_psks=resumption_psks, clock=clock, identity_of=identity_of)
+        state = join_from_welcome(w, bundles, ctx, ratchet_tree=ratchet_tree, suite=suite)
+        g = cls(
+            state,
+            psk_store=psk_store,
+            resumption_psks=resumption_psks,
+            clock=clock,
+            identity_of=identity_of,
+            storage=storage,
+            max_lifetime=max_lifetime,
+        )
+        if storage is not None:
+            used, _ = select_bundle(w, bundles, state.suite)
+            ref = used.key_package.ref(state.suite)
+            claim_group_id(storage, state.group_id, state.suite, replace_active=False, section="12.4.3.1")
+            g._store_epoch(state, consumed=ref if storage.get_key_package(ref) is not None else None)
+        return g
 
     @classmethod
     def join_external(
@@ -285,9 +355,13 @@ class Group:
         suite: CipherSuite | None = None,
         identity_of: v.IdentityOf = v.default_identity,
         check_tree_lifetimes: bool = False,
+        storage: Storage | None = None,
+        max_lifetime: int | None = None,
     ) -> tuple[Group, bytes]:
         """Join by an external Commit (§12.4.3.2). Returns the group (already in the new
-        epoch) and the commit's MLSMessage bytes to send to the group."""
+        epoch) and the commit's MLSMessage bytes to send to the group. With ``storage`` the
+        group_id must not be one of an active stored group (§12.4.3), unless ``remove_leaf``
+        makes this a resync replacing our stale state; the new state is saved."""
         msg = _decode_message(group_info)
         if not isinstance(msg.body, GroupInfo):
             raise DecodeError("the MLSMessage is not a GroupInfo")
@@ -309,12 +383,18 @@ class Group:
             ratchet_tree=ratchet_tree,
             remove_leaf=remove_leaf,
             psks=psks,
-            psk_lookup=_foreign_lookup(psk_store, {}),
+            psk_lookup=_foreign_lookup(psk_store, {}, storage),
             authenticated_data=authenticated_data,
             options=options,
             now=clock() if clock and check_tree_lifetimes else None,
+            max_lifetime=max_lifetime,
         )
-        g = cls(res.state, psk_store=psk_store, clock=clock, identity_of=identity_of)
+        g = cls(
+            res.state, psk_store=psk_store, clock=clock, identity_of=identity_of, storage=storage, max_lifetime=max_lifetime
+        )
+        if storage is not None:
+            claim_group_id(storage, g.group_id, cs, replace_active=remove_leaf is not None, section="12.4.3")
+            g._store_epoch(res.state)
         return g, res.message.to_bytes()
 
     # ---- state access -----------------------------------------------------------------------
@@ -371,7 +451,10 @@ class Group:
         return self._state.secrets.export(label, context, length)
 
     def group_info(self, *, ratchet_tree: bool | None = None, external_pub: bool | None = None) -> bytes:
-        """A signed GroupInfo for the current epoch, as MLSMessage bytes (§12.4.3)."""
+        """A signed GroupInfo for the current epoch, as MLSMessage bytes (§12.4.3). Not for an
+        inactive group: after a ReInit "the client MUST NOT use the group to send messages
+        anymore" (§12.4.2, §11.2), and a removed member's view is stale."""
+        self._check_can_send()
         return MLSMessage(build_group_info(self._state, ratchet_tree=ratchet_tree, external_pub=external_pub)).to_bytes()
 
     def _now(self) -> int | None:
@@ -379,7 +462,7 @@ class Group:
 
     # ---- PSKs -------------------------------------------------------------------------------
     def _psk_lookup_foreign(self, pid: PreSharedKeyID) -> bytes | None:
-        return _foreign_lookup(self.psk_store, self.resumption_psks)(pid)
+        return _foreign_lookup(self.psk_store, self.resumption_psks, self.storage)(pid)
 
     def _psk_lookup(self, pid: PreSharedKeyID) -> bytes | None:
         if pid.psktype == PSK_RESUMPTION and pid.psk_group_id == self._state.group_id:
@@ -418,13 +501,14 @@ class Group:
         self._check_can_send()
         st = self._state
         me = Sender.member(st.leaf_index)
-        v.check_individual(st.suite, st.context, st.tree, proposal, me, now=self._now())
-        if isinstance(proposal.body, Update):
-            v.check_new_leaf_in_tree(st.tree, _summary(st), proposal.body.leaf_node, st.leaf_index)
+        v.check_individual(st.suite, st.context, st.tree, proposal, me, now=self._now(), max_lifetime=self.max_lifetime)
+        v.check_received_leaf(st.tree, _summary(st), proposal, me)
         wf = WireFormat(wire_format if wire_format is not None else st.options.handshake_wire_format)
         msg, ac, new = self._frame(proposal, wf, authenticated_data)
         ref = st.suite.make_proposal_ref(ac.encoded)
-        self._state = new.evolve(proposals=new.proposals + (CachedProposal(ref, proposal, me, _own),))
+        new = new.evolve(proposals=new.proposals + (CachedProposal(ref, proposal, me, _own),))
+        self._store_state(new)
+        self._state = new
         return msg.to_bytes()
 
     def propose_add(self, key_package: bytes | KeyPackage, **kw: object) -> bytes:
@@ -495,7 +579,9 @@ class Group:
     def _select_pending(self, exclude_conflicts_with: Sequence[Proposal]) -> list[bytes]:
         """The cached proposals a commit should cover (§12.4 SHOULD include all valid ones):
         our own Updates are left out (the path replaces them), Removes win over Updates of
-        the same leaf, later Updates over earlier ones, duplicates are dropped."""
+        the same leaf, later Updates over earlier ones, duplicates are dropped — including a
+        second Add of the same client, an Add of a client that stays a member, and a second
+        PreSharedKey with the same PreSharedKeyID (each would make the list invalid, §12.2)."""
         st = self._state
         me = st.leaf_index
         removed = {p.body.removed for p in exclude_conflicts_with if isinstance(p.body, Remove)}
@@ -507,6 +593,9 @@ class Group:
         seen_remove: set[int] = set()
         has_gce = any(isinstance(p.body, GroupContextExtensions) for p in exclude_conflicts_with)
         has_reinit = False
+        now = self._now()
+        added = {self.identity_of(p.body.key_package.leaf_node) for p in exclude_conflicts_with if isinstance(p.body, Add)}
+        psk_ids = {p.body.psk.to_bytes() for p in exclude_conflicts_with if isinstance(p.body, PreSharedKey)}
         for c in st.proposals:
             body = c.proposal.body
             if isinstance(body, Update):
@@ -526,6 +615,20 @@ class Group:
                 has_gce = True
             elif isinstance(body, ReInit):
                 has_reinit = True
+            elif isinstance(body, Add):
+                leaf = body.key_package.leaf_node
+                ident = self.identity_of(leaf)
+                member = st.tree.leaf_with_signature_key(leaf.signature_key)
+                if ident in added or (member is not None and member not in removed):
+                    continue
+                if now is not None and leaf.lifetime is not None and not leaf.lifetime.contains(now):
+                    continue  # expired since it was proposed (§7.3): no longer valid to commit
+                added.add(ident)
+            elif isinstance(body, PreSharedKey):
+                pid = body.psk.to_bytes()
+                if pid in psk_ids:
+                    continue
+                psk_ids.add(pid)
             chosen.append(c)
         chosen.extend(last_update.values())
         if has_reinit and (len(chosen) > 1 or exclude_conflicts_with):
@@ -591,6 +694,7 @@ class Group:
             leaf_template=leaf_template,
             signature_priv=signature_priv,
             identity_of=self.identity_of,
+            max_lifetime=self.max_lifetime,
         )
         assert build.applied is not None
         nxt = build.next
@@ -610,6 +714,9 @@ class Group:
                 return MLSMessage(build_group_info(nxt, ratchet_tree=want_tree)).to_bytes()
 
         message = build.message.to_bytes()
+        self._store_state(build.current)
+        if self.storage is not None:
+            self.storage.save_pending_commit(st.group_id, st.epoch, encode_pending(nxt, message), replace=True)
         self._state = build.current
         self._pending = _Pending(nxt, message, build.effects)
         return CommitOutput(message, welcome, group_info, build.effects)
@@ -619,6 +726,7 @@ class Group:
         if self._pending is None:
             raise StateError("no pending commit")
         p = self._pending
+        self._store_epoch(p.next)  # one transaction: new epoch, pending commit dropped, old epoch deleted
         self._state = p.next
         self._pending = None
         return p.effects
@@ -626,6 +734,8 @@ class Group:
     def discard_pending_commit(self) -> None:
         if self._pending is None:
             raise StateError("no pending commit")
+        if self.storage is not None:
+            self.storage.discard_pending_commit(self._state.group_id)
         self._pending = None
 
     # ---- application data ---------------------------------------------------------------------
@@ -635,6 +745,7 @@ class Group:
         if self._state.proposals:
             raise StateError("proposals are pending in this epoch: commit before sending application data (RFC 9420 §12.4)")
         msg, _, new = self._frame(data, WireFormat.PRIVATE_MESSAGE, authenticated_data)
+        self._store_state(new)  # the used ratchet key is gone on disk before the ciphertext leaves
         self._state = new
         return msg.to_bytes()
 
@@ -679,20 +790,34 @@ class Group:
         ct = content.content_type
         if ct == ContentType.APPLICATION:
             assert isinstance(content.body, bytes)
+            self._store_state(tentative)
             self._state = tentative
             return ProcessedMessage("application", application_data=content.body, **common)  # type: ignore[arg-type]
         if ct == ContentType.PROPOSAL:
             prop = content.body
             assert isinstance(prop, Proposal)
-            v.check_individual(suite, st.context, st.tree, prop, sender, now=self._now())
+            v.check_individual(suite, st.context, st.tree, prop, sender, now=self._now(), max_lifetime=self.max_lifetime)
+            v.check_received_leaf(st.tree, _summary(st), prop, sender)
             ref = suite.make_proposal_ref(ac.encoded)
             if st.proposal(ref) is None:
                 tentative = tentative.evolve(proposals=tentative.proposals + (CachedProposal(ref, prop, sender),))
+            self._store_state(tentative)
             self._state = tentative
             return ProcessedMessage("proposal", proposal=prop, proposal_ref=ref, **common)  # type: ignore[arg-type]
         new_state, effects = process_commit(
-            tentative, ac, psk_lookup=self._psk_lookup, now=self._now(), identity_of=self.identity_of
+            tentative,
+            ac,
+            psk_lookup=self._psk_lookup,
+            now=self._now(),
+            identity_of=self.identity_of,
+            max_lifetime=self.max_lifetime,
         )
+        if new_state.epoch > st.epoch:
+            self._store_epoch(new_state)  # one transaction; also drops a pending commit of ours
+        else:  # removed: same epoch, inactive
+            self._store_state(new_state)
+            if self._pending is not None and self.storage is not None:
+                self.storage.discard_pending_commit(st.group_id)
         self._state = new_state
         self._pending = None
         return ProcessedMessage("commit", commit=effects, **common)  # type: ignore[arg-type]
@@ -795,6 +920,8 @@ class Group:
             psk_store=self.psk_store,
             clock=self.clock,
             identity_of=self.identity_of,
+            storage=self.storage,
+            max_lifetime=self.max_lifetime,
         )
         pid = PreSharedKeyID.resumption(usage, st.group_id, st.epoch, random_psk_nonce(suite))
         new.resumption_psks[(st.group_id, st.epoch)] = psk_value
@@ -807,6 +934,7 @@ class Group:
             now=new._now(),
             identity_of=self.identity_of,
             psk_usage=usage,
+            max_lifetime=self.max_lifetime,
         )
         gi = build_group_info(build.next)
         assert build.applied is not None
@@ -814,10 +942,80 @@ class Group:
         if build.applied.added:
             w = build_welcome(suite, gi, build.secrets, build.applied.added, build.applied.psks, build.created_path)
             welcome = MLSMessage(w).to_bytes()
+        new._store_epoch(build.next)
         new._state = build.next
         return new, CommitOutput(build.message.to_bytes(), welcome, MLSMessage(gi).to_bytes(), build.effects)
 
     # ---- persistence --------------------------------------------------------------------------
+    def _store_epoch(self, st: GroupState, consumed: bytes | None = None) -> None:
+        """Write a new epoch (ONE storage transaction, see :mod:`.persistence`)."""
+        if self.storage is not None:
+            self.storage.save_epoch(
+                st.group_id,
+                st.epoch,
+                st.to_bytes(),
+                resumption_psk=st.secrets.resumption_psk,
+                consumed_key_package=consumed,
+            )
+
+    def _store_state(self, st: GroupState) -> None:
+        """Write a change inside the current epoch (before it takes effect)."""
+        if self.storage is not None and st is not self._state:
+            self.storage.update_state(st.group_id, st.epoch, st.to_bytes())
+
+    def save(self, storage: Storage) -> None:
+        """Save the member's state (and pending commit) to ``storage`` and write every later
+        change through to it. The stored epoch may be older (saved with a new-epoch
+        transaction) or the same (overwritten); a newer stored epoch is a StateError."""
+        st = self._state
+        gid = st.group_id
+        stored = storage.load_group(gid)
+        if stored is None or stored.epoch < st.epoch:
+            storage.save_epoch(gid, st.epoch, st.to_bytes(), resumption_psk=st.secrets.resumption_psk)
+        elif stored.epoch == st.epoch:
+            storage.update_state(gid, st.epoch, st.to_bytes())
+        else:
+            raise StateError(f"the storage holds epoch {stored.epoch}, newer than ours ({st.epoch})")
+        if self._pending is not None:
+            storage.save_pending_commit(gid, st.epoch, encode_pending(self._pending.next, self._pending.message), replace=True)
+        else:
+            storage.discard_pending_commit(gid)
+        self.storage = storage
+
+    @classmethod
+    def load(
+        cls,
+        storage: Storage,
+        group_id: bytes,
+        *,
+        suite: CipherSuite | None = None,
+        psk_store: MutableMapping[bytes, bytes] | None = None,
+        resumption_psks: MutableMapping[tuple[bytes, int], bytes] | None = None,
+        clock: Clock | None = system_clock,
+        identity_of: v.IdentityOf = v.default_identity,
+        max_lifetime: int | None = None,
+    ) -> Group:
+        """The member as last stored (current epoch and pending commit), writing through to
+        ``storage`` from now on. StateError if the group is not stored."""
+        stored = storage.load_group(group_id)
+        if stored is None:
+            raise StateError("the group is not in the storage")
+        state = GroupState.from_bytes(stored.state, suite)
+        g = cls(
+            state,
+            psk_store=psk_store,
+            resumption_psks=resumption_psks,
+            clock=clock,
+            identity_of=identity_of,
+            storage=storage,
+            max_lifetime=max_lifetime,
+        )
+        pc = storage.load_pending_commit(group_id)
+        if pc is not None and pc.epoch == state.epoch:
+            nxt, message = decode_pending(pc.commit, state.suite)
+            g._pending = _Pending(nxt, message, _reconstructed_effects(state, nxt, message))
+        return g
+
     def to_bytes(self) -> bytes:
         """The member's state (and pending commit, if any) as versioned bytes. Contains
         secrets. PSK stores and the clock are the application's and are not included."""
@@ -869,14 +1067,20 @@ def _reconstructed_effects(before: GroupState, after: GroupState, message: bytes
 
 
 def _foreign_lookup(
-    psk_store: Mapping[bytes, bytes], resumption: Mapping[tuple[bytes, int], bytes]
+    psk_store: Mapping[bytes, bytes],
+    resumption: Mapping[tuple[bytes, int], bytes],
+    storage: Storage | None = None,
 ) -> Callable[[PreSharedKeyID], bytes | None]:
-    """External PSKs by psk_id, resumption PSKs of other groups by (group_id, epoch)."""
+    """External PSKs by psk_id, resumption PSKs of other groups by (group_id, epoch), then
+    the resumption PSKs kept in ``storage`` (§8.6)."""
 
     def lookup(pid: PreSharedKeyID) -> bytes | None:
         if pid.psktype == PSK_EXTERNAL:
             return psk_store.get(pid.psk_id)
-        return resumption.get((pid.psk_group_id, pid.psk_epoch))
+        got = resumption.get((pid.psk_group_id, pid.psk_epoch))
+        if got is None and storage is not None:
+            got = storage.load_resumption_psk(pid.psk_group_id, pid.psk_epoch)
+        return got
 
     return lookup
 

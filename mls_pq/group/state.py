@@ -31,7 +31,7 @@ from ..key_schedule import EpochSecrets
 from ..messages.framing_structs import Sender, SenderType, WireFormat
 from ..messages.leaf_node import LeafNode
 from ..messages.proposals import Proposal, ReInit
-from ..secret_tree import APPLICATION, HANDSHAKE, HashRatchet, SecretTree
+from ..secret_tree import SecretTree
 from ..suites import CipherSuite, get_suite
 from ..tree.ratchet_tree import RatchetTree
 from ..treekem import PrivateTree
@@ -206,7 +206,7 @@ class GroupState:
         w.opaque(self.tree.to_bytes())
         for name in _KEPT_SECRETS:
             w.opaque(getattr(self.secrets, name))
-        _encode_secret_tree(w, self.secret_tree)
+        self.secret_tree.encode(w)
         w.opaque(self.interim_transcript_hash).opaque(self.confirmation_tag)
         _encode_private(w, self.private)
         w.vector(self.proposals, _encode_cached)
@@ -237,7 +237,7 @@ class GroupState:
             tree = RatchetTree.from_bytes(suite, r.opaque())
             kept = {name: r.opaque() for name in _KEPT_SECRETS}
             secrets = EpochSecrets(suite=suite, **{n: b"" for n in _DROPPED_SECRETS}, **kept)
-            secret_tree = _decode_secret_tree(r, suite)
+            secret_tree = SecretTree.decode(r, suite)
             interim = r.opaque()
             tag = r.opaque()
             private = _decode_private(r)
@@ -259,45 +259,6 @@ class GroupState:
 
 
 # ---- helpers for the encoding ----------------------------------------------------------------
-
-_KINDS = {HANDSHAKE: 1, APPLICATION: 2}
-_KIND_NAMES = {v: k for k, v in _KINDS.items()}
-
-
-def _encode_secret_tree(w: Writer, st: SecretTree) -> None:
-    # SecretTree keeps its state in private attributes; this adapter reads them (the
-    # lead's module has no serialisation of its own).
-    w.uint32(st.n_leaves).uint32(st.max_skip).uint32(st.window)
-    nodes: dict[int, bytes] = st._nodes
-    w.vector(sorted(nodes.items()), lambda ww, kv: ww.uint32(kv[0]).opaque(kv[1]))
-    ratchets: dict[tuple[int, str], HashRatchet] = st._ratchets
-
-    def enc_ratchet(ww: Writer, item: tuple[tuple[int, str], HashRatchet]) -> None:
-        (leaf, kind), rat = item
-        ww.uint32(leaf).uint8(_KINDS[kind]).opaque(rat.secret).uint32(rat.generation)
-        ww.vector(sorted(rat.skipped.items()), lambda w3, g: w3.uint32(g[0]).opaque(g[1][0]).opaque(g[1][1]))
-
-    w.vector(sorted(ratchets.items(), key=lambda kv: (kv[0][0], _KINDS[kv[0][1]])), enc_ratchet)
-
-
-def _decode_secret_tree(r: Reader, suite: CipherSuite) -> SecretTree:
-    n_leaves, max_skip, window = r.uint32(), r.uint32(), r.uint32()
-    st = SecretTree.__new__(SecretTree)
-    st.suite, st.n_leaves, st.max_skip, st.window = suite, n_leaves, max_skip, window
-    st._nodes = dict(r.vector(lambda rr: (rr.uint32(), rr.opaque())))
-
-    def dec_ratchet(rr: Reader) -> tuple[tuple[int, str], HashRatchet]:
-        leaf = rr.uint32()
-        kind = _KIND_NAMES.get(rr.uint8())
-        if kind is None:
-            raise DecodeError("unknown ratchet kind")
-        secret = rr.opaque()
-        gen = rr.uint32()
-        skipped = dict(rr.vector(lambda r3: (r3.uint32(), (r3.opaque(), r3.opaque()))))
-        return (leaf, kind), HashRatchet(secret, gen, skipped)
-
-    st._ratchets = dict(r.vector(dec_ratchet))
-    return st
 
 
 def _encode_private(w: Writer, p: PrivateTree) -> None:

@@ -150,10 +150,16 @@ class CapSummary:
 
 
 def check_key_package(
-    suite: CipherSuite, kp: KeyPackage, extensions: Sequence[Extension], now: int | None
+    suite: CipherSuite,
+    kp: KeyPackage,
+    extensions: Sequence[Extension],
+    now: int | None,
+    max_lifetime: int | None = None,
 ) -> None:
     """KeyPackage validation (§10.1) and its leaf node's own checks (§7.3) against the
-    group's parameters; one signature check each."""
+    group's parameters; one signature check each. ``max_lifetime``: the application's
+    maximum total lifetime of a LeafNode (§7.2: "Applications MUST define a maximum total
+    lifetime ... and reject any LeafNode where the total lifetime is longer")."""
     if kp.version != PROTOCOL_VERSION_MLS10:
         raise ValidationError(f"key package version {kp.version} is not mls10", "10.1")
     if kp.cipher_suite != suite.id:
@@ -166,7 +172,14 @@ def check_key_package(
         raise ValidationError("init_key equals the leaf node's encryption_key", "10.1")
     if not kp.verify(suite):
         raise ValidationError("key package signature does not verify", "10.1")
-    validate_leaf_node(suite, kp.leaf_node, source=LeafNodeSource.KEY_PACKAGE, group_extensions=extensions, now=now)
+    validate_leaf_node(
+        suite,
+        kp.leaf_node,
+        source=LeafNodeSource.KEY_PACKAGE,
+        group_extensions=extensions,
+        now=now,
+        max_lifetime=max_lifetime,
+    )
 
 
 def check_new_leaf_in_tree(
@@ -181,6 +194,23 @@ def check_new_leaf_in_tree(
     j = tree.leaf_with_signature_key(leaf.signature_key)
     if j is not None and j != replaces:
         raise ValidationError(f"the leaf's signature key is already used by member {j}", section)
+
+
+def check_received_leaf(tree: RatchetTree, summary: CapSummary, proposal: Proposal, sender: Sender) -> None:
+    """§7.3 for a LeafNode received in an Update or Add proposal, against the current tree
+    ("the validity of a LeafNode needs to be verified ... when a LeafNode is received by a
+    group member in an Add, Update, or Commit message"): an Update's leaf must keep the
+    credential rules and use an encryption key found nowhere in the tree — in particular
+    not the replaced leaf's (§12.1.2) — and a signature key no other member holds; an Add's
+    KeyPackage leaf must use an encryption key found nowhere in the tree. (Whether an Add's
+    client is already a member depends on the Removes committed with it: §12.2, checked
+    when the list is applied.) Checked on receipt, so an invalid proposal is never cached
+    and cannot make our own next commit invalid."""
+    body = proposal.body
+    if isinstance(body, Update) and sender.sender_type == SenderType.MEMBER:
+        check_new_leaf_in_tree(tree, summary, body.leaf_node, sender.index)
+    elif isinstance(body, Add) and tree.node_with_encryption_key(body.key_package.leaf_node.encryption_key) is not None:
+        raise ValidationError("the added leaf's encryption key is already used in the tree", "7.3")
 
 
 def check_update(
@@ -241,6 +271,7 @@ def check_individual(
     *,
     now: int | None = None,
     psk_usage: int = USAGE_APPLICATION,
+    max_lifetime: int | None = None,
 ) -> None:
     """Checks of one proposal that need no other proposal (§12.1, §12.1.8 for senders); run
     when a proposal is received and again when it is committed."""
@@ -254,7 +285,7 @@ def check_individual(
     if st == SenderType.NEW_MEMBER_PROPOSAL and not isinstance(body, Add):
         raise ValidationError("a new_member_proposal sender can only propose Add", "12.1.8")
     if isinstance(body, Add):
-        check_key_package(suite, body.key_package, context.extensions, now)
+        check_key_package(suite, body.key_package, context.extensions, now, max_lifetime)
     elif isinstance(body, Update):
         if st != SenderType.MEMBER:
             raise ValidationError("an Update proposal must come from a member", "12.1.2")

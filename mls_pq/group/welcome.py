@@ -87,7 +87,13 @@ def tree_for_group_info(suite: CipherSuite, gi: GroupInfo, ratchet_tree: bytes |
 
 
 def verify_group_info(
-    suite: CipherSuite, gi: GroupInfo, tree: RatchetTree, *, now: int | None = None, validate_tree: bool = True
+    suite: CipherSuite,
+    gi: GroupInfo,
+    tree: RatchetTree,
+    *,
+    now: int | None = None,
+    validate_tree: bool = True,
+    max_lifetime: int | None = None,
 ) -> None:
     """Signature by the ``signer`` leaf, tree hash, and (optionally) the full tree
     validation of §12.4.3.1."""
@@ -103,7 +109,7 @@ def verify_group_info(
     if not hmac.compare_digest(tree.tree_hash(), gc.tree_hash):
         raise ValidationError("the ratchet tree does not match the GroupInfo tree_hash", "12.4.3.1")
     if validate_tree:
-        tree.validate(gc.group_id, gc.extensions, now=now)
+        tree.validate(gc.group_id, gc.extensions, now=now, max_lifetime=max_lifetime)
 
 
 # ---- building a Welcome (§12.4.3.1) ------------------------------------------------------------
@@ -175,7 +181,23 @@ class JoinContext:
     same_client: Callable[..., bool] | None = None
     now: int | None = None
     options: GroupOptions = field(default_factory=GroupOptions)
+    #: the application's maximum total LeafNode lifetime (§7.2), or None
+    max_lifetime: int | None = None
     validate_tree: bool = True
+
+
+def select_bundle(
+    welcome: Welcome, bundles: Sequence[KeyPackageBundle], suite: CipherSuite
+) -> tuple[KeyPackageBundle, EncryptedGroupSecrets]:
+    """The first of our KeyPackages (of the Welcome's suite) the Welcome has an entry for
+    (§12.4.3.1 first step); ValidationError if there is none."""
+    for b in bundles:
+        if b.key_package.cipher_suite != welcome.cipher_suite:
+            continue
+        entry = welcome.find(b.key_package.ref(suite))
+        if entry is not None:
+            return b, entry
+    raise ValidationError("the Welcome has no entry for any of our KeyPackages", "12.4.3.1")
 
 
 def join_from_welcome(
@@ -191,17 +213,7 @@ def join_from_welcome(
         suite = get_suite(welcome.cipher_suite)
     elif suite.id != welcome.cipher_suite:
         raise ValidationError("the given suite is not the Welcome's", "12.4.3.1")
-    entry: EncryptedGroupSecrets | None = None
-    bundle: KeyPackageBundle | None = None
-    for b in bundles:
-        if b.key_package.cipher_suite != welcome.cipher_suite:
-            continue
-        entry = welcome.find(b.key_package.ref(suite))
-        if entry is not None:
-            bundle = b
-            break
-    if entry is None or bundle is None:
-        raise ValidationError("the Welcome has no entry for any of our KeyPackages", "12.4.3.1")
+    bundle, entry = select_bundle(welcome, bundles, suite)
     kp = bundle.key_package
     gs = open_group_secrets(suite, bundle.init_priv, welcome.encrypted_group_info, entry.encrypted_group_secrets)
 
@@ -225,7 +237,7 @@ def join_from_welcome(
         raise ValidationError("we are already in a group with this group_id", "12.4.3.1")
 
     tree = tree_for_group_info(suite, gi, ratchet_tree)
-    verify_group_info(suite, gi, tree, now=ctx.now, validate_tree=ctx.validate_tree)
+    verify_group_info(suite, gi, tree, now=ctx.now, validate_tree=ctx.validate_tree, max_lifetime=ctx.max_lifetime)
     my_leaf = tree.find_leaf(kp.leaf_node)
     if my_leaf is None:
         raise ValidationError("our KeyPackage's leaf is not in the tree", "12.4.3.1")
@@ -315,6 +327,7 @@ __all__ = [
     "external_pub_extension",
     "join_from_welcome",
     "parse_external_pub",
+    "select_bundle",
     "tree_for_group_info",
     "verify_group_info",
 ]

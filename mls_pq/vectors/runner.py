@@ -1,9 +1,17 @@
-"""Runs vector verifiers over files and collects per-case results."""
+"""Runs vector verifiers over files and collects per-case results.
+
+A kind may qualify how it verifies (for example the passive-client kinds replay recorded
+vectors with the RFC 9420 §7.3 lifetime check disabled): static notes given to
+:func:`kind` and notes a verifier adds while running a case with :func:`note` are reported
+on the :class:`FileResult` (``notes``), printed by ``mls-pq vectors verify`` and included
+in its ``--json`` output, so a relaxed check is never silent.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,18 +36,36 @@ Verifier = Callable[[dict[str, Any]], None]
 #: kind name -> verifier; populated by the kind modules on import
 KINDS: dict[str, Verifier] = {}
 
+#: kind name -> notes reported with every file verified as that kind
+NOTES: dict[str, tuple[str, ...]] = {}
+
 #: file-name stem -> kind, for inference
 _ALIASES: dict[str, str] = {}
 
+#: notes added by the verifier of the case being run (see :func:`note`)
+_CASE_NOTES: ContextVar[list[str] | None] = ContextVar("_CASE_NOTES", default=None)
 
-def kind(name: str, *aliases: str) -> Callable[[Verifier], Verifier]:
+
+def kind(name: str, *aliases: str, notes: Iterable[str] = ()) -> Callable[[Verifier], Verifier]:
+    """Register a verifier for ``name`` (and file-name ``aliases``); ``notes`` are reported
+    with every file verified as this kind (e.g. a check the kind relaxes)."""
+
     def deco(fn: Verifier) -> Verifier:
         KINDS[name] = fn
+        NOTES[name] = tuple(notes)
         for a in (name, *aliases):
             _ALIASES[a] = name
         return fn
 
     return deco
+
+
+def note(text: str) -> None:
+    """Attach a note to the case being verified (reported once per file). Outside
+    :func:`verify_case` this does nothing."""
+    sink = _CASE_NOTES.get()
+    if sink is not None and text not in sink:
+        sink.append(text)
 
 
 def _load_kinds() -> None:
@@ -65,6 +91,8 @@ class CaseResult:
     index: int
     status: str  # "passed" | "failed" | "skipped"
     reason: str = ""
+    #: notes the verifier attached (static notes of the kind included)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +100,14 @@ class FileResult:
     file: str
     kind: str
     cases: list[CaseResult] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """Every note of the file's cases, once each, in first-seen order."""
+        out: list[str] = list(NOTES.get(self.kind, ()))
+        for c in self.cases:
+            out.extend(n for n in c.notes if n not in out)
+        return out
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.cases if c.status == status)
@@ -95,6 +131,7 @@ class FileResult:
             "passed": self.passed,
             "failed": self.failed,
             "skipped": self.skipped,
+            "notes": self.notes,
             "reasons": [
                 {"case": c.index, "status": c.status, "reason": c.reason} for c in self.cases if c.status != "passed"
             ],
@@ -119,15 +156,20 @@ def verify_case(kind_name: str, case: dict[str, Any], index: int = 0) -> CaseRes
     fn = KINDS.get(kind_name.replace("_", "-"))
     if fn is None:
         raise MLSError(f"unknown vector kind {kind_name!r} (known: {', '.join(sorted(KINDS))})")
+    kind_key = kind_name.replace("_", "-")
+    notes: list[str] = list(NOTES.get(kind_key, ()))
+    token = _CASE_NOTES.set(notes)
     try:
         fn(case)
     except SkipCase as e:
-        return CaseResult(index, "skipped", str(e))
+        return CaseResult(index, "skipped", str(e), notes)
     except Mismatch as e:
-        return CaseResult(index, "failed", str(e))
+        return CaseResult(index, "failed", str(e), notes)
     except MLSError as e:
-        return CaseResult(index, "failed", f"{type(e).__name__}: {e}")
-    return CaseResult(index, "passed")
+        return CaseResult(index, "failed", f"{type(e).__name__}: {e}", notes)
+    finally:
+        _CASE_NOTES.reset(token)
+    return CaseResult(index, "passed", "", notes)
 
 
 def verify_file(path: str | Path, kind_name: str | None = None, profile: str | None = None) -> FileResult:

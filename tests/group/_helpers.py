@@ -37,7 +37,7 @@ class Sim:
 
     def deliver(self, sender: Group | None, message: bytes) -> list[object]:
         """Hand ``message`` to every active member but the sender."""
-        out = []
+        out: list[object] = []
         for m in self.members:
             if m is not sender and m.active:
                 out.append(m.process(message))

@@ -90,6 +90,6 @@ def test_own_update_keys_survive_restore() -> None:
     restored = Group.from_bytes(b.to_bytes())
     sim.members[1] = restored
     out = sim.commit(0)  # covers the Update; its path is encrypted to the new leaf key
-    assert [m.leaf_index for m in out.effects.updated][0] == 1
+    assert next(m.leaf_index for m in out.effects.updated) == 1
     sim.agree()
     assert restored.process(sim.members[2].encrypt(b"x")).application_data == b"x"
