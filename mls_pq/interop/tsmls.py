@@ -48,6 +48,7 @@ __all__ = [
     "AddResult",
     "InteropError",
     "NodeNotFoundError",
+    "PassiveReplay",
     "PeerError",
     "ProcessResult",
     "TsMlsInstallError",
@@ -243,6 +244,26 @@ class ProcessResult:
     epoch: int
     active: bool = True  #: False once a commit removed this member
     data: bytes | None = field(default=None, repr=False)  #: application data for kind "application"
+
+
+@dataclass(frozen=True)
+class PassiveReplay:
+    """Output of :meth:`TsMlsPeer.passive_client`: what ts-mls computed replaying a
+    passive-client test vector (mlswg test-vectors.md "Passive Client Scenarios").
+
+    ``checks`` says whether ts-mls proved each imported private key belongs to the
+    KeyPackage (``signature``: sign/verify; ``init``, ``encryption``: HPKE seal/open).
+    ``epochs`` holds (epoch, epoch_authenticator) after each processed commit; ``failure``
+    is set when ts-mls refused a step: ``(where, error_type, message)`` with ``where`` like
+    ``"welcome"`` or ``"epochs[3].commit"``. ``handle`` is the ts-mls group after the
+    replay (None after a failure).
+    """
+
+    checks: dict[str, bool]
+    initial_epoch_authenticator: bytes | None
+    epochs: list[tuple[int, bytes]]
+    failure: tuple[str, str, str] | None = None
+    handle: str | None = None
 
 
 def _h(b: bytes) -> str:
@@ -558,6 +579,48 @@ class TsMlsPeer:
         if fn == "info":
             return r
         return {k: _b(v, k) for k, v in r.items()}
+
+    def import_key_package(
+        self, key_package: bytes, *, init_priv: bytes, encryption_priv: bytes, signature_priv: bytes
+    ) -> tuple[str, dict[str, bool]]:
+        """A key_package handle (for :meth:`join`) from another implementation's KeyPackage
+        (``MLSMessage`` bytes) and its raw private keys; returns (handle, checks), where
+        ``checks`` says whether ts-mls proved each private key belongs to the KeyPackage."""
+        r = self._call(
+            "import_key_package",
+            key_package=_h(key_package),
+            init_priv=_h(init_priv),
+            encryption_priv=_h(encryption_priv),
+            signature_priv=_h(signature_priv),
+        )
+        return str(r["handle"]), {str(k): bool(v) for k, v in r["checks"].items()}
+
+    def passive_client(self, case: dict[str, Any]) -> PassiveReplay:
+        """Replay one passive-client test-vector case (the JSON object, hex strings as in
+        the file) through ts-mls: import the KeyPackage private keys, join from the Welcome
+        (with ``ratchet_tree`` and ``external_psks`` if given), then process each epoch's
+        proposals and commit. The vector's expected values are not sent: compare them with
+        the result."""
+        r = self._call(
+            "passive_client",
+            key_package=case["key_package"],
+            init_priv=case["init_priv"],
+            encryption_priv=case["encryption_priv"],
+            signature_priv=case["signature_priv"],
+            welcome=case["welcome"],
+            ratchet_tree=case.get("ratchet_tree"),
+            external_psks=[{"psk_id": e["psk_id"], "psk": e["psk"]} for e in case.get("external_psks") or ()],
+            epochs=[{"proposals": list(e.get("proposals") or ()), "commit": e["commit"]} for e in case["epochs"]],
+        )
+        failure = r.get("failure")
+        initial = r.get("initial_epoch_authenticator")
+        return PassiveReplay(
+            checks={str(k): bool(v) for k, v in r["checks"].items()},
+            initial_epoch_authenticator=_b(initial, "initial_epoch_authenticator") if initial is not None else None,
+            epochs=[(int(e["epoch"]), _b(e["epoch_authenticator"], "epoch_authenticator")) for e in r["epochs"]],
+            failure=(str(failure["at"]), str(failure["error_type"]), str(failure["error"])) if failure else None,
+            handle=str(r["handle"]) if r.get("handle") else None,
+        )
 
     def raw(self, op: str, **params: Any) -> dict[str, Any]:
         """Send any request (for protocol tests); values are passed through as JSON."""

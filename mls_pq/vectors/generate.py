@@ -164,7 +164,9 @@ def gen_psk_secret(s: CipherSuite, rng: random.Random) -> list[dict[str, Any]]:
 def _load_generators() -> None:
     import importlib
 
-    for mod in ("message_kinds", "tree_kinds", "group_kinds", "message_generators", "tree_generators"):
+    for mod in (
+        "message_kinds", "tree_kinds", "group_kinds", "message_generators", "tree_generators", "group_generators"
+    ):
         try:
             m = importlib.import_module(f"{__package__}.{mod}")
         except ModuleNotFoundError as e:

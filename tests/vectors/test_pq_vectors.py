@@ -32,9 +32,13 @@ def test_pq_vector_set_is_present() -> None:
         "psk-secret",
         "message-protection",
         "transcript-hashes",
+        "welcome",
         "tree-validation",
         "treekem",
         "tree-operations",
+        "passive-client-welcome",
+        "passive-client-handling-commit",
+        "passive-client-random",
     } <= kinds
     suites = {c["cipher_suite"] for f in FILES for c in json.loads(f.read_text()) if "cipher_suite" in c}
     assert suites == set(range(0xF001, 0xF00C))  # all 11 draft-06 suites, default profile

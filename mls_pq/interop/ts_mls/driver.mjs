@@ -41,6 +41,16 @@
 //   primitive {suite, fn: info|digest|mac|extract|expand|aead_seal|derive_key_pair|hpke_seal|sign, ...}
 //        -> the suite's raw primitives (CiphersuiteImpl), for cross-checks against other libraries
 //   merge_pending {handle} / discard_pending {handle} / free {handle} / shutdown
+//   import_key_package {key_package, init_priv, encryption_priv, signature_priv}
+//        -> {handle, suite, checks: {signature, init, encryption}}: a key_package handle (usable
+//        by "join") built from another implementation's KeyPackage and raw private keys; each
+//        check is true when ts-mls itself proves the private key belongs to the KeyPackage
+//   passive_client {key_package, init_priv, encryption_priv, signature_priv, welcome,
+//                   ratchet_tree?, external_psks?: [{psk_id, psk}], epochs: [{proposals, commit}]}
+//        -> {handle?, checks, initial_epoch_authenticator?, epochs: [{epoch, epoch_authenticator}],
+//            failure?: {at, error, error_type}}: replays a passive-client test vector
+//        (mlswg test-vectors.md "Passive Client Scenarios") through ts-mls's public API and
+//        reports what ts-mls computes; stops at the first step ts-mls refuses
 //
 // wire_format ("private" default, or "public") selects PublicMessage vs PrivateMessage
 // framing for handshake messages (commits and proposals) of a group; application
@@ -224,6 +234,83 @@ async function commitWith(group, params, extraProposals) {
   );
   install(group, result, Boolean(params.pending));
   return result;
+}
+
+// ---------------------------------------------------------------- imported key packages
+
+// A raw signature private key as ts-mls's signer takes it. RFC 9420 leaves the private key
+// format to the implementation; mls-pq (and FIPS 204 KeyGen) use the 32-byte ML-DSA seed,
+// ts-mls (@noble/post-quantum) signs with the expanded secret key, so a seed is expanded
+// with FIPS 204 ML-DSA.KeyGen_internal (noble's keygen(seed)). Every other scheme's raw
+// private key is the same octet string in both (Ed25519/Ed448 seeds, ECDSA scalars).
+async function tsSignatureKey(cs, raw) {
+  const alg = mls.getCiphersuiteFromName(cs.name).signature;
+  if (alg.startsWith("ML-DSA") && raw.length === 32) {
+    const mod = await import("@noble/post-quantum/ml-dsa.js");
+    const scheme = { "ML-DSA-44": mod.ml_dsa44, "ML-DSA-65": mod.ml_dsa65, "ML-DSA-87": mod.ml_dsa87 }[alg];
+    if (scheme === undefined) throw new DriverError(`no ML-DSA parameter set for ${alg}`);
+    return scheme.keygen(raw).secretKey;
+  }
+  return raw;
+}
+
+// ts-mls's own proof that a private key belongs to a public key: sign/verify for the
+// signature key, HPKE seal to the public key and open with the private key for KEM keys.
+async function signatureKeyMatches(cs, signKey, publicKey) {
+  try {
+    const msg = new TextEncoder().encode("mls-pq key import check");
+    return await cs.signature.verify(publicKey, msg, await cs.signature.sign(signKey, msg));
+  } catch {
+    return false;
+  }
+}
+
+async function hpkeKeyMatches(cs, privateKey, publicKey) {
+  try {
+    const pt = new TextEncoder().encode("mls-pq key import check");
+    const info = new Uint8Array(0);
+    const { ct, enc } = await cs.hpke.seal(await cs.hpke.importPublicKey(publicKey), pt, info);
+    const opened = await cs.hpke.open(await cs.hpke.importPrivateKey(privateKey), enc, ct, info);
+    return Buffer.from(opened).equals(Buffer.from(pt));
+  } catch {
+    return false;
+  }
+}
+
+async function importKeyPackage(p) {
+  const kp = decodeMessage(req(p, "key_package"), "key_package", ["mls_key_package"]).keyPackage;
+  const cs = await impl(kp.cipherSuite);
+  const privatePackage = {
+    initPrivateKey: fromHex(req(p, "init_priv"), "init_priv"),
+    hpkePrivateKey: fromHex(req(p, "encryption_priv"), "encryption_priv"),
+    signaturePrivateKey: await tsSignatureKey(cs, fromHex(req(p, "signature_priv"), "signature_priv")),
+  };
+  const checks = {
+    signature: await signatureKeyMatches(cs, privatePackage.signaturePrivateKey, kp.leafNode.signaturePublicKey),
+    init: await hpkeKeyMatches(cs, privatePackage.initPrivateKey, kp.initKey),
+    encryption: await hpkeKeyMatches(cs, privatePackage.hpkePrivateKey, kp.leafNode.hpkePublicKey),
+  };
+  return { cs, kp, privatePackage, checks };
+}
+
+function externalPskMap(list) {
+  // makePskIndex looks external PSKs up by the base64 of their psk_id
+  const out = {};
+  for (const [i, e] of (list ?? []).entries()) {
+    out[Buffer.from(fromHex(req(e, "psk_id"), `external_psks[${i}].psk_id`)).toString("base64")] = fromHex(
+      req(e, "psk"),
+      `external_psks[${i}].psk`,
+    );
+  }
+  return out;
+}
+
+async function processAny(state, msg, psks, cs) {
+  const pskIndex = mls.makePskIndex(state, psks);
+  if (msg.wireformat === "mls_public_message") {
+    return [msg.publicMessage.content.contentType, await mls.processPublicMessage(state, msg.publicMessage, pskIndex, cs, mls.acceptAll)];
+  }
+  return [msg.privateMessage.contentType, await mls.processPrivateMessage(state, msg.privateMessage, pskIndex, cs, mls.acceptAll)];
 }
 
 // ---------------------------------------------------------------- operations
@@ -502,6 +589,57 @@ const ops = {
       default:
         throw new DriverError(`fn: unknown primitive ${JSON.stringify(p.fn)}`);
     }
+  },
+
+  async import_key_package(p) {
+    const { cs, kp, privatePackage, checks } = await importKeyPackage(p);
+    const handle = newHandle("kp", { kind: "key_package", cs, publicPackage: kp, privatePackage });
+    return { handle, suite: mls.ciphersuites[kp.cipherSuite], checks };
+  },
+
+  async passive_client(p) {
+    const { cs, kp, privatePackage, checks } = await importKeyPackage(p);
+    const psks = externalPskMap(p.external_psks);
+    const epochs = req(p, "epochs");
+    if (!Array.isArray(epochs)) throw new DriverError("epochs: expected a list");
+    const out = { checks, epochs: [] };
+    const fail = (at, e) => {
+      const type = e?.constructor?.name && e.constructor.name !== "Object" ? e.constructor.name : "Error";
+      out.failure = { at, error: `${e?.message ?? e}`, error_type: type };
+      return out;
+    };
+    let state;
+    try {
+      const welcome = decodeMessage(req(p, "welcome"), "welcome", ["mls_welcome"]).welcome;
+      let tree;
+      if (p.ratchet_tree !== undefined && p.ratchet_tree !== null) {
+        const bytes = fromHex(p.ratchet_tree, "ratchet_tree");
+        const decoded = decodeRatchetTree(bytes, 0);
+        if (decoded === undefined || decoded[1] !== bytes.length) throw new DriverError("ratchet_tree: not a decodable ratchet tree");
+        tree = decoded[0];
+      }
+      state = await mls.joinGroup(welcome, kp, privatePackage, mls.makePskIndex(undefined, psks), cs, tree);
+    } catch (e) {
+      return fail("welcome", e);
+    }
+    out.initial_epoch_authenticator = toHex(state.keySchedule.epochAuthenticator);
+    for (const [i, ep] of epochs.entries()) {
+      const steps = [...(ep.proposals ?? []).map((m, j) => [`epochs[${i}].proposals[${j}]`, m, "proposal"]), [`epochs[${i}].commit`, ep.commit, "commit"]];
+      for (const [at, hex, expected] of steps) {
+        try {
+          const msg = decodeMessage(hex, at, ["mls_public_message", "mls_private_message"]);
+          const [contentType, result] = await processAny(state, msg, psks, cs);
+          if (contentType !== expected) throw new DriverError(`expected a ${expected}, got ${contentType}`);
+          state = result.newState;
+          forget(result.consumed);
+        } catch (e) {
+          return fail(at, e);
+        }
+      }
+      out.epochs.push({ epoch: epochOf(state), epoch_authenticator: toHex(state.keySchedule.epochAuthenticator) });
+    }
+    out.handle = newHandle("g", { kind: "group", cs, state, wireFormat: wireFormat(p.wire_format), pending: null });
+    return out;
   },
 
   async free(p) {
