@@ -3,17 +3,26 @@
 :func:`make_key_package` returns the KeyPackage as ``MLSMessage`` bytes (what is uploaded
 to a delivery service) and a :class:`~mls_pq.group.welcome.KeyPackageBundle` holding the
 three private keys (init, leaf encryption, signature) the joiner needs later.
+
+GREASE (RFC 9420 §13.5): with ``grease=True`` a KeyPackage carries random GREASE values in
+its leaf's capabilities (cipher suites, extensions, proposals, credentials), a GREASE leaf
+extension and a GREASE KeyPackage extension (their types listed in the capabilities, §7.2,
+§10); :func:`grease_capabilities`, :func:`grease_extension` and :func:`grease_leaf` do the
+same for hand-made capabilities and GroupInfo extensions.
 """
 
 from __future__ import annotations
 
+import os
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .credentials import check_credential_key
 from .errors import DecodeError
-from .extensions import Extension
+from .extensions import GREASE_VALUES, Extension
 from .group.welcome import KeyPackageBundle
 from .messages.credential import BASIC, X509, Credential
 from .messages.framing_structs import MLSMessage
@@ -44,6 +53,41 @@ def default_capabilities(
     suites = tuple(sorted({suite.id, *cipher_suites}))
     creds = tuple(sorted({int(BASIC), int(X509), credential.credential_type}))
     return Capabilities((PROTOCOL_VERSION_MLS10,), suites, tuple(extensions), tuple(proposals), creds)
+
+
+_RNG = random.SystemRandom()
+_GREASE = sorted(GREASE_VALUES)
+
+
+def grease_capabilities(caps: Capabilities, *, extensions: Sequence[int] = ()) -> Capabilities:
+    """``caps`` plus one or two random GREASE values in each of cipher_suites, extensions,
+    proposals and credentials (§13.5), and the GREASE ``extensions`` types (those of GREASE
+    extensions the leaf or KeyPackage will carry, which must be listed, §7.2, §10)."""
+
+    def add(items: tuple[int, ...], extra: Sequence[int] = ()) -> tuple[int, ...]:
+        picks = _RNG.sample(_GREASE, _RNG.randint(1, 2))
+        return tuple(dict.fromkeys((*items, *extra, *picks)))
+
+    return Capabilities(
+        caps.versions,
+        add(caps.cipher_suites),
+        add(caps.extensions, extensions),
+        add(caps.proposals),
+        add(caps.credentials),
+    )
+
+
+def grease_extension(extension_type: int | None = None) -> Extension:
+    """An extension of a (random) GREASE type with 0-15 random octets (§13.5 allows any data)."""
+    t = extension_type if extension_type is not None else _RNG.choice(_GREASE)
+    return Extension(t, os.urandom(_RNG.randrange(16)))
+
+
+def grease_leaf(caps: Capabilities, leaf_extensions: Sequence[Extension] = ()) -> tuple[Capabilities, tuple[Extension, ...]]:
+    """GREASEd capabilities and leaf extensions for a LeafNode: a GREASE leaf extension is
+    added and its type listed in the capabilities (§13.5 "need to be reflected")."""
+    ext = grease_extension()
+    return grease_capabilities(caps, extensions=(ext.extension_type,)), (*leaf_extensions, ext)
 
 
 def generate_signature_key(suite: CipherSuite | int) -> tuple[bytes, bytes]:
@@ -83,13 +127,22 @@ def make_key_package(
     now: int | None = None,
     storage: Storage | None = None,
     last_resort: bool = False,
+    grease: bool = False,
 ) -> tuple[bytes, KeyPackageBundle]:
     """A signed KeyPackage (as MLSMessage bytes) and its private bundle (§10). With
     ``storage`` the bundle is also stored under the KeyPackageRef (``put_key_package``), for
     :meth:`~mls_pq.group.Group.join` to find and consume; a ``last_resort`` one is kept after
-    use (§16.8)."""
+    use (§16.8). ``grease``: add random GREASE values (§13.5) to the capabilities, the leaf
+    extensions and the KeyPackage extensions."""
     cs = as_suite(suite)
     sig_pub = cs.signature.public_key(signature_priv)
+    check_credential_key(cs, credential, sig_pub)  # §5.3: never publish a KeyPackage others must reject
+    caps = capabilities or default_capabilities(cs, credential)
+    if grease:
+        leaf_ext, kp_ext = grease_extension(), grease_extension()
+        caps = grease_capabilities(caps, extensions=(leaf_ext.extension_type, kp_ext.extension_type))
+        leaf_extensions = (*leaf_extensions, leaf_ext)
+        extensions = (*extensions, kp_ext)
     init_priv, init_pub = cs.generate_key_pair()
     enc_priv, enc_pub = cs.generate_key_pair()
     if lifetime is None:
@@ -99,7 +152,7 @@ def make_key_package(
         encryption_key=enc_pub,
         signature_key=sig_pub,
         credential=credential,
-        capabilities=capabilities or default_capabilities(cs, credential),
+        capabilities=caps,
         leaf_node_source=int(LeafNodeSource.KEY_PACKAGE),
         lifetime=lifetime,
         extensions=tuple(leaf_extensions),

@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..credentials import CredentialEvent, CredentialEventType, CredentialValidator, authenticate, check_credential_key
 from ..errors import MLSError, StateError, ValidationError
 from ..extensions import Extension
 from ..framing import private_message, public_message, sign_content
@@ -136,10 +137,16 @@ def apply_proposals(
     identity_of: v.IdentityOf = v.default_identity,
     psk_usage: int = USAGE_APPLICATION,
     max_lifetime: int | None = None,
+    validator: CredentialValidator | None = None,
+    creating: bool = False,
+    me: int | None = None,
 ) -> Applied:
     """Validate the list (§12.2) and apply it to a copy of ``tree`` in the order of §12.3.
-    Proposals included by value are fully checked here; proposals by reference were
-    checked when received and are re-checked against any new extensions."""
+    Proposals included by value are fully checked here, and their credentials validated
+    with the AS ``validator`` (§5.3.1: ``key_package`` events if we are ``creating`` the
+    commit, ``add`` events if we received it); proposals by reference were checked when
+    received and are re-checked against any new extensions. ``me``: our leaf, checked with
+    its real (GREASE-free, §13.5) capabilities against new GroupContext extensions."""
     v.check_list(items, committer, tree, identity_of=identity_of)
     extensions = context.extensions
     gce = False
@@ -153,6 +160,7 @@ def apply_proposals(
             v.check_individual(
                 suite, new_context, tree, c.proposal, c.sender, now=now, psk_usage=psk_usage, max_lifetime=max_lifetime
             )
+            v.authenticate_proposal(suite, validator, context, tree, c.proposal, c.sender, ours=creating)
         if isinstance(c.proposal.body, PreSharedKey):
             v.check_psk(suite, c.proposal.body.psk, allow_usage=psk_usage)
 
@@ -206,7 +214,7 @@ def apply_proposals(
         elif isinstance(body, ReInit):
             out.reinit = body
     if gce:
-        v.check_gce_members(t, extensions)
+        v.check_gce_members(t, extensions, me=me)
     return out
 
 
@@ -314,8 +322,11 @@ def process_commit(
     identity_of: v.IdentityOf = v.default_identity,
     same_client: Callable[[LeafNode, LeafNode], bool] | None = None,
     max_lifetime: int | None = None,
+    validator: CredentialValidator | None = None,
 ) -> tuple[GroupState, CommitEffects]:
-    """Validate and apply a Commit whose framing and signature were already checked."""
+    """Validate and apply a Commit whose framing and signature were already checked.
+    ``validator``: the AS hook, asked about by-value Adds/GroupContextExtensions and a path
+    leaf with a new credential (§5.3.1)."""
     suite = state.suite
     content = ac.content
     commit = content.body
@@ -344,6 +355,8 @@ def process_commit(
         now=now,
         identity_of=identity_of,
         max_lifetime=max_lifetime,
+        validator=validator,
+        me=me,
     )
     if commit.path is None and (external or v.path_required(c.proposal for c in items)):
         raise ValidationError("this commit requires a path", "12.4")
@@ -380,6 +393,7 @@ def process_commit(
             source=LeafNodeSource.COMMIT,
             group_extensions=applied.extensions,
         )
+        check_credential_key(suite, leaf.credential, leaf.signature_key)
         old = tree.leaf(committer)
         v.check_new_leaf_in_tree(tree, applied.summary, leaf, committer if old is not None else None, "12.4.2")
         if external and applied.removed:
@@ -391,6 +405,22 @@ def process_commit(
                 raise ValidationError("an external resync must come from the client it removes", "12.2")
             if hmac.compare_digest(old_leaf.encryption_key, leaf.encryption_key):
                 raise ValidationError("an external resync must replace the removed leaf's encryption_key", "12.2")
+        # §5.3.1: the committer's new credential (an external joiner's is always new); the
+        # replaced one (or the one an external resync removes) is passed as its predecessor
+        previous = applied.removed[0][1] if external and applied.removed else old
+        if validator is not None and (external or v.new_binding(old, leaf)):
+            authenticate(
+                validator,
+                CredentialEvent(
+                    CredentialEventType.COMMIT,
+                    leaf.credential,
+                    leaf.signature_key,
+                    state.group_id,
+                    leaf_index=committer,
+                    previous=previous.credential if previous is not None else None,
+                    previous_signature_key=previous.signature_key if previous is not None else None,
+                ),
+            )
         ap = apply_update_path(
             tree,
             committer,
@@ -472,8 +502,12 @@ def create_commit(
     psk_usage: int = USAGE_APPLICATION,
     path_secret: bytes | None = None,
     max_lifetime: int | None = None,
+    validator: CredentialValidator | None = None,
 ) -> CommitBuild:
-    """Build a Commit over ``refs`` (cached proposals) and ``by_value`` proposals."""
+    """Build a Commit over ``refs`` (cached proposals) and ``by_value`` proposals.
+    ``leaf_template``/``signature_priv``: our new leaf's credential etc. and signature key
+    (the commit itself is signed with the current one, §6.1).
+    ``validator``: the AS hook, asked about the KeyPackages we add by value (§5.3.1)."""
     if not state.active:
         raise StateError("the group is inactive (we were removed or it was reinitialised)")
     suite = state.suite
@@ -509,6 +543,9 @@ def create_commit(
         identity_of=identity_of,
         psk_usage=psk_usage,
         max_lifetime=max_lifetime,
+        validator=validator,
+        creating=True,
+        me=me,
     )
     # the PSKs must be available before anything is signed
     psk = lookup_psks(suite, applied.psks, psk_lookup)
@@ -532,6 +569,8 @@ def create_commit(
         old = tree.leaf(me)
         if old is None and leaf_template is None:
             raise StateError("our leaf is blank after the proposals: cannot build a path")
+        if leaf_template is not None:  # before anything is signed
+            check_credential_key(suite, leaf_template.credential, leaf_template.signature_key)
         created = create_update_path(
             tree,
             me,
@@ -543,7 +582,7 @@ def create_commit(
         )
         new_leaf = created.update_path.leaf_node
         if leaf_template is not None:
-            v.check_leaf_supports_group(new_leaf, applied.extensions, "our new leaf")
+            v.check_leaf_supports_group(new_leaf, applied.extensions, "our new leaf", own=True)
             validate_leaf_node(suite, new_leaf, group_id=state.group_id, leaf_index=me, group_extensions=applied.extensions)
         if old is not None:
             applied.summary.remove(old)
@@ -558,7 +597,9 @@ def create_commit(
     commit = Commit(tuple(ors), created.update_path if created else None)
     wf = WireFormat(wire_format if wire_format is not None else state.options.handshake_wire_format)
     content = FramedContent(state.group_id, state.epoch, sender, authenticated_data, commit)
-    signature = sign_content(suite, wf, content, sig_priv, state.context)
+    # §6.1: a member signs with the key of its LeafNode in the current tree; a new
+    # ``signature_priv`` only signs the new leaf (its key takes over in the next epoch)
+    signature = sign_content(suite, wf, content, state.private.signature_priv, state.context)
     confirmed = confirmed_transcript_hash(suite, state.interim_transcript_hash, wf, content, signature)
     new_context = provisional.evolve(tree_hash=tree.tree_hash(), confirmed_transcript_hash=confirmed)
     secrets = advance(suite, state.secrets.init_secret, commit_secret, psk, new_context.to_bytes())

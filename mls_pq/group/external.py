@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..codec import Reader, Struct, Writer
+from ..credentials import CredentialValidator, check_credential_key
 from ..errors import DecodeError, ValidationError
 from ..extensions import EXTERNAL_PUB, EXTERNAL_SENDERS, Extension
 from ..framing import public_message, sign_content
@@ -166,13 +167,17 @@ def create_external_commit(
     now: int | None = None,
     validate_tree: bool = True,
     max_lifetime: int | None = None,
+    validator: CredentialValidator | None = None,
 ) -> ExternalJoin:
-    """Join via an external Commit: verify the GroupInfo and tree, derive the init secret
-    from ``external_pub`` (§8.3), and commit ExternalInit (+ Remove of ``remove_leaf`` for a
-    resync, + PSKs) with a path from the leftmost free leaf."""
+    """Join via an external Commit: verify the GroupInfo and tree, validate their credentials
+    with the AS ``validator`` (§5.3.1), derive the init secret from ``external_pub`` (§8.3),
+    and commit ExternalInit (+ Remove of ``remove_leaf`` for a resync, + PSKs) with a path
+    from the leftmost free leaf."""
     gc = group_info.group_context
+    check_credential_key(suite, leaf_template.credential, leaf_template.signature_key)
     tree = tree_for_group_info(suite, group_info, ratchet_tree)
     verify_group_info(suite, group_info, tree, now=now, validate_tree=validate_tree, max_lifetime=max_lifetime)
+    v.authenticate_joined_tree(suite, validator, gc.group_id, tree, group_info.signer, gc.extensions, None)
     ext = group_info.extension(EXTERNAL_PUB)
     if ext is None:
         raise ValidationError("the GroupInfo has no external_pub extension", "12.4.3.2")
@@ -185,7 +190,7 @@ def create_external_commit(
         proposals.append(Proposal(Remove(remove_leaf)))
     proposals.extend(Proposal(PreSharedKey(p)) for p in psks)
     items = [v.Committed(p, sender, None) for p in proposals]
-    applied = apply_proposals(suite, gc, tree, v.CapSummary.of(tree), items, sender, now=now)
+    applied = apply_proposals(suite, gc, tree, v.CapSummary.of(tree), items, sender, now=now, creating=True)
     if remove_leaf is not None:
         old = applied.removed[0][1]
         if old.credential != leaf_template.credential:
@@ -205,7 +210,7 @@ def create_external_commit(
         extensions=applied.extensions,
         version=gc.version,
     )
-    v.check_leaf_supports_group(leaf_template, applied.extensions, "our leaf")
+    v.check_leaf_supports_group(leaf_template, applied.extensions, "our leaf", own=True)
     applied.summary.check(leaf_template)
     created = create_update_path(t, leaf_index, provisional, signature_priv, leaf_template=leaf_template)
     new_leaf = created.update_path.leaf_node

@@ -19,6 +19,19 @@ Persistence: pass ``storage=`` (a :class:`~mls_pq.storage.Storage`) to :meth:`Gr
 :meth:`Group.load`. Every later change is written through before it takes effect (see
 :mod:`mls_pq.group.persistence`).
 
+Authentication (RFC 9420 §5.3.1): ``credential_validator`` (a
+:data:`~mls_pq.credentials.CredentialValidator`) is the application's Authentication
+Service. It is called with a :class:`~mls_pq.credentials.CredentialEvent` whenever a new
+credential enters our view of the group — a KeyPackage we add, an Add we receive, an
+Update or commit path with a new credential (with the one it replaces), every member and
+the signer of a GroupInfo we join with, the entries of an added or changed
+``external_senders`` extension — and a ``False`` answer (or an exception) rejects the
+operation with :class:`~mls_pq.credentials.CredentialRejected` (§5.3.1), leaving the group
+unchanged. It is the application's, never serialised: pass it again to :meth:`Group.load`.
+The default (None) accepts every credential; production applications MUST supply one.
+Independently of it, an X.509 credential's end-entity certificate must carry the leaf's
+signature key (§5.3, :func:`~mls_pq.credentials.check_credential_key`).
+
 Time: ``clock`` (seconds since the Unix epoch, default the system clock) drives the
 LeafNode lifetime checks of §7.3 and dates the creator's own leaf; pass a fixed clock for
 tests or ``None`` to disable lifetime checks (only for replaying recorded vectors).
@@ -33,6 +46,7 @@ from typing import TYPE_CHECKING
 
 from .. import client as _client
 from ..codec import Reader, Writer
+from ..credentials import CredentialValidator, check_credential_key
 from ..errors import DecodeError, StateError, ValidationError
 from ..extensions import Extension
 from ..framing import (
@@ -183,6 +197,7 @@ class Group:
         identity_of: v.IdentityOf = v.default_identity,
         storage: Storage | None = None,
         max_lifetime: int | None = None,
+        credential_validator: CredentialValidator | None = None,
     ) -> None:
         self._state = state
         self._pending: _Pending | None = None
@@ -201,6 +216,8 @@ class Group:
         #: the application's maximum total lifetime of a LeafNode in seconds (RFC 9420 §7.2:
         #: applications MUST define one and reject longer-lived LeafNodes); None: no maximum
         self.max_lifetime = max_lifetime
+        #: the application's Authentication Service (RFC 9420 §5.3.1); None accepts everything
+        self.credential_validator = credential_validator
 
     def __repr__(self) -> str:
         return f"<Group {self._state!r}{' pending-commit' if self._pending else ''}>"
@@ -224,24 +241,34 @@ class Group:
         identity_of: v.IdentityOf = v.default_identity,
         storage: Storage | None = None,
         max_lifetime: int | None = None,
+        credential_validator: CredentialValidator | None = None,
+        grease: bool = False,
     ) -> Group:
         """A one-member group at epoch 0 (RFC 9420 §11). With ``storage`` the group is saved
-        (epoch 0) and every later change is written through."""
+        (epoch 0) and every later change is written through. ``grease``: add random GREASE
+        values to our leaf's capabilities and extensions (§13.5)."""
         cs = _client.as_suite(suite)
         opts = options or GroupOptions()
         enc_priv, enc_pub = cs.generate_key_pair()
         t = (clock or system_clock)()  # the injected clock dates our own leaf too
+        caps = capabilities or _client.default_capabilities(cs, credential)
+        leaf_exts = tuple(leaf_extensions)
+        if grease:
+            caps, leaf_exts = _client.grease_leaf(caps, leaf_exts)
         leaf = LeafNode(
             encryption_key=enc_pub,
             signature_key=cs.signature.public_key(signature_priv),
             credential=credential,
-            capabilities=capabilities or _client.default_capabilities(cs, credential),
+            capabilities=caps,
             leaf_node_source=int(LeafNodeSource.KEY_PACKAGE),
             lifetime=Lifetime(max(0, t - _client.DEFAULT_LIFETIME[0]), t + _client.DEFAULT_LIFETIME[1]),
-            extensions=tuple(leaf_extensions),
+            extensions=leaf_exts,
         ).sign(cs, signature_priv)
         validate_leaf_node(cs, leaf, group_extensions=extensions)
-        v.check_leaf_supports_group(leaf, extensions, "the creator")
+        v.check_leaf_supports_group(leaf, extensions, "the creator", own=True)
+        check_credential_key(cs, credential, leaf.signature_key)
+        # §5.3.1: an external_senders extension added to the group (here: at its creation)
+        v.check_external_senders(cs, credential_validator, group_id, (), extensions)
         tree = RatchetTree(cs, [leaf])
         ctx = GroupContext(cs.id, group_id, 0, tree.tree_hash(), b"", tuple(extensions))
         secrets = from_joiner(cs, os.urandom(cs.n_h), None, ctx.to_bytes())  # epoch_secret: fresh randomness
@@ -266,6 +293,7 @@ class Group:
             identity_of=identity_of,
             storage=storage,
             max_lifetime=max_lifetime,
+            credential_validator=credential_validator,
         )
         g._store_epoch(state)
         return g
@@ -288,6 +316,7 @@ class Group:
         check_tree_lifetimes: bool = False,
         storage: Storage | None = None,
         max_lifetime: int | None = None,
+        credential_validator: CredentialValidator | None = None,
     ) -> Group:
         """Join from a Welcome (§12.4.3.1). ``ratchet_tree`` is the tree out of band when the
         Welcome has no ``ratchet_tree`` extension; ``old_group`` is the group being
@@ -318,6 +347,7 @@ class Group:
             now=clock() if clock and check_tree_lifetimes else None,
             options=options or GroupOptions(),
             max_lifetime=max_lifetime,
+            validator=credential_validator,
         )
         state = join_from_welcome(w, bundles, ctx, ratchet_tree=ratchet_tree, suite=suite)
         g = cls(
@@ -328,6 +358,7 @@ class Group:
             identity_of=identity_of,
             storage=storage,
             max_lifetime=max_lifetime,
+            credential_validator=credential_validator,
         )
         if storage is not None:
             used, _ = select_bundle(w, bundles, state.suite)
@@ -357,23 +388,30 @@ class Group:
         check_tree_lifetimes: bool = False,
         storage: Storage | None = None,
         max_lifetime: int | None = None,
+        credential_validator: CredentialValidator | None = None,
+        grease: bool = False,
     ) -> tuple[Group, bytes]:
         """Join by an external Commit (§12.4.3.2). Returns the group (already in the new
         epoch) and the commit's MLSMessage bytes to send to the group. With ``storage`` the
         group_id must not be one of an active stored group (§12.4.3), unless ``remove_leaf``
-        makes this a resync replacing our stale state; the new state is saved."""
+        makes this a resync replacing our stale state; the new state is saved. ``grease``:
+        random GREASE values in our leaf's capabilities and extensions (§13.5)."""
         msg = _decode_message(group_info)
         if not isinstance(msg.body, GroupInfo):
             raise DecodeError("the MLSMessage is not a GroupInfo")
         gi = msg.body
         cs = suite or get_suite(gi.group_context.cipher_suite)
         psk_store = psk_store if psk_store is not None else {}
+        caps = capabilities or _client.default_capabilities(cs, credential)
+        leaf_exts = tuple(leaf_extensions)
+        if grease:
+            caps, leaf_exts = _client.grease_leaf(caps, leaf_exts)
         template = _client.make_leaf_template(
             cs,
             credential,
             cs.signature.public_key(signature_priv),
-            capabilities=capabilities,
-            extensions=leaf_extensions,
+            capabilities=caps,
+            extensions=leaf_exts,
         )
         res = create_external_commit(
             cs,
@@ -388,9 +426,16 @@ class Group:
             options=options,
             now=clock() if clock and check_tree_lifetimes else None,
             max_lifetime=max_lifetime,
+            validator=credential_validator,
         )
         g = cls(
-            res.state, psk_store=psk_store, clock=clock, identity_of=identity_of, storage=storage, max_lifetime=max_lifetime
+            res.state,
+            psk_store=psk_store,
+            clock=clock,
+            identity_of=identity_of,
+            storage=storage,
+            max_lifetime=max_lifetime,
+            credential_validator=credential_validator,
         )
         if storage is not None:
             claim_group_id(storage, g.group_id, cs, replace_active=remove_leaf is not None, section="12.4.3")
@@ -450,12 +495,22 @@ class Group:
         """MLS-Exporter(label, context, length) (§8.5)."""
         return self._state.secrets.export(label, context, length)
 
-    def group_info(self, *, ratchet_tree: bool | None = None, external_pub: bool | None = None) -> bytes:
-        """A signed GroupInfo for the current epoch, as MLSMessage bytes (§12.4.3). Not for an
-        inactive group: after a ReInit "the client MUST NOT use the group to send messages
-        anymore" (§12.4.2, §11.2), and a removed member's view is stale."""
+    def group_info(
+        self,
+        *,
+        ratchet_tree: bool | None = None,
+        external_pub: bool | None = None,
+        extensions: Sequence[Extension] = (),
+        grease: bool = False,
+    ) -> bytes:
+        """A signed GroupInfo for the current epoch, as MLSMessage bytes (§12.4.3), with the
+        extra GroupInfo ``extensions`` and, with ``grease``, a random GREASE extension
+        (§13.5). Not for an inactive group: after a ReInit "the client MUST NOT use the group
+        to send messages anymore" (§12.4.2, §11.2), and a removed member's view is stale."""
         self._check_can_send()
-        return MLSMessage(build_group_info(self._state, ratchet_tree=ratchet_tree, external_pub=external_pub)).to_bytes()
+        extra = (*extensions, _client.grease_extension()) if grease else tuple(extensions)
+        gi = build_group_info(self._state, ratchet_tree=ratchet_tree, external_pub=external_pub, extra_extensions=extra)
+        return MLSMessage(gi).to_bytes()
 
     def _now(self) -> int | None:
         return self.clock() if self.clock is not None else None
@@ -503,6 +558,7 @@ class Group:
         me = Sender.member(st.leaf_index)
         v.check_individual(st.suite, st.context, st.tree, proposal, me, now=self._now(), max_lifetime=self.max_lifetime)
         v.check_received_leaf(st.tree, _summary(st), proposal, me)
+        v.authenticate_proposal(st.suite, self.credential_validator, st.context, st.tree, proposal, me, ours=True)
         wf = WireFormat(wire_format if wire_format is not None else st.options.handshake_wire_format)
         msg, ac, new = self._frame(proposal, wf, authenticated_data)
         ref = st.suite.make_proposal_ref(ac.encoded)
@@ -655,12 +711,16 @@ class Group:
         ratchet_tree_extension: bool | None = None,
         leaf_template: LeafNode | None = None,
         signature_priv: bytes | None = None,
+        group_info_extensions: Sequence[Extension] = (),
+        grease: bool = False,
     ) -> CommitOutput:
         """Create a Commit (§12.4.1). By-value proposals come from ``add``/``remove``/``psks``/
         ``group_context_extensions``/``reinit``/``proposals``; cached proposals are covered by
         reference (all valid ones if ``include_pending``, or exactly ``references``). The path
         is included when required or when ``path`` is True. The commit stays pending until
-        :meth:`merge_pending_commit` (or :meth:`discard_pending_commit`)."""
+        :meth:`merge_pending_commit` (or :meth:`discard_pending_commit`).
+        ``group_info_extensions`` go into the new epoch's GroupInfo (Welcome and
+        ``group_info``), with a random GREASE extension if ``grease`` (§13.5)."""
         self._check_can_send()
         if self._pending is not None:
             raise StateError("a commit is already pending: merge or discard it first")
@@ -695,14 +755,16 @@ class Group:
             signature_priv=signature_priv,
             identity_of=self.identity_of,
             max_lifetime=self.max_lifetime,
+            validator=self.credential_validator,
         )
         assert build.applied is not None
         nxt = build.next
+        gi_exts = (*group_info_extensions, _client.grease_extension()) if grease else tuple(group_info_extensions)
         welcome: bytes | None = None
         group_info: bytes | Callable[[], bytes]
         if build.applied.added:
             # the joiners need the tree unless it is sent out of band (option)
-            gi = build_group_info(nxt, ratchet_tree=ratchet_tree_extension)
+            gi = build_group_info(nxt, ratchet_tree=ratchet_tree_extension, extra_extensions=gi_exts)
             w = build_welcome(st.suite, gi, build.secrets, build.applied.added, build.applied.psks, build.created_path)
             welcome = MLSMessage(w).to_bytes()
             group_info = MLSMessage(gi).to_bytes()
@@ -711,7 +773,7 @@ class Group:
             want_tree = bool(ratchet_tree_extension)
 
             def group_info() -> bytes:
-                return MLSMessage(build_group_info(nxt, ratchet_tree=want_tree)).to_bytes()
+                return MLSMessage(build_group_info(nxt, ratchet_tree=want_tree, extra_extensions=gi_exts)).to_bytes()
 
         message = build.message.to_bytes()
         self._store_state(build.current)
@@ -798,6 +860,7 @@ class Group:
             assert isinstance(prop, Proposal)
             v.check_individual(suite, st.context, st.tree, prop, sender, now=self._now(), max_lifetime=self.max_lifetime)
             v.check_received_leaf(st.tree, _summary(st), prop, sender)
+            v.authenticate_proposal(suite, self.credential_validator, st.context, st.tree, prop, sender, ours=False)
             ref = suite.make_proposal_ref(ac.encoded)
             if st.proposal(ref) is None:
                 tentative = tentative.evolve(proposals=tentative.proposals + (CachedProposal(ref, prop, sender),))
@@ -811,6 +874,7 @@ class Group:
             now=self._now(),
             identity_of=self.identity_of,
             max_lifetime=self.max_lifetime,
+            validator=self.credential_validator,
         )
         if new_state.epoch > st.epoch:
             self._store_epoch(new_state)  # one transaction; also drops a pending commit of ours
@@ -922,6 +986,7 @@ class Group:
             identity_of=self.identity_of,
             storage=self.storage,
             max_lifetime=self.max_lifetime,
+            credential_validator=self.credential_validator,
         )
         pid = PreSharedKeyID.resumption(usage, st.group_id, st.epoch, random_psk_nonce(suite))
         new.resumption_psks[(st.group_id, st.epoch)] = psk_value
@@ -935,6 +1000,7 @@ class Group:
             identity_of=self.identity_of,
             psk_usage=usage,
             max_lifetime=self.max_lifetime,
+            validator=self.credential_validator,
         )
         gi = build_group_info(build.next)
         assert build.applied is not None
@@ -994,9 +1060,11 @@ class Group:
         clock: Clock | None = system_clock,
         identity_of: v.IdentityOf = v.default_identity,
         max_lifetime: int | None = None,
+        credential_validator: CredentialValidator | None = None,
     ) -> Group:
         """The member as last stored (current epoch and pending commit), writing through to
-        ``storage`` from now on. StateError if the group is not stored."""
+        ``storage`` from now on. StateError if the group is not stored. The application's
+        hooks (clock, PSK stores, ``credential_validator``...) are not stored: pass them."""
         stored = storage.load_group(group_id)
         if stored is None:
             raise StateError("the group is not in the storage")
@@ -1009,6 +1077,7 @@ class Group:
             identity_of=identity_of,
             storage=storage,
             max_lifetime=max_lifetime,
+            credential_validator=credential_validator,
         )
         pc = storage.load_pending_commit(group_id)
         if pc is not None and pc.epoch == state.epoch:
@@ -1018,7 +1087,8 @@ class Group:
 
     def to_bytes(self) -> bytes:
         """The member's state (and pending commit, if any) as versioned bytes. Contains
-        secrets. PSK stores and the clock are the application's and are not included."""
+        secrets. PSK stores, the clock and the credential validator are the application's and
+        are not included."""
         w = Writer().opaque(b"MLSPQ-GROUP").opaque(self._state.to_bytes())
         p = self._pending
         w.optional(p, lambda ww, pp: ww.opaque(pp.next.to_bytes()).opaque(pp.message))

@@ -11,12 +11,25 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..codec import Reader
+from ..credentials import (
+    CredentialEvent,
+    CredentialEventType,
+    CredentialValidator,
+    authenticate,
+    check_credential_key,
+)
 from ..errors import DecodeError, MLSError, ValidationError
-from ..extensions import DEFAULT_EXTENSION_TYPES, REQUIRED_CAPABILITIES, Extension
+from ..extensions import (
+    DEFAULT_EXTENSION_TYPES,
+    EXTERNAL_SENDERS,
+    REQUIRED_CAPABILITIES,
+    Extension,
+    is_grease,
+)
 from ..group_context import PROTOCOL_VERSION_MLS10, GroupContext
 from ..messages.framing_structs import Sender, SenderType
 from ..messages.key_package import KeyPackage
-from ..messages.leaf_node import LeafNode, LeafNodeSource
+from ..messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
 from ..messages.proposals import (
     DEFAULT_PROPOSAL_TYPES,
     Add,
@@ -68,10 +81,26 @@ class RequiredCapabilities:
         return out
 
 
-def check_leaf_supports_group(leaf: LeafNode, extensions: Sequence[Extension], who: str) -> None:
+def real_capabilities(caps: Capabilities) -> Capabilities:
+    """Our own capabilities as we actually support them: without GREASE values (RFC 9420
+    §13.5: "representations of a client's own capabilities MUST NOT contain GREASE values").
+    Only ever applied to our own leaf; other members' lists are taken as sent."""
+    return Capabilities(
+        caps.versions,
+        tuple(x for x in caps.cipher_suites if not is_grease(x)),
+        tuple(x for x in caps.extensions if not is_grease(x)),
+        tuple(x for x in caps.proposals if not is_grease(x)),
+        tuple(x for x in caps.credentials if not is_grease(x)),
+    )
+
+
+def check_leaf_supports_group(
+    leaf: LeafNode, extensions: Sequence[Extension], who: str, *, own: bool = False
+) -> None:
     """Capability part of §7.3/§11.1/§12.1.7 without the signature: ``leaf`` supports every
-    non-default GroupContext extension and every required capability."""
-    caps = leaf.capabilities
+    non-default GroupContext extension and every required capability. ``own``: the leaf is
+    ours, so GREASE values in its capabilities do not count as support (§13.5)."""
+    caps = real_capabilities(leaf.capabilities) if own else leaf.capabilities
     for ext in extensions:
         t = ext.extension_type
         if t == REQUIRED_CAPABILITIES:
@@ -180,6 +209,7 @@ def check_key_package(
         now=now,
         max_lifetime=max_lifetime,
     )
+    check_credential_key(suite, kp.leaf_node.credential, kp.leaf_node.signature_key)
 
 
 def check_new_leaf_in_tree(
@@ -228,6 +258,7 @@ def check_update(
         source=LeafNodeSource.UPDATE,
         group_extensions=context.extensions,
     )
+    check_credential_key(suite, leaf.credential, leaf.signature_key)
 
 
 def check_remove(tree: RatchetTree, removed: int) -> None:
@@ -253,13 +284,16 @@ def check_reinit(context: GroupContext, reinit: ReInit) -> None:
         raise ValidationError("ReInit to a lower protocol version", "12.1.5")
 
 
-def check_gce_members(tree: RatchetTree, extensions: Sequence[Extension], skip: Iterable[int] = ()) -> None:
+def check_gce_members(
+    tree: RatchetTree, extensions: Sequence[Extension], skip: Iterable[int] = (), *, me: int | None = None
+) -> None:
     """GroupContextExtensions (§12.1.7, §11.1): every member (but those in ``skip``, the
-    leaves removed by the same commit) supports the new extensions."""
+    leaves removed by the same commit) supports the new extensions; our own leaf ``me``
+    with its real capabilities, GREASE values left out (§13.5)."""
     skipped = set(skip)
     for i, leaf in tree.leaves():
         if i not in skipped:
-            check_leaf_supports_group(leaf, extensions, f"member {i}")
+            check_leaf_supports_group(leaf, extensions, f"member {i}", own=i == me)
 
 
 def check_individual(
@@ -414,6 +448,118 @@ def path_required(proposals: Iterable[Proposal]) -> bool:
         if info is None or info.path_required:
             return True
     return False
+
+
+# ---- credentials (§5.3) and the Authentication Service (§5.3.1) -------------------------------
+
+
+def new_binding(old: LeafNode | None, new: LeafNode) -> bool:
+    """True if ``new`` presents a credential or signature key that ``old`` (the leaf it
+    replaces, if any) did not: a binding the AS has not validated yet (§5.3.1 "a new
+    credential"; a new signature key under the same basic credential is new to the AS too)."""
+    return old is None or old.credential != new.credential or old.signature_key != new.signature_key
+
+
+def check_external_senders(
+    suite: CipherSuite,
+    validator: CredentialValidator | None,
+    group_id: bytes,
+    old: Sequence[Extension],
+    new: Sequence[Extension],
+) -> None:
+    """An ``external_senders`` extension added or changed (§5.3.1; ``old`` and ``new`` are
+    GroupContext extension lists): every entry's X.509 certificate must carry its
+    signature_key (§5.3, as for leaves) and every entry is validated with the AS."""
+    from .external import parse_external_senders
+
+    new_ext = next((e for e in new if e.extension_type == EXTERNAL_SENDERS), None)
+    if new_ext is None:
+        return
+    old_ext = next((e for e in old if e.extension_type == EXTERNAL_SENDERS), None)
+    if old_ext is not None and old_ext.extension_data == new_ext.extension_data:
+        return
+    senders = parse_external_senders(new_ext)
+    for s in senders:
+        check_credential_key(suite, s.credential, s.signature_key)
+    for i, s in enumerate(senders):
+        authenticate(
+            validator,
+            CredentialEvent(
+                CredentialEventType.EXTERNAL_SENDER, s.credential, s.signature_key, group_id, sender_index=i
+            ),
+        )
+
+
+def authenticate_proposal(
+    suite: CipherSuite,
+    validator: CredentialValidator | None,
+    context: GroupContext,
+    tree: RatchetTree,
+    proposal: Proposal,
+    sender: Sender,
+    *,
+    ours: bool,
+) -> None:
+    """The §5.3.1 events of one (already validated) proposal: an Add's KeyPackage (event
+    ``key_package`` if we send it, ``add`` if we received it), a received Update with a new
+    credential or key (with the credential it replaces), and a GroupContextExtensions that
+    adds or changes ``external_senders``."""
+    body = proposal.body
+    gid = context.group_id
+    if isinstance(body, Add):
+        leaf = body.key_package.leaf_node
+        kind = CredentialEventType.KEY_PACKAGE if ours else CredentialEventType.ADD
+        authenticate(validator, CredentialEvent(kind, leaf.credential, leaf.signature_key, gid))
+    elif isinstance(body, Update):
+        old = tree.leaf(sender.index) if sender.sender_type == SenderType.MEMBER else None
+        if not ours and new_binding(old, body.leaf_node):
+            authenticate(
+                validator,
+                CredentialEvent(
+                    CredentialEventType.UPDATE,
+                    body.leaf_node.credential,
+                    body.leaf_node.signature_key,
+                    gid,
+                    leaf_index=sender.index,
+                    previous=old.credential if old is not None else None,
+                    previous_signature_key=old.signature_key if old is not None else None,
+                ),
+            )
+    elif isinstance(body, GroupContextExtensions):
+        check_external_senders(suite, validator, gid, context.extensions, body.extensions)
+
+
+def authenticate_joined_tree(
+    suite: CipherSuite,
+    validator: CredentialValidator | None,
+    group_id: bytes,
+    tree: RatchetTree,
+    signer: int,
+    extensions: Sequence[Extension],
+    me: int | None,
+) -> None:
+    """Joining from a GroupInfo (§5.3.1): the credential of every member (but ours) and of
+    the GroupInfo signer, and the group's external senders."""
+    if validator is None:
+        check_external_senders(suite, None, group_id, (), extensions)  # the §5.3 key checks
+        return
+    for i, leaf in tree.leaves():
+        if i != me:
+            authenticate(
+                validator,
+                CredentialEvent(
+                    CredentialEventType.GROUP_MEMBER, leaf.credential, leaf.signature_key, group_id, leaf_index=i
+                ),
+            )
+    s = tree.leaf(signer)
+    if s is not None:
+        authenticate(
+            validator,
+            CredentialEvent(
+                CredentialEventType.GROUP_INFO_SIGNER, s.credential, s.signature_key, group_id, leaf_index=signer
+            ),
+        )
+    check_external_senders(suite, validator, group_id, (), extensions)
 
 
 def wrap(e: MLSError, section: str) -> ValidationError:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..codec import Reader, Writer
+from ..credentials import CredentialValidator, check_credential_key
 from ..errors import DecodeError, MLSError, StateError, ValidationError
 from ..extensions import EXTERNAL_PUB, RATCHET_TREE, Extension
 from ..group_context import GroupContext
@@ -30,6 +31,7 @@ from ..transcript import confirmation_tag, interim_transcript_hash
 from ..tree import math as tm
 from ..tree.ratchet_tree import RatchetTree
 from ..treekem import CreatedPath, PrivateTree
+from . import validation as v
 from .state import GroupOptions, GroupState, forget_used_secrets, new_secret_tree, push_resumption_psk
 
 # ---- the external_pub extension (§12.4.3.2) --------------------------------------------------
@@ -110,6 +112,8 @@ def verify_group_info(
         raise ValidationError("the ratchet tree does not match the GroupInfo tree_hash", "12.4.3.1")
     if validate_tree:
         tree.validate(gc.group_id, gc.extensions, now=now, max_lifetime=max_lifetime)
+        for _, leaf in tree.leaves():  # §5.3: X.509 credentials carry the leaf's signature_key
+            check_credential_key(suite, leaf.credential, leaf.signature_key)
 
 
 # ---- building a Welcome (§12.4.3.1) ------------------------------------------------------------
@@ -184,6 +188,8 @@ class JoinContext:
     #: the application's maximum total LeafNode lifetime (§7.2), or None
     max_lifetime: int | None = None
     validate_tree: bool = True
+    #: the application's Authentication Service (§5.3.1); None accepts every credential
+    validator: CredentialValidator | None = None
 
 
 def select_bundle(
@@ -253,6 +259,10 @@ def join_from_welcome(
         raise ValidationError("GroupInfo confirmation_tag does not match", "12.4.3.1")
     if special:
         _check_resumption(special[0], gc, tree, ctx)
+    # §13.5: we must really support the group's extensions (our GREASE values do not count)
+    v.check_leaf_supports_group(kp.leaf_node, gc.extensions, "our leaf", own=True)
+    # §5.3.1: the credentials of the GroupInfo we join with, once it is authenticated
+    v.authenticate_joined_tree(suite, ctx.validator, gc.group_id, tree, gi.signer, gc.extensions, my_leaf)
     opts = ctx.options
     return GroupState(
         suite=suite,

@@ -374,8 +374,10 @@ def test_credential_type_must_be_supported(sim: Sim) -> None:
     caps = Capabilities((1,), (1,), (), (), (1,))
     kp, _ = make_key_package(sim.suite, c.credential, c.signature_priv, capabilities=caps)
     sim.commit(0, add=[kp])  # basic only: fine while everybody uses basic
-    x509 = Credential.x509([b"not really a certificate"])
+    from ..messages._certs import certificate
+
     sk, _ = sim.suite.signature.generate()
+    x509 = Credential.x509([certificate(sim.suite.signature, sk)])
     kp2, _ = make_key_package(sim.suite, x509, sk)
     with pytest.raises(ValidationError) as ei:
         sim.members[0].commit(add=[kp2])
