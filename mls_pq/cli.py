@@ -163,8 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     pvg.add_argument("--profile", default=None)
     pvg.set_defaults(func=cmd_vectors_generate)
 
+    from .bench.cli import add_bench_parser
     from .interop.cli import add_interop_parser
 
+    add_bench_parser(sub)
     add_interop_parser(sub)
     return p
 

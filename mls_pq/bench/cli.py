@@ -1,0 +1,209 @@
+"""``mls-pq bench``: the benchmark command (wired into :mod:`mls_pq.cli` by
+:func:`add_bench_parser`).
+
+Example::
+
+    mls-pq bench                                  # default grid, < 2 minutes
+    mls-pq bench --suites 1,0xF001 --sizes 64,1024,8192 --shape both --reps 5 --out out/
+    mls-pq bench --suites all --ops update_commit,process_far,sizes --json > results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .config import (
+    DEFAULT_PAYLOAD,
+    DEFAULT_REPS,
+    DEFAULT_SHAPES,
+    DEFAULT_SIZES,
+    DEFAULT_SUITES,
+    SHAPES,
+    TIME_OPS,
+    BenchConfig,
+)
+
+
+def _int_list(spec: list[str]) -> list[int]:
+    out: list[int] = []
+    for item in spec:
+        out += [int(t, 0) for t in item.split(",") if t.strip()]
+    return out
+
+
+def _ops(spec: list[str] | None) -> list[str]:
+    if not spec:
+        return [*TIME_OPS, "sizes"]
+    out: list[str] = []
+    for item in spec:
+        for t in item.split(","):
+            t = t.strip()
+            if t == "all":
+                out += [*TIME_OPS, "sizes"]
+            elif t == "times":
+                out += list(TIME_OPS)
+            elif t:
+                out.append(t)
+    return list(dict.fromkeys(out))
+
+
+def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``bench`` sub-command to an ``argparse`` sub-parsers object."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "bench",
+        help="benchmark MLS operations per cipher suite and group size (bytes, ms, crypto floor)",
+        description="Measure sizes and times of MLS operations over the real engine, per suite, group size N "
+        "and tree shape; count primitive calls for the crypto floor; compare sizes with the analytic model.",
+    )
+    p.add_argument("--suites", action="append", default=None,
+                   help="suite ids, comma-separated, or 'all' / 'pq' (default: the 18 suites of the default "
+                        "profile, 0x0001-0x0007 and 0xF001-0xF00B)")
+    p.add_argument("--sizes", action="append", default=None,
+                   help=f"group sizes N, comma-separated (default: {','.join(map(str, DEFAULT_SIZES))})")
+    p.add_argument("--shape", choices=[*SHAPES, "both"], default=None,
+                   help=f"tree shape: sparse (right after a bulk add), populated (committer's copath full) or both "
+                        f"(default: {'/'.join(DEFAULT_SHAPES)})")
+    p.add_argument("--ops", action="append", default=None,
+                   help=f"operations, comma-separated: {', '.join(TIME_OPS)}, sizes; or 'times' / 'all' "
+                        "(default: all)")
+    p.add_argument("--reps", type=int, default=DEFAULT_REPS, help=f"timed repetitions per operation "
+                   f"(at least; sub-millisecond operations get more) (default: {DEFAULT_REPS})")
+    p.add_argument("--warmup", type=int, default=1, help="untimed warm-up runs (default: 1)")
+    p.add_argument("--payload", type=int, default=DEFAULT_PAYLOAD, help="application message payload octets")
+    p.add_argument("--no-floor", action="store_true", help="skip primitive counting and the crypto floor")
+    p.add_argument("--warm-caches", action="store_true",
+                   help="keep the crypto adapters' parsed-key caches between repetitions (steady state); default: "
+                        "cleared before every timed run (first-time cost), unit times measured the same way")
+    p.add_argument("--extrapolate", type=int, action="append", default=None,
+                   help="also give model sizes at this N (default: 100000; 0 disables)")
+    p.add_argument("--profile", default=None, help="code-point profile of the suite ids")
+    p.add_argument("--out", default="bench-results", help="output directory (default: ./bench-results)")
+    p.add_argument("--no-plots", action="store_true", help="do not write PNG plots")
+    p.add_argument("--json", action="store_true", help="print the results JSON to stdout instead of tables")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_bench)
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> BenchConfig:
+    if args.suites:
+        from ..cli import _parse_suites
+
+        suites = _parse_suites(args.suites, args.profile)
+    else:
+        suites = list(DEFAULT_SUITES)
+    shapes = list(SHAPES) if args.shape == "both" else [args.shape] if args.shape else list(DEFAULT_SHAPES)
+    ext = [n for n in (args.extrapolate or [100_000]) if n > 0]
+    return BenchConfig(
+        suites=suites,
+        sizes=sorted(set(_int_list(args.sizes))) if args.sizes else list(DEFAULT_SIZES),
+        shapes=shapes,
+        ops=_ops(args.ops),
+        reps=args.reps,
+        warmup=args.warmup,
+        payload=args.payload,
+        count=not args.no_floor,
+        cold=not args.warm_caches,
+        profile=args.profile,
+        extrapolate=ext,
+    )
+
+
+class _Progress:
+    """A rich progress bar on stderr if rich is installed, else one line per step."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+        self.done = 0
+        self.total = total
+        if quiet:
+            return
+        try:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task("bench", total=total)
+            self.bar.start()
+        except ImportError:
+            self.bar = None
+
+    def __call__(self, desc: str, advance: int) -> None:
+        if self.quiet:
+            return
+        self.done += advance
+        if self.bar is not None:
+            self.bar.update(self.task, description=desc, advance=advance)
+        elif advance:
+            print(f"[{self.done}/{self.total}] {desc}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    try:
+        from . import plots, report
+        from .runner import run
+    except ImportError as e:  # numpy is the one hard requirement of the benchmark
+        print(f"error: {e}; install the benchmark extra: pip install 'mls-pq[bench]'", file=sys.stderr)
+        return 2
+
+    try:
+        config = config_from_args(args)
+        config.validate()
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    total = len(config.suites) * len(config.sizes) * len(config.shapes)
+    prog = _Progress(total, args.quiet or args.json and not sys.stderr.isatty())
+    try:
+        doc = run(config, progress=prog)
+    finally:
+        prog.close()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    report.write_json(doc, out / "results.json")
+    report.write_csv(doc, out / "results.csv")
+    written = [out / "results.json", out / "results.csv"]
+    if not args.no_plots:
+        if plots.available():
+            written += plots.write_plots(doc, out)
+        else:
+            print("note: matplotlib is not installed (pip install 'mls-pq[bench]'): no plots", file=sys.stderr)
+    if args.json:
+        json.dump(doc, sys.stdout, indent=1, default=str)
+        print()
+        return 0
+    if sys.stdout.isatty():
+        try:
+            report.render_rich(doc)
+        except ImportError:
+            print(report.render_plain(doc))
+    else:  # piped or redirected: plain text, never wrapped to a guessed width
+        print(report.render_plain(doc))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point: ``python -m mls_pq.bench.cli``."""
+    parser = argparse.ArgumentParser(prog="mls-pq")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_bench_parser(sub)
+    args = parser.parse_args(["bench", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["add_bench_parser", "cmd_bench", "config_from_args"]

@@ -1,0 +1,98 @@
+"""Benchmark configuration and the default grid (no heavy imports: the CLI parser uses it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+SHAPES = ("sparse", "populated")
+GROUP_ID = b"mls-pq-bench-group"
+#: identities have a fixed length (8 octets) so sizes depend only on N, not on member names
+IDENTITY_LEN = 8
+DEFAULT_PAYLOAD = 100
+
+
+#: time metrics: name -> what is timed
+TIME_OPS: dict[str, str] = {
+    "kp_gen": "KeyPackage generation (2 KEM key pairs, 2 signatures)",
+    "add_commit": "Commit adding 1 member (incl. GroupInfo and Welcome)",
+    "update_commit": "empty Commit with UpdatePath (create; no GroupInfo unless asked for)",
+    "process_near": "processing that Commit at the committer's sibling",
+    "process_far": "processing that Commit at a member in the other half",
+    "join": "joining from the Welcome (ratchet_tree extension, full tree validation)",
+    "external_join": "external join from a GroupInfo (create the external Commit)",
+    "app_encrypt": "application message encrypt (PrivateMessage)",
+    "app_decrypt": "application message decrypt",
+}
+
+#: size metrics: name -> what is measured (MLSMessage bytes unless said otherwise)
+SIZE_METRICS: dict[str, str] = {
+    "key_package": "KeyPackage (MLSMessage)",
+    "add_commit_public": "Commit adding 1 member, PublicMessage",
+    "add_commit_private": "Commit adding 1 member, PrivateMessage",
+    "welcome_tree": "Welcome for 1 new member with the ratchet_tree extension",
+    "welcome_notree": "Welcome for 1 new member without the ratchet_tree extension",
+    "update_commit_public": "empty Commit with UpdatePath, PublicMessage",
+    "update_commit_private": "empty Commit with UpdatePath, PrivateMessage",
+    "group_info": "GroupInfo with ratchet_tree and external_pub extensions",
+    "ratchet_tree": "ratchet_tree extension value (tree out of band)",
+    "app_message": "application message (PrivateMessage)",
+    "external_commit": "external Commit (PublicMessage)",
+}
+
+
+#: the default run: finishes in well under 2 minutes on 2 cores (see the README of bench/)
+DEFAULT_SUITES = (0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0006, 0x0007, 0xF001, 0xF002, 0xF003, 0xF004, 0xF005,
+                  0xF006, 0xF007, 0xF008, 0xF009, 0xF00A, 0xF00B)
+DEFAULT_SIZES = (2, 16, 128)
+DEFAULT_SHAPES = ("populated",)
+DEFAULT_REPS = 3
+EXTRAPOLATE_TO = (100_000,)
+
+
+@dataclass
+class BenchConfig:
+    suites: Sequence[int] = DEFAULT_SUITES
+    sizes: Sequence[int] = DEFAULT_SIZES
+    shapes: Sequence[str] = DEFAULT_SHAPES
+    ops: Sequence[str] = field(default_factory=lambda: [*TIME_OPS, "sizes"])
+    reps: int = DEFAULT_REPS
+    warmup: int = 1
+    payload: int = DEFAULT_PAYLOAD
+    count: bool = True
+    profile: str | None = None
+    extrapolate: Sequence[int] = EXTRAPOLATE_TO
+    min_total: float = 0.01
+    #: clear the primitives' key caches before every timed run (first-time costs); False:
+    #: steady state, the keys of the previous repetition are still parsed
+    cold: bool = True
+    warmup_time: float = 0.005
+
+    def validate(self) -> None:
+        bad = [s for s in self.shapes if s not in SHAPES]
+        if bad:
+            raise ValueError(f"unknown shape(s) {bad}; choose from {SHAPES}")
+        unknown = [o for o in self.ops if o not in TIME_OPS and o != "sizes"]
+        if unknown:
+            raise ValueError(f"unknown op(s) {unknown}; choose from {[*TIME_OPS, 'sizes']}")
+        if any(n < 2 for n in self.sizes):
+            raise ValueError("group sizes must be >= 2")
+        if self.reps < 1:
+            raise ValueError("reps must be >= 1")
+
+
+
+__all__ = [
+    "DEFAULT_PAYLOAD",
+    "DEFAULT_REPS",
+    "DEFAULT_SHAPES",
+    "DEFAULT_SIZES",
+    "DEFAULT_SUITES",
+    "EXTRAPOLATE_TO",
+    "GROUP_ID",
+    "IDENTITY_LEN",
+    "SHAPES",
+    "SIZE_METRICS",
+    "TIME_OPS",
+    "BenchConfig",
+]

@@ -1,0 +1,292 @@
+"""Benchmark scenarios over the real group engine (RFC 9420 §7, §12): never a model.
+
+A :class:`GroupScenario` builds a group of ``n`` members quickly and then exposes every
+measured operation as an :class:`Op` that runs *from a fixed state*: each run starts from
+the same immutable :class:`~mls_pq.group.state.GroupState` (``Group(state)`` is a fresh
+handle on it), so repetitions are independent and identical in work.
+
+Building a group of N members
+-----------------------------
+The creator (leaf 0, "the committer") bulk-adds N-1 KeyPackages in one commit (adds only,
+no UpdatePath). Only the members the benchmark acts as are joined from that Welcome:
+
+* ``near``: leaf 1, the committer's sibling;
+* ``far``: leaf N-1, in the other half of the tree;
+* for the populated shape also every leaf ``2^k < N`` (see below).
+
+Tree shapes
+-----------
+``sparse``
+    Right after the bulk add every parent node is blank, so each copath node's resolution
+    is all the members under it: an UpdatePath from leaf 0 carries N-1 HPKE ciphertexts.
+``populated``
+    The copath of leaf 0 is made entirely non-blank: for ``k`` from high to low, the member
+    at leaf ``2^k`` (the leftmost leaf of the copath subtree at level ``k``) commits an
+    empty commit with an UpdatePath and every acting member processes it. Its path sets the
+    root of its subtree (leaf 0's copath node at level ``k``) and nodes above it, which are
+    on leaf 0's direct path, never on its copath: later commits cannot blank an earlier
+    copath node. After these ``ceil(log2 N)`` commits every copath node of leaf 0 is a
+    non-blank parent with no unmerged leaves (or a leaf, at level 0), so leaf 0's UpdatePath
+    has exactly one ciphertext per filtered direct path node. :meth:`GroupScenario.copath_resolution_sizes`
+    checks this on the engine's own tree.
+
+Measured operations all use the committer's state (leaf 0) unless named otherwise; the
+committer's measured commits are never merged (each repetition starts from the snapshot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..client import Client
+from ..group import Group, GroupOptions, GroupState
+from ..group.welcome import KeyPackageBundle
+from ..messages.framing_structs import WireFormat
+from ..suites import CipherSuite
+from .config import DEFAULT_PAYLOAD, GROUP_ID, IDENTITY_LEN, SHAPES, SIZE_METRICS, TIME_OPS
+
+
+def identity(i: int) -> bytes:
+    """The fixed-length identity of member ``i`` (``m0000042``); external joiners use ``x``."""
+    return b"m%07d" % i
+
+
+EXTERNAL_IDENTITY = b"x0000000"
+NEW_MEMBER_IDENTITY = b"n0000000"
+
+
+@dataclass
+class Op:
+    """One measured operation: ``run()`` performs it once from a fixed state and returns
+    its result; ``check(result)`` raises if the result is not what the engine should give."""
+
+    name: str
+    run: Callable[[], Any]
+    check: Callable[[Any], None] = lambda _r: None
+    description: str = ""
+
+
+@dataclass
+class GroupScenario:
+    """A group of ``n`` members over ``suite`` with a few acting members (see module doc)."""
+
+    suite: CipherSuite
+    n: int
+    payload: int = DEFAULT_PAYLOAD
+    options: GroupOptions = field(default_factory=GroupOptions)
+    shape: str = "sparse"
+    committer: Group = field(init=False)
+    actors: dict[int, Group] = field(init=False, default_factory=dict)
+    clients: dict[int, Client] = field(init=False, default_factory=dict)
+    #: the KeyPackages (MLSMessage bytes, private bundle) of members 1..n-1
+    key_packages: list[tuple[bytes, KeyPackageBundle]] = field(init=False, default_factory=list)
+    #: artefacts kept for inspection (e.g. by the size-model tests)
+    artefacts: dict[str, bytes] = field(init=False, default_factory=dict)
+
+    # ---- building ---------------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        suite: CipherSuite,
+        n: int,
+        *,
+        shape: str = "sparse",
+        payload: int = DEFAULT_PAYLOAD,
+        options: GroupOptions | None = None,
+        populate_later: bool = False,
+        key_packages: Sequence[tuple[bytes, KeyPackageBundle]] | None = None,
+    ) -> GroupScenario:
+        """Build the group. With ``shape="populated"`` the extra members are joined and
+        (unless ``populate_later``) the copath is populated right away. ``key_packages``
+        (members 1..n-1, e.g. another scenario's :attr:`key_packages`) saves generating them."""
+        if n < 2:
+            raise ValueError("a benchmark group needs at least 2 members")
+        if shape not in SHAPES:
+            raise ValueError(f"shape must be one of {SHAPES}")
+        sc = cls(suite, n, payload, options or GroupOptions())
+        c0 = sc._client(0)
+        sc.committer = Group.create(suite, GROUP_ID, c0.credential, c0.signature_priv, options=sc.options)
+        if key_packages is not None and len(key_packages) != n - 1:
+            raise ValueError(f"need {n - 1} key packages, got {len(key_packages)}")
+        kps = list(key_packages) if key_packages is not None else [sc._client(i).key_package() for i in range(1, n)]
+        sc.key_packages = kps
+        out = sc.committer.commit(add=[kp for kp, _ in kps])
+        sc.committer.merge_pending_commit()
+        assert out.welcome is not None
+        bundles: dict[int, KeyPackageBundle] = {i: b for i, (_, b) in enumerate(kps, start=1)}
+        want = sc.acting_leaves("populated" if shape == "populated" else "sparse")
+        for i in want:
+            sc.actors[i] = Group.join(out.welcome, bundles[i], suite=suite, options=sc.options)
+        sc.actors[0] = sc.committer
+        if shape == "populated" and not populate_later:
+            sc.populate()
+        return sc
+
+    def _client(self, i: int) -> Client:
+        c = self.clients.get(i)
+        if c is None:
+            c = Client.generate(self.suite, identity(i))
+            self.clients[i] = c
+        return c
+
+    def acting_leaves(self, shape: str) -> list[int]:
+        """Leaves joined as real members: near (1), far (n-1), and for ``populated`` every 2^k < n."""
+        leaves = {1, self.n - 1}
+        if shape == "populated":
+            leaves.update(populating_leaves(self.n))
+        return sorted(leaves)
+
+    def populate(self) -> None:
+        """Make the committer's copath non-blank (module docstring): commits from leaves
+        2^k, largest k first, processed by every acting member."""
+        missing = [i for i in populating_leaves(self.n) if i not in self.actors]
+        if missing:
+            raise RuntimeError(f"leaves {missing} were not joined; build with shape='populated'")
+        for leaf in populating_leaves(self.n):
+            g = self.actors[leaf]
+            out = g.commit(path=True)
+            for j, other in self.actors.items():
+                if j != leaf:
+                    res = other.process(out.commit)
+                    assert res.kind == "commit"
+            g.merge_pending_commit()
+        self.shape = "populated"
+        sizes = self.copath_resolution_sizes()
+        if any(s != 1 for s in sizes):
+            raise RuntimeError(f"copath not populated: resolution sizes {sizes}")
+
+    # ---- tree facts -------------------------------------------------------------------------
+    def copath_resolution_sizes(self, leaf: int = 0) -> list[int]:
+        """Resolution size of each copath node of ``leaf`` on the committer's tree (filtered:
+        empty resolutions are left out), i.e. the ciphertext count per UpdatePath node."""
+        tree = self.committer.state.tree
+        return [len(tree.resolution(s)) for _, s in tree.filtered_direct_path_pairs(leaf)]
+
+    # ---- states -----------------------------------------------------------------------------
+    @property
+    def near(self) -> Group:
+        return self.actors[1]
+
+    @property
+    def far(self) -> Group:
+        return self.actors[self.n - 1]
+
+    def snapshot(self) -> dict[str, GroupState]:
+        return {"committer": self.committer.state, "near": self.near.state, "far": self.far.state}
+
+    # ---- operations ---------------------------------------------------------------------------
+    def ops(self) -> dict[str, Op]:
+        """The timed operations, each running from this scenario's current states."""
+        suite = self.suite
+        st0 = self.committer.state
+        st_near, st_far = self.near.state, self.far.state
+        c_new = Client.generate(suite, NEW_MEMBER_IDENTITY)
+        kp_new, bundle_new = c_new.key_package()
+        c_ext = Client.generate(suite, EXTERNAL_IDENTITY)
+        payload = bytes(self.payload)
+
+        add_out = Group(st0).commit(add=[kp_new])
+        assert add_out.welcome is not None
+        welcome = add_out.welcome
+        upd = Group(st0).commit(path=True).commit
+        group_info = Group(st0).group_info()
+
+        # application messages: one message first so that the steady state (ratchets of
+        # both sender and receiver initialised) is what is timed
+        sender = Group(st0)
+        receiver = Group(st_far)
+        receiver.process(sender.encrypt(payload))
+        st_send, st_recv = sender.state, receiver.state
+        app_msg = Group(st_send).encrypt(payload)
+
+        def check_commit(kind: str) -> Callable[[Any], None]:
+            def check(r: Any) -> None:
+                assert r.kind == kind, r.kind
+            return check
+
+        def check_join(g: Any) -> None:
+            assert isinstance(g, Group) and g.epoch == st0.epoch + 1
+
+        def check_app(r: Any) -> None:
+            assert r.kind == "application" and r.application_data == payload
+
+        return {
+            "kp_gen": Op("kp_gen", lambda: self.clients[0].key_package()),
+            "add_commit": Op("add_commit", lambda: Group(st0).commit(add=[kp_new])),
+            "update_commit": Op("update_commit", lambda: Group(st0).commit(path=True)),
+            "process_near": Op("process_near", lambda: Group(st_near).process(upd), check_commit("commit")),
+            "process_far": Op("process_far", lambda: Group(st_far).process(upd), check_commit("commit")),
+            "join": Op("join", lambda: Group.join(welcome, bundle_new, suite=suite), check_join),
+            "external_join": Op(
+                "external_join",
+                lambda: Group.join_external(group_info, c_ext.credential, c_ext.signature_priv, suite=suite),
+            ),
+            "app_encrypt": Op("app_encrypt", lambda: Group(st_send).encrypt(payload)),
+            "app_decrypt": Op("app_decrypt", lambda: Group(st_recv).process(app_msg), check_app),
+        }
+
+    def sizes(self) -> dict[str, int]:
+        """Every size metric (octets) from the current states; artefacts are kept."""
+        suite = self.suite
+        st0 = self.committer.state
+        kp_new, _ = Client.generate(suite, NEW_MEMBER_IDENTITY).key_package()
+        add_pub = Group(st0).commit(add=[kp_new], wire_format=int(WireFormat.PUBLIC_MESSAGE))
+        add_priv = Group(st0).commit(add=[kp_new], wire_format=int(WireFormat.PRIVATE_MESSAGE))
+        add_notree = Group(st0).commit(add=[kp_new], ratchet_tree_extension=False)
+        upd_pub = Group(st0).commit(path=True, wire_format=int(WireFormat.PUBLIC_MESSAGE))
+        upd_priv = Group(st0).commit(path=True, wire_format=int(WireFormat.PRIVATE_MESSAGE))
+        gi = Group(st0).group_info(ratchet_tree=True, external_pub=True)
+        tree = Group(st0).ratchet_tree()
+        app = Group(st0).encrypt(bytes(self.payload))
+        c_ext = Client.generate(suite, EXTERNAL_IDENTITY)
+        _, ext_commit = Group.join_external(gi, c_ext.credential, c_ext.signature_priv, suite=suite)
+        assert add_pub.welcome is not None and add_notree.welcome is not None
+        art = {
+            "key_package": kp_new,
+            "add_commit_public": add_pub.commit,
+            "add_commit_private": add_priv.commit,
+            "welcome_tree": add_pub.welcome,
+            "welcome_tree.group_info": add_pub.group_info,
+            "welcome_notree": add_notree.welcome,
+            "welcome_notree.group_info": add_notree.group_info,
+            "update_commit_public": upd_pub.commit,
+            "update_commit_private": upd_priv.commit,
+            "group_info": gi,
+            "ratchet_tree": tree,
+            "app_message": app,
+            "external_commit": ext_commit,
+        }
+        self.artefacts = art
+        return {k: len(art[k]) for k in SIZE_METRICS}
+
+
+def populating_leaves(n: int) -> list[int]:
+    """Leaves 2^k < n, largest first: the members whose commits populate leaf 0's copath."""
+    out = []
+    k = 1
+    while k < n:
+        out.append(k)
+        k *= 2
+    return out[::-1]
+
+
+def build_both(suite: CipherSuite, n: int, **kw: Any) -> GroupScenario:
+    """A scenario able to serve both shapes: measure sparse first, then call ``populate()``."""
+    return GroupScenario.build(suite, n, shape="populated", populate_later=True, **kw)
+
+
+__all__: Sequence[str] = [
+    "DEFAULT_PAYLOAD",
+    "GROUP_ID",
+    "IDENTITY_LEN",
+    "SHAPES",
+    "SIZE_METRICS",
+    "TIME_OPS",
+    "GroupScenario",
+    "Op",
+    "build_both",
+    "identity",
+    "populating_leaves",
+]

@@ -1,0 +1,110 @@
+"""The run, its outputs and the ``bench`` sub-command (mls_pq.bench.runner/report/plots/cli)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mls_pq.bench import plots, report
+from mls_pq.bench.cli import add_bench_parser, config_from_args
+from mls_pq.bench.runner import BenchConfig, run
+from mls_pq.bench.scenarios import SIZE_METRICS
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    cfg = BenchConfig(suites=[0x0001, 0xF001], sizes=[2, 4], shapes=["sparse", "populated"],
+                      ops=["update_commit", "process_far", "sizes"], reps=2, extrapolate=[1000])
+    return run(cfg)
+
+
+def test_rows(doc: dict[str, Any]) -> None:
+    rows = doc["rows"]
+    times = [r for r in rows if r["kind"] == "time"]
+    sizes = [r for r in rows if r["kind"] == "size"]
+    assert len(times) == 2 * 2 * 2 * 2 and len(sizes) == 2 * 2 * 2 * len(SIZE_METRICS)
+    for r in times:
+        assert r["reps"] >= 2 and r["q1"] <= r["median"] <= r["q3"] and r["iqr"] >= 0
+        assert r["floor"] > 0 and r["overhead"] == pytest.approx(r["median"] / r["floor"])
+        kem_op = "kem.encap" if r["metric"] == "update_commit" else "kem.decap"
+        assert r["counts"][kem_op] >= 1 and not r["floor_missing"]
+    for r in sizes:
+        assert r["model_ok"] and r["model"] == r["median"]  # fixed-length signatures: exact
+    assert doc["machine"]["libraries"]["cryptography"]
+    assert {s["metric"] for s in doc["slopes"]} >= {"update_commit", "update_commit_public"}
+    ext = [e for e in doc["extrapolation"] if e["source"] == "model"]
+    assert {e["n"] for e in ext} == {1000} and len(ext) == 2 * 2 * len(SIZE_METRICS)
+    sparse = next(e for e in ext if e["suite"] == 1 and e["shape"] == "sparse" and e["metric"] == "update_commit_public")
+    populated = next(e for e in ext if e["suite"] == 1 and e["shape"] == "populated"
+                     and e["metric"] == "update_commit_public")
+    assert sparse["median"] > 20 * populated["median"]  # 999 vs 10 path ciphertexts
+
+
+def test_outputs(doc: dict[str, Any], tmp_path: Path) -> None:
+    report.write_json(doc, tmp_path / "results.json")
+    report.write_csv(doc, tmp_path / "results.csv")
+    back = json.loads((tmp_path / "results.json").read_text())
+    assert back["schema"] == "mls-pq-bench/1" and len(back["rows"]) == len(doc["rows"])
+    with (tmp_path / "results.csv").open() as f:
+        lines = list(csv.DictReader(f))
+    assert len(lines) == len(doc["rows"]) + len(doc["extrapolation"])
+    assert {"median", "iqr", "floor", "overhead", "model", "slope"} <= set(lines[0])
+    assert {ln["source"] for ln in lines} == {"measured", "model", "extrapolated"}
+    text = report.render_plain(doc)
+    assert "0x0001" in text and "0xf001" in text and "MODEL" in text
+    tables = report.summary_tables(doc)
+    assert tables[0][2][1][2].endswith(tuple("0123456789"))  # X-Wing cell carries "×ratio" vs suite 1
+    if not plots.available():
+        pytest.skip("matplotlib not installed (optional 'bench' extra): plots not tested")
+    written = plots.write_plots(doc, tmp_path)
+    assert {p.name for p in written} == {"sizes_sparse.png", "times_sparse.png", "sizes_populated.png",
+                                         "times_populated.png"}
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in written)
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    add_bench_parser(p.add_subparsers(dest="command"))
+    return p.parse_args(["bench", *argv])
+
+
+def test_cli_arguments() -> None:
+    cfg = config_from_args(_parse(["--suites", "1,0xF001", "--sizes", "8,2", "--sizes", "32", "--shape", "both",
+                                   "--ops", "join,sizes", "--reps", "7", "--extrapolate", "0"]))
+    assert list(cfg.suites) == [1, 0xF001] and list(cfg.sizes) == [2, 8, 32]
+    assert list(cfg.shapes) == ["sparse", "populated"] and list(cfg.ops) == ["join", "sizes"]
+    assert cfg.reps == 7 and list(cfg.extrapolate) == []
+    cfg = config_from_args(_parse(["--suites", "all"]))
+    assert len(cfg.suites) == 18
+    with pytest.raises(ValueError):
+        BenchConfig(ops=["nonsense"]).validate()
+
+
+def test_cli_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = _parse(["--suites", "1", "--sizes", "2", "--ops", "app_encrypt,sizes", "--reps", "1", "--out",
+                   str(tmp_path), "--no-plots", "--json", "--quiet"])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {r["metric"] for r in out["rows"]} == {"app_encrypt", *SIZE_METRICS}
+    assert (tmp_path / "results.csv").exists() and (tmp_path / "results.json").exists()
+    bad = _parse(["--shape", "sparse", "--sizes", "1", "--out", str(tmp_path)])
+    assert bad.func(bad) == 2
+
+
+def test_parser_import_is_light() -> None:
+    """``mls-pq`` builds the bench parser on every call: no numpy, engine or plotting imports."""
+    import subprocess
+    import sys
+
+    code = ("import sys, argparse, mls_pq.bench.cli as c; p = argparse.ArgumentParser(); "
+            "c.add_bench_parser(p.add_subparsers()); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'matplotlib', 'rich') "
+            "or m.startswith('mls_pq.group')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(Path(__file__).resolve().parents[2]))
+    assert out.stdout.strip() == "[]"
