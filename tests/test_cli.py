@@ -41,12 +41,12 @@ def test_vectors_verify_cli(name: str, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["vectors", "verify", "--json", str(p)]) == 0
     (res,) = json.loads(capsys.readouterr().out)
     assert res["failed"] == 0 and res["passed"] > 0 and res["kind"] == name.replace("_", "-")
-    assert res["passed"] + res["skipped"] == len(json.load(open(p)))
+    assert res["passed"] + res["skipped"] == len(json.loads(p.read_text()))
 
 
 def test_vectors_verify_exit_status_on_failure(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     p = require(MLS, "psk_secret.json")
-    data = json.load(open(p))
+    data = json.loads(p.read_text())
     data[3]["psk_secret"] = "00" * (len(data[3]["psk_secret"]) // 2)
     bad = tmp_path / "psk_secret.json"
     bad.write_text(json.dumps(data))

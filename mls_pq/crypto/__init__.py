@@ -15,8 +15,22 @@ from typing import TypeVar
 from ..errors import UnsupportedAlgorithm
 from .base import Aead, Hash, Kdf, Kem, Primitive, SignatureScheme
 
-__all__ = ["Aead", "Hash", "Kdf", "Kem", "SignatureScheme", "get_kem", "get_kdf", "get_aead", "get_signature", "kem",
-           "register_kem", "register_kdf", "register_aead", "register_signature"]
+__all__ = [
+    "Aead",
+    "Hash",
+    "Kdf",
+    "Kem",
+    "SignatureScheme",
+    "get_aead",
+    "get_kdf",
+    "get_kem",
+    "get_signature",
+    "kem",
+    "register_aead",
+    "register_kdf",
+    "register_kem",
+    "register_signature",
+]
 
 P = TypeVar("P", bound=Primitive)
 

@@ -265,7 +265,7 @@ class Registry:
                     provider = ep.load()
                     for item in provider():
                         self._register_item(item, origin=f"entry point {ep.name!r} ({ep.value})")
-                except Exception as e:  # a broken plugin must not break the built-ins
+                except Exception as e:  # noqa: BLE001  (a broken plugin must not break the built-ins)
                     self._plugin_errors.append(f"{ep.name}: {type(e).__name__}: {e}")
 
     @property
