@@ -52,6 +52,13 @@
 //        (mlswg test-vectors.md "Passive Client Scenarios") through ts-mls's public API and
 //        reports what ts-mls computes; stops at the first step ts-mls refuses
 //
+//   bench {suite, n, identities, new_identity, external_identity, group_id, payload?, capabilities?,
+//          padding?, time_ops?, reps?, warmup?, warmup_time?, min_total?, max_factor?, artefacts?}
+//        -> {sizes: {metric: octets}, times: {op: [seconds]}, build_s, checks, artefacts?}: runs the
+//        mls-pq benchmark scenario (mls_pq/bench/scenarios.py, sparse tree) inside Node: a group of n
+//        built by one bulk add (no UpdatePath), then every operation from fixed states, timed with
+//        performance.now() (no IPC in the samples); see "benchmark" below
+//
 // wire_format ("private" default, or "public") selects PublicMessage vs PrivateMessage
 // framing for handshake messages (commits and proposals) of a group; application
 // messages are always PrivateMessage (RFC 9420 §6).
@@ -311,6 +318,228 @@ async function processAny(state, msg, psks, cs) {
     return [msg.publicMessage.content.contentType, await mls.processPublicMessage(state, msg.publicMessage, pskIndex, cs, mls.acceptAll)];
   }
   return [msg.privateMessage.contentType, await mls.processPrivateMessage(state, msg.privateMessage, pskIndex, cs, mls.acceptAll)];
+}
+
+// ---------------------------------------------------------------- benchmark ("bench" op)
+//
+// The scenario of mls_pq/bench/scenarios.py (shape "sparse"), as ts-mls's public API does it:
+// member 0 creates the group and bulk-adds members 1..n-1 in one commit (adds only: no
+// UpdatePath); members 1 ("near") and n-1 ("far") join from that Welcome. Every measured
+// operation then starts from these fixed states. ts-mls states are immutable values
+// (every transition returns a new state and leaves the old one usable), so one state
+// serves every repetition; the secrets a transition "consumed" are deliberately NOT
+// zeroed here (that would break the next repetition from the same state).
+//
+// Content policy: "capabilities" (the KeyPackage leaf's Capabilities as numeric code
+// points) replaces mls.defaultCapabilities(), which lists every ts-mls suite and adds
+// random GREASE values (probability 0.1 each); with it, the content of a ts-mls
+// KeyPackage matches mls-pq's and is deterministic in size. "padding" is ts-mls's
+// PaddingConfig ({kind: "alwaysPad", paddingLength: 0} = none, as mls-pq's default
+// padding_block 0; ts-mls's own default pads PrivateMessage content to 256 octets).
+// Handshake messages of the timed operations are PublicMessages (mls-pq's default).
+// Node has no switch for its garbage collector: collections may land in a sample.
+
+const BENCH_TIME_OPS = [
+  "kp_gen", "add_commit", "update_commit", "process_near", "process_far", "join", "external_join",
+  "app_encrypt", "app_decrypt",
+];
+const CREDENTIAL_NAMES = { 1: "basic", 2: "x509" };
+
+function benchCapabilities(spec) {
+  if (spec === undefined || spec === null) return () => mls.defaultCapabilities();
+  const ints = (field) => {
+    const v = spec[field] ?? [];
+    if (!Array.isArray(v)) throw new DriverError(`capabilities.${field}: expected a list`);
+    return v.map((x, i) => uint(x, `capabilities.${field}[${i}]`));
+  };
+  const versions = ints("versions").map((v) => {
+    if (v !== 1) throw new DriverError(`capabilities.versions: ts-mls knows only mls10 (1), got ${v}`);
+    return "mls10";
+  });
+  const caps = {
+    versions,
+    ciphersuites: ints("cipher_suites").map((id) => suiteNames[id] ?? String(id)),
+    extensions: ints("extensions"),
+    proposals: ints("proposals"),
+    credentials: ints("credentials").map((c) => CREDENTIAL_NAMES[c] ?? String(c)),
+  };
+  return () => caps;
+}
+
+function benchPadding(spec) {
+  if (spec === undefined || spec === null) return { kind: "alwaysPad", paddingLength: 0 };
+  if (spec === "default") return mls.defaultPaddingConfig;
+  if (spec.kind === "alwaysPad") return { kind: "alwaysPad", paddingLength: uint(spec.paddingLength, "padding.paddingLength") };
+  if (spec.kind === "padUntilLength") return { kind: "padUntilLength", padUntilLength: uint(spec.padUntilLength, "padding.padUntilLength") };
+  throw new DriverError('padding: expected null, "default" or a ts-mls PaddingConfig');
+}
+
+// mirrors mls_pq.bench.measure.time_op: at least `warmup` untimed runs (continued up to 20
+// runs while less than warmupTime has passed), then at least `reps` timed runs, continued
+// up to maxFactor * reps while the samples add up to less than minTotal seconds
+async function benchTime(fn, { reps, warmup, warmupTime, minTotal, maxFactor }) {
+  const tEnd = performance.now() + warmupTime * 1000;
+  let done = 0;
+  while (done < warmup || (performance.now() < tEnd && done < 20)) {
+    await fn();
+    done += 1;
+  }
+  const samples = [];
+  const limit = Math.max(reps, 1) * maxFactor;
+  let total = 0;
+  while (samples.length < reps || (total < minTotal && samples.length < limit)) {
+    const t0 = performance.now();
+    await fn();
+    const dt = (performance.now() - t0) / 1000;
+    samples.push(dt);
+    total += dt;
+  }
+  return samples;
+}
+
+function benchCheck(cond, what) {
+  if (!cond) throw new DriverError(`bench: ${what}`);
+}
+
+async function runBench(p) {
+  const cs = await impl(req(p, "suite"));
+  const n = uint(req(p, "n"), "n");
+  if (n < 2) throw new DriverError("n: a benchmark group needs at least 2 members");
+  const identities = req(p, "identities");
+  if (!Array.isArray(identities) || identities.length !== n) throw new DriverError(`identities: expected ${n} hex strings`);
+  const ids = identities.map((h, i) => fromHex(h, `identities[${i}]`));
+  const newId = fromHex(req(p, "new_identity"), "new_identity");
+  const extId = fromHex(req(p, "external_identity"), "external_identity");
+  const groupId = fromHex(req(p, "group_id"), "group_id");
+  const payload = new Uint8Array(uint(p.payload ?? 100, "payload"));
+  const caps = benchCapabilities(p.capabilities);
+  const clientConfig = {
+    keyRetentionConfig: mls.defaultKeyRetentionConfig,
+    lifetimeConfig: mls.defaultLifetimeConfig,
+    keyPackageEqualityConfig: mls.defaultKeyPackageEqualityConfig,
+    paddingConfig: benchPadding(p.padding),
+    authService: mls.defaultAuthenticationService,
+  };
+  const timing = {
+    reps: uint(p.reps ?? 3, "reps"),
+    warmup: uint(p.warmup ?? 1, "warmup"),
+    warmupTime: Number(p.warmup_time ?? 0.005),
+    minTotal: Number(p.min_total ?? 0.01),
+    maxFactor: uint(p.max_factor ?? 20, "max_factor"),
+  };
+  const timeOps = p.time_ops ?? BENCH_TIME_OPS;
+  for (const op of timeOps) if (!BENCH_TIME_OPS.includes(op)) throw new DriverError(`time_ops: unknown op ${JSON.stringify(op)}`);
+
+  const credential = (id) => ({ credentialType: "basic", identity: id });
+  const keyPackage = async (id, sigKeys) =>
+    mls.generateKeyPackageWithKey(credential(id), caps(), mls.defaultLifetime, [], sigKeys ?? (await cs.signature.keygen()), cs);
+  const addOf = (kp) => ({ proposalType: "add", add: { keyPackage: kp.publicPackage } });
+  const commit = (state, opts) => mls.createCommit({ state, cipherSuite: cs, pskIndex: mls.makePskIndex(state, {}) }, opts);
+  const msg = (content) => mls.encodeMlsMessage({ version: "mls10", ...content });
+
+  // ---- build: one bulk add, near and far join
+  const t0 = performance.now();
+  const sig0 = await cs.signature.keygen();
+  const kps = [await keyPackage(ids[0], sig0)];
+  for (let i = 1; i < n; i++) kps.push(await keyPackage(ids[i]));
+  const created = await mls.createGroup(groupId, kps[0].publicPackage, kps[0].privatePackage, [], cs, clientConfig);
+  // the bulk Welcome leaves the tree out (as mls-pq's scenario does): with the extension
+  // every one of its n-1 HPKE encryptions would hash the whole tree (EncryptWithLabel info)
+  const bulk = await commit(created, { wireAsPublicMessage: true, extraProposals: kps.slice(1).map(addOf), ratchetTreeExtension: false });
+  const st0 = bulk.newState;
+  const join = (welcome, kp, tree) =>
+    mls.joinGroup(welcome, kp.publicPackage, kp.privatePackage, mls.emptyPskIndex, cs, tree, undefined, clientConfig);
+  const stNear = await join(bulk.welcome, kps[1], st0.ratchetTree);
+  const stFar = n - 1 === 1 ? stNear : await join(bulk.welcome, kps[n - 1], st0.ratchetTree);
+  const buildSeconds = (performance.now() - t0) / 1000;
+  benchCheck(stNear.privatePath.leafIndex === 1 && stFar.privatePath.leafIndex === n - 1, "unexpected leaf indices after the bulk add");
+
+  // ---- fixed inputs of the measured operations
+  const kpNew = await keyPackage(newId);
+  const kpExt = await keyPackage(extId);
+  const addOut = await commit(st0, { wireAsPublicMessage: true, extraProposals: [addOf(kpNew)], ratchetTreeExtension: true });
+  const upd = await commit(st0, { wireAsPublicMessage: true });
+  benchCheck(upd.commit.wireformat === "mls_public_message", "update commit is not a PublicMessage");
+  const groupInfo = await mls.createGroupInfoWithExternalPubAndRatchetTree(st0, [], cs);
+  // application messages: one first, so both secret-tree ratchets are initialised
+  const first = await mls.createApplicationMessage(st0, payload, cs);
+  const recv0 = await mls.processPrivateMessage(stFar, first.privateMessage, mls.makePskIndex(stFar, {}), cs, mls.acceptAll);
+  const stSend = first.newState;
+  const stRecv = recv0.newState;
+  const appMsg = (await mls.createApplicationMessage(stSend, payload, cs)).privateMessage;
+  const pskNear = mls.makePskIndex(stNear, {});
+  const pskFar = mls.makePskIndex(stFar, {});
+  const pskRecv = mls.makePskIndex(stRecv, {});
+  const epoch0 = st0.groupContext.epoch;
+
+  const isCommitResult = (r) => r.actionTaken === "accept" && r.newState.groupContext.epoch === epoch0 + 1n;
+  const operations = {
+    kp_gen: [() => keyPackage(ids[0], sig0), (r) => r.publicPackage !== undefined],
+    add_commit: [
+      () => commit(st0, { wireAsPublicMessage: true, extraProposals: [addOf(kpNew)], ratchetTreeExtension: true }),
+      (r) => r.welcome !== undefined,
+    ],
+    update_commit: [() => commit(st0, { wireAsPublicMessage: true }), (r) => r.commit.publicMessage !== undefined],
+    process_near: [() => mls.processPublicMessage(stNear, upd.commit.publicMessage, pskNear, cs, mls.acceptAll), isCommitResult],
+    process_far: [() => mls.processPublicMessage(stFar, upd.commit.publicMessage, pskFar, cs, mls.acceptAll), isCommitResult],
+    join: [() => join(addOut.welcome, kpNew), (s) => s.groupContext.epoch === epoch0 + 1n],
+    external_join: [
+      () => mls.joinGroupExternal(groupInfo, kpExt.publicPackage, kpExt.privatePackage, false, cs, undefined, clientConfig),
+      (r) => r.newState.groupContext.epoch === epoch0 + 1n,
+    ],
+    app_encrypt: [() => mls.createApplicationMessage(stSend, payload, cs), (r) => r.privateMessage !== undefined],
+    app_decrypt: [
+      () => mls.processPrivateMessage(stRecv, appMsg, pskRecv, cs, mls.acceptAll),
+      (r) => r.kind === "applicationMessage" && Buffer.from(r.message).equals(Buffer.from(payload)),
+    ],
+  };
+
+  // ---- sizes (MLSMessage octets, as mls_pq.bench.scenarios.GroupScenario.sizes)
+  const kpSized = await keyPackage(newId);
+  const addPub = await commit(st0, { wireAsPublicMessage: true, extraProposals: [addOf(kpSized)], ratchetTreeExtension: true });
+  const addPriv = await commit(st0, { wireAsPublicMessage: false, extraProposals: [addOf(kpSized)], ratchetTreeExtension: true });
+  const addNoTree = await commit(st0, { wireAsPublicMessage: true, extraProposals: [addOf(kpSized)], ratchetTreeExtension: false });
+  const updPub = await commit(st0, { wireAsPublicMessage: true });
+  const updPriv = await commit(st0, { wireAsPublicMessage: false });
+  const ext = await mls.joinGroupExternal(groupInfo, kpExt.publicPackage, kpExt.privatePackage, false, cs, undefined, clientConfig);
+  const art = {
+    key_package: msg({ wireformat: "mls_key_package", keyPackage: kpSized.publicPackage }),
+    add_commit_public: mls.encodeMlsMessage(addPub.commit),
+    add_commit_private: mls.encodeMlsMessage(addPriv.commit),
+    welcome_tree: msg({ wireformat: "mls_welcome", welcome: addPub.welcome }),
+    welcome_notree: msg({ wireformat: "mls_welcome", welcome: addNoTree.welcome }),
+    update_commit_public: mls.encodeMlsMessage(updPub.commit),
+    update_commit_private: mls.encodeMlsMessage(updPriv.commit),
+    group_info: msg({ wireformat: "mls_group_info", groupInfo }),
+    ratchet_tree: encodeRatchetTree(st0.ratchetTree),
+    app_message: msg({ wireformat: "mls_private_message", privateMessage: (await mls.createApplicationMessage(st0, payload, cs)).privateMessage }),
+    external_commit: msg({ wireformat: "mls_public_message", publicMessage: ext.publicMessage }),
+  };
+  benchCheck(addPriv.commit.wireformat === "mls_private_message" && updPriv.commit.wireformat === "mls_private_message", "private commits");
+
+  // ---- times
+  const times = {};
+  const checks = {};
+  for (const name of timeOps) {
+    const [fn, check] = operations[name];
+    checks[name] = Boolean(check(await fn()));
+    benchCheck(checks[name], `${name} gave an unexpected result`);
+    times[name] = await benchTime(fn, timing);
+  }
+  const out = {
+    ts_mls: tsMlsVersion(),
+    node: process.version,
+    suite: mls.ciphersuites[cs.name],
+    suite_name: cs.name,
+    n,
+    shape: "sparse",
+    build_s: buildSeconds,
+    sizes: Object.fromEntries(Object.entries(art).map(([k, v]) => [k, v.length])),
+    times,
+    checks,
+  };
+  if (p.artefacts) out.artefacts = Object.fromEntries(Object.entries(art).map(([k, v]) => [k, toHex(v)]));
+  return out;
 }
 
 // ---------------------------------------------------------------- operations
@@ -640,6 +869,10 @@ const ops = {
     }
     out.handle = newHandle("g", { kind: "group", cs, state, wireFormat: wireFormat(p.wire_format), pending: null });
     return out;
+  },
+
+  async bench(p) {
+    return runBench(p);
   },
 
   async free(p) {
