@@ -181,7 +181,7 @@ def create_external_commit(
     ext = group_info.extension(EXTERNAL_PUB)
     if ext is None:
         raise ValidationError("the GroupInfo has no external_pub extension", "12.4.3.2")
-    external_pub = parse_external_pub(ext)
+    external_pub = parse_external_pub(ext, suite)
     kem_output, init_secret = suite.hpke.send_export(external_pub, b"", EXTERNAL_INIT_LABEL, suite.n_h)
 
     sender = Sender.new_member_commit()

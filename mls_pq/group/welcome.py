@@ -42,12 +42,24 @@ def external_pub_extension(public_key: bytes) -> Extension:
     return Extension(EXTERNAL_PUB, Writer().opaque(public_key).getvalue())
 
 
-def parse_external_pub(ext: Extension) -> bytes:
-    r = Reader(ext.extension_data)
+#: Code-point profiles that also take an ``external_pub`` extension holding the *bare* public
+#: key, without the ``HPKEPublicKey`` length prefix of §12.4.3.2: ts-mls 1.6.4 writes it so
+#: (and reads only that form). Every other profile is strict; mls-pq always writes the prefix.
+BARE_EXTERNAL_PUB_PROFILES = frozenset({"ts-mls-1.6"})
+
+
+def parse_external_pub(ext: Extension, suite: CipherSuite | None = None) -> bytes:
+    """``ExternalPub.external_pub`` (§12.4.3.2). Under a profile in
+    :data:`BARE_EXTERNAL_PUB_PROFILES`, extension data exactly ``suite.kem.n_pk`` octets long
+    is the bare key (unambiguous: the RFC form is longer by its length prefix)."""
+    data = ext.extension_data
+    if suite is not None and suite.profile in BARE_EXTERNAL_PUB_PROFILES and len(data) == suite.kem.n_pk:
+        return bytes(data)
+    r = Reader(data)
     try:
         key = r.opaque()
         r.done()
-    except (IndexError, ValueError) as e:
+    except (DecodeError, IndexError, ValueError) as e:
         raise DecodeError(f"malformed external_pub: {e}") from None
     return key
 
@@ -329,6 +341,7 @@ def is_application_psk(pid: PreSharedKeyID) -> bool:
 
 
 __all__ = [
+    "BARE_EXTERNAL_PUB_PROFILES",
     "JoinContext",
     "KeyPackageBundle",
     "MLSError",

@@ -33,8 +33,25 @@ def _parse_suites(spec: list[str] | None) -> list[int] | None:
     return list(dict.fromkeys(ids))
 
 
+#: column titles of the scenario parts (harness.PARTS)
+PART_HEADERS = {
+    "welcome": "welcome",
+    "commits": "commits",
+    "app": "app",
+    "psk": "psk",
+    "ext_join_tsmls": "ext-join (ts-mls joins)",
+    "ext_join_mlspq": "ext-join (mls-pq joins)",
+}
+
+
+def _print_rows(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
 def _print_table(results: list[Any], directions: list[str], info: dict[str, Any]) -> None:
-    from .harness import PROFILE
+    from .harness import PARTS, PROFILE
 
     print(f"ts-mls {info.get('ts_mls', '?')} (node {info.get('node', '?')}) <-> mls-pq, profile {PROFILE}")
     print("direction A>B: A creates the group and B's member joins first; see mls_pq/interop/harness.py\n")
@@ -48,18 +65,30 @@ def _print_table(results: list[Any], directions: list[str], info: dict[str, Any]
         if r is None:
             return "-"
         if r.status == "passed":
-            return f"passed ({r.epochs} epochs, {r.seconds:.1f}s)"
+            star = "*" if r.deviations else ""
+            return f"passed{star} ({r.epochs} epochs, {r.seconds:.1f}s)"
         return str(r.status).upper()
 
     header = ["suite", "name", *directions]
     rows = [[f"0x{s:04x}", names[s], *(cell(by_suite[s].get(d)) for d in directions)] for s in by_suite]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    _print_rows(header, rows)
+
+    print("\nscenario parts (welcome, commits, app: steps 1-12; psk: 13-14; external joins: 15-18):")
+    header = ["suite", "direction", *(PART_HEADERS[p] for p in PARTS)]
+    rows = [
+        [f"0x{r.suite:04x}", r.direction, *(r.parts.get(p, "-") if r.parts else "-" for p in PARTS)] for r in results
+    ]
+    _print_rows(header, rows)
+
     failed = [r for r in results if r.status == "failed"]
     skipped = [r for r in results if r.status == "skipped"]
     passed = sum(r.status == "passed" for r in results)
-    print(f"\n{passed} passed, {len(failed)} failed, {len(skipped)} skipped")
+    deviating = sum(bool(r.status == "passed" and r.deviations) for r in results)
+    tail = f" ({deviating} with a deviation: *)" if deviating else ""
+    print(f"\n{passed} passed{tail}, {len(failed)} failed, {len(skipped)} skipped")
+    shown = dict.fromkeys((part, r.details.get(part, "")) for r in results for part in r.deviations)
+    for part, why in shown:
+        print(f"* {PART_HEADERS[part]}: {why}")
     for r in failed:
         print(f"\nFAILED 0x{r.suite:04x} {r.suite_name} [{r.direction}]")
         print(f"  step:   {r.step}")
@@ -124,7 +153,8 @@ def add_interop_parser(subparsers: Any) -> argparse.ArgumentParser:
         "ts-mls",
         help="run groups together with ts-mls 1.6 (needs Node.js >= 20; installs ts-mls from npm on first use)",
         description="Exchange real MLS wire bytes with ts-mls per cipher suite and direction: Welcomes, "
-        "commits (PublicMessage and PrivateMessage), adds, removes, application messages; both sides "
+        "commits (PublicMessage and PrivateMessage), adds, removes, proposals by reference, application "
+        "messages, external-PSK commits and external joins from either side's GroupInfo; both sides "
         "must agree on every epoch's authenticator and exporter output.",
     )
     t.add_argument(

@@ -1,7 +1,7 @@
 """Interop harness: mls-pq and ts-mls run one group together over real wire bytes.
 
 Every message crosses between the two implementations as RFC 9420 ``MLSMessage`` bytes
-(§6): KeyPackages, Welcomes, commits and application messages. Nothing else is shared;
+(§6): KeyPackages, Welcomes, GroupInfos, commits and application messages. Nothing else is shared;
 in particular each side derives its own secrets, and agreement is checked on values each
 side computes independently.
 
@@ -11,7 +11,7 @@ added first ("joiner"): ``mls-pq>ts-mls`` means mls-pq creates, ts-mls joins. Wi
 the creator's implementation and ``B`` the joiner's, the scenario is:
 
 ====  ==========================================================================  ======
-step  action (members: alice=A, bob=B, carol=A, dave=B, erin=B)                      epoch
+step  action (alice=A, bob=B, carol=A, dave=B, erin=B, frank=B, grace=A)          epoch
 ====  ==========================================================================  ======
 1     alice creates the group; adds bob (B KeyPackage); Welcome **with** the          1
       ``ratchet_tree`` extension; commit as PublicMessage
@@ -32,7 +32,39 @@ step  action (members: alice=A, bob=B, carol=A, dave=B, erin=B)                 
       processes, erin joins
 12    alice *proposes* removing erin (PrivateMessage); bob commits it by reference   10
       (PublicMessage); alice and erin (removed) process; application messages
+
+13    alice and bob hold the same external PSK; alice commits a PreSharedKey       11
+      proposal by value (PublicMessage, no UpdatePath); bob processes
+14    bob commits a PreSharedKey proposal by value (PrivateMessage); alice           12
+      processes
+15    external join: frank (B) joins by an external commit (§12.4.3.2) from          13
+      alice's GroupInfo (``external_pub`` + ``ratchet_tree`` extensions); alice
+      and bob process; frank sends an application message to everyone
+16    frank commits an UpdatePath (PublicMessage); alice and bob process             14
+17    external join: grace (A) joins from bob's GroupInfo; alice, bob and frank      15
+      process; grace sends an application message to everyone
+18    grace commits an UpdatePath (PrivateMessage); the others process               16
 ====  ==========================================================================  ======
+
+Steps 1–12 form the *core* (parts ``welcome``, ``commits``, ``app``), 13–14 the part
+``psk``, and 15–16 / 17–18 the two external-join parts, named after the joiner:
+``ext_join_tsmls`` (a ts-mls client joins from mls-pq's GroupInfo) and ``ext_join_mlspq``
+(an mls-pq client joins from ts-mls's GroupInfo); in each direction both run, once with
+the creator's and once with the first joiner's GroupInfo. Each part has a status in
+:attr:`ScenarioResult.parts`: ``passed``; ``failed``; ``partial`` (some of its steps passed,
+then another part's step failed); ``not run``; or ``deviation`` for an external join that
+fails with the RFC 9420 GroupInfo and passes with the peer's own deviating encoding (see
+below). A failure stops the scenario (later parts: ``not run``).
+
+ts-mls 1.6.4 writes the ``external_pub`` extension (§12.4.3.2, ``struct { HPKEPublicKey
+external_pub; }``) as the bare public key without the ``HPKEPublicKey`` length prefix, and
+reads only that form. mls-pq reads ts-mls's form under the ``ts-mls-1.6`` profile only
+(:data:`mls_pq.group.welcome.BARE_EXTERNAL_PUB_PROFILES`; the default profile is strict) and
+always writes the RFC form, which ts-mls cannot read. So when a ts-mls client joins from
+mls-pq's GroupInfo and ts-mls refuses it, the harness retries with a GroupInfo mls-pq signs
+with ts-mls's bare-key ``external_pub`` (built here, not by the library): if the rest then
+interoperates, the part is ``deviation``: :attr:`ScenarioResult.details` says why, and
+ts-mls's refusal of the RFC form is in :attr:`ScenarioResult.log`.
 
 So in each direction both implementations send commits in both wire formats (§6.1,
 §6.3), each processes the other's commits and commits the other's proposals by reference
@@ -68,17 +100,19 @@ from typing import Any
 
 from ..client import parse_key_package
 from ..errors import MLSError
-from ..extensions import GREASE_VALUES, RATCHET_TREE, Extension, is_grease
+from ..extensions import EXTERNAL_PUB, GREASE_VALUES, RATCHET_TREE, Extension, is_grease
 from ..messages.credential import BASIC, X509, Credential
 from ..messages.framing_structs import MLSMessage, WireFormat
 from ..messages.key_package import PROTOCOL_VERSION_MLS10
 from ..messages.leaf_node import Capabilities
 from ..messages.welcome import GroupInfo
+from ..psk import PSK_EXTERNAL
 from ..suites import CipherSuite, get_suite
 from .tsmls import TsMlsPeer
 
 __all__ = [
     "DIRECTIONS",
+    "PARTS",
     "PROFILE",
     "Disagreement",
     "ScenarioResult",
@@ -100,6 +134,18 @@ _WF_NAME = {PUBLIC: "PublicMessage", PRIVATE: "PrivateMessage"}
 EXPORTER_LABEL = "mls-pq interop"
 _GREASE = sorted(GREASE_VALUES)
 _TSMLS_GREASE_TRIES = 12
+
+#: scenario parts, in order (see the module docstring)
+CORE_PARTS = ("welcome", "commits", "app")
+EXT_JOIN = {MLSPQ: "ext_join_mlspq", TSMLS: "ext_join_tsmls"}  #: by the joiner's implementation
+PARTS = (*CORE_PARTS, "psk", EXT_JOIN[TSMLS], EXT_JOIN[MLSPQ])
+#: part statuses; "deviation": fails as RFC 9420 says, passes with the peer's deviating encoding
+PART_STATUSES = ("passed", "deviation", "partial", "failed", "not run")
+EXTERNAL_PUB_DEVIATION = (
+    "ts-mls cannot read mls-pq's RFC 9420 external_pub (HPKEPublicKey with its length prefix, "
+    "§12.4.3.2): it takes the whole extension data as the key; with the bare key, as ts-mls "
+    "writes it, the external join interoperates"
+)
 
 
 #: compared values that are secrets: shown only as fingerprints
@@ -212,6 +258,18 @@ class Member(ABC):
     @abstractmethod
     def leaf_index(self) -> int: ...
 
+    @abstractmethod
+    def add_external_psk(self, psk_id: bytes, psk: bytes) -> None:
+        """Make an external PSK (§8.4) available to this member's commits and processing."""
+
+    @abstractmethod
+    def commit_psk(self, psk_id: bytes, wire_format: int) -> bytes:
+        """Commit a PreSharedKey proposal for the external PSK ``psk_id`` by value."""
+
+    @abstractmethod
+    def group_info(self) -> bytes:
+        """A GroupInfo (MLSMessage) with the ``external_pub`` and ``ratchet_tree`` extensions."""
+
 
 class MlsPqMember(Member):
     impl = MLSPQ
@@ -219,6 +277,8 @@ class MlsPqMember(Member):
     def __init__(self, name: str, group: Any) -> None:
         self.name = name
         self.group = group
+        #: CommitEffects of the last commit this member processed (None before)
+        self.last_commit: Any = None
 
     def _commit(self, **kw: Any) -> Any:
         out = self.group.commit(**kw)
@@ -254,6 +314,8 @@ class MlsPqMember(Member):
 
     def process(self, message: bytes) -> tuple[str, int, bool, bytes | None]:
         r = self.group.process(message)
+        if r.kind == "commit":
+            self.last_commit = r.commit
         return r.kind, self.group.epoch, self.group.active, r.application_data
 
     def protect(self, data: bytes, aad: bytes) -> bytes:
@@ -276,6 +338,24 @@ class MlsPqMember(Member):
 
     def leaf_index(self) -> int:
         return int(self.group.leaf_index)
+
+    def add_external_psk(self, psk_id: bytes, psk: bytes) -> None:
+        self.group.psk_store[psk_id] = psk
+
+    def commit_psk(self, psk_id: bytes, wire_format: int) -> bytes:
+        return bytes(self._commit(psks=[psk_id], wire_format=wire_format).commit)
+
+    def group_info(self) -> bytes:
+        return bytes(self.group.group_info(ratchet_tree=True, external_pub=True))
+
+    def group_info_bare_external_pub(self) -> bytes:
+        """A GroupInfo whose ``external_pub`` is the bare key, as ts-mls 1.6.4 writes and reads
+        it (no ``HPKEPublicKey`` length prefix, against §12.4.3.2); signed by this member.
+        Built here from the library's parts: mls-pq itself only writes the RFC form."""
+        bare = self.group.state.secrets.external_key_pair()[1]
+        return bytes(
+            self.group.group_info(ratchet_tree=True, external_pub=False, extensions=[Extension(EXTERNAL_PUB, bare)])
+        )
 
 
 class TsMlsMember(Member):
@@ -347,6 +427,15 @@ class TsMlsMember(Member):
     def leaf_index(self) -> int:
         return int(self.peer.state(self.handle)["leaf_index"])
 
+    def add_external_psk(self, psk_id: bytes, psk: bytes) -> None:
+        self.peer.external_psk(self.handle, psk_id, psk)
+
+    def commit_psk(self, psk_id: bytes, wire_format: int) -> bytes:
+        return self.peer.commit_psk(self.handle, psk_id, wire_format=self._wf(wire_format))[0]
+
+    def group_info(self) -> bytes:
+        return self.peer.group_info(self.handle)
+
 
 # ---------------------------------------------------------------- implementations
 
@@ -386,6 +475,10 @@ class Impl(ABC):
 
     @abstractmethod
     def join(self, name: str, kp: KeyPackageInfo, welcome: bytes, ratchet_tree: bytes | None) -> Member: ...
+
+    @abstractmethod
+    def join_external(self, name: str, group_info: bytes) -> tuple[Member, bytes]:
+        """Join by an external commit from ``group_info`` -> (member, the commit to send)."""
 
 
 class MlsPqImpl(Impl):
@@ -444,6 +537,17 @@ class MlsPqImpl(Impl):
         g = Group.join(welcome, [kp.secret], ratchet_tree=ratchet_tree, suite=self.suite)
         return MlsPqMember(name, g)
 
+    def join_external(self, name: str, group_info: bytes) -> tuple[Member, bytes]:
+        from ..group import Group
+
+        cred = Credential.basic(name.encode())
+        sk, _ = self.suite.signature.generate()
+        caps, leaf_ext = self._greased(cred)
+        g, commit = Group.join_external(
+            group_info, cred, sk, suite=self.suite, capabilities=caps, leaf_extensions=[leaf_ext]
+        )
+        return MlsPqMember(name, g), commit
+
 
 class TsMlsImpl(Impl):
     name = TSMLS
@@ -469,6 +573,10 @@ class TsMlsImpl(Impl):
     def join(self, name: str, kp: KeyPackageInfo, welcome: bytes, ratchet_tree: bytes | None) -> Member:
         return TsMlsMember(name, self.peer, self.peer.join(str(kp.secret), welcome, ratchet_tree))
 
+    def join_external(self, name: str, group_info: bytes) -> tuple[Member, bytes]:
+        handle, commit = self.peer.join_external(self.suite_id, name.encode(), group_info)
+        return TsMlsMember(name, self.peer, handle), commit
+
 
 # ---------------------------------------------------------------- results
 
@@ -491,10 +599,19 @@ class ScenarioResult:
     #: deviations from RFC 9420 seen on the wire (tolerated by the ts-mls profile)
     observations: list[str] = _field(default_factory=list)
     grease: dict[str, dict[str, list[str]]] = _field(default_factory=dict)
+    #: status of each scenario part (:data:`PARTS`; one of :data:`PART_STATUSES`)
+    parts: dict[str, str] = _field(default_factory=dict)
+    #: per part, what its "deviation" is, or why it failed (the refusal itself is in ``log``)
+    details: dict[str, str] = _field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         return self.status == "passed"
+
+    @property
+    def deviations(self) -> list[str]:
+        """Parts that passed only with the peer's deviating encoding."""
+        return [p for p in PARTS if self.parts.get(p) == "deviation"]
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -510,10 +627,30 @@ class _Run:
         self.result = result
         self.seen_authenticators: dict[bytes, int] = {}
         self.step = ""
+        self.part = ""
 
-    def at(self, step: str) -> None:
+    def at(self, step: str, part: str | None = None) -> None:
+        """Start ``step``, which belongs to ``part`` (default: the current part)."""
+        if part is not None:
+            self.part = part
         self.step = step
         self.result.log.append(step)
+        self.result.parts.setdefault(self.part, "running")
+
+    def finish(self, *parts: str, status: str = "passed") -> None:
+        for p in parts:
+            self.result.parts[p] = status
+
+    def settle(self, failed: bool) -> None:
+        """Final part statuses: the running part failed (or passed), other unfinished parts
+        are partial, parts never reached not run."""
+        parts = self.result.parts
+        for p in list(parts):
+            if parts[p] == "running":
+                parts[p] = "failed" if failed and p == self.part else ("partial" if failed else "passed")
+        for p in PARTS:
+            parts.setdefault(p, "not run")
+        self.result.parts = {p: parts[p] for p in PARTS}
 
     def deliver(self, message: bytes, receivers: Sequence[Member], epoch: int, removed: Sequence[Member] = ()) -> None:
         """Hand a commit to ``receivers``; they must reach ``epoch`` (and ``removed`` go inactive)."""
@@ -612,6 +749,9 @@ def run_scenario(
     except Exception as e:  # noqa: BLE001 - a crash (not an MLSError) is a finding too; go on with the matrix
         result.status, result.step = "failed", run.step
         result.detail = f"unexpected {type(e).__name__} (not an MLSError): {e}"
+    run.settle(result.status == "failed")
+    if result.status == "failed" and run.part:
+        result.details.setdefault(run.part, result.detail)
     result.seconds = round(time.perf_counter() - t0, 3)
     return result
 
@@ -642,96 +782,198 @@ def _scenario(run: _Run, a: Impl, b: Impl, group_id: bytes) -> None:
         run.deliver(commit, others, epoch)
         run.at(
             f"{who.decode()}({impl.name}) joins from {adder.label}'s Welcome "
-            f"{'with' if tree_ext else 'without'} ratchet_tree extension"
+            f"{'with' if tree_ext else 'without'} ratchet_tree extension",
+            "welcome",
         )
         return impl.join(who.decode(), info, welcome, None if tree_ext else tree)
 
-    run.at(f"alice({a.name}) creates the group")
+    run.at(f"alice({a.name}) creates the group", "welcome")
     alice = a.create(group_id, b"alice")
 
-    run.at(f"alice({a.name}) adds bob({b.name}); commit {_wf(PUBLIC)}")
+    run.at(f"alice({a.name}) adds bob({b.name}); commit {_wf(PUBLIC)}", "commits")
     bob = add(alice, b, b"bob", PUBLIC, True, [], 1)
     run.agree([alice, bob], 1)
 
-    run.at(f"bob({b.name}) commits an UpdatePath as {_wf(PRIVATE)}; alice({a.name}) processes")
+    run.at(f"bob({b.name}) commits an UpdatePath as {_wf(PRIVATE)}; alice({a.name}) processes", "commits")
     c = bob.commit_update(PRIVATE)
     _check_wire(c, PRIVATE, bob)
     run.deliver(c, [alice], 2)
     run.agree([alice, bob], 2)
 
-    run.at(f"alice({a.name}) commits an UpdatePath as {_wf(PUBLIC)}; bob({b.name}) processes")
+    run.at(f"alice({a.name}) commits an UpdatePath as {_wf(PUBLIC)}; bob({b.name}) processes", "commits")
     c = alice.commit_update(PUBLIC)
     _check_wire(c, PUBLIC, alice)
     run.deliver(c, [bob], 3)
     run.agree([alice, bob], 3)
 
-    run.at("application messages alice<->bob")
+    run.at("application messages alice<->bob", "app")
     run.send_app(alice, [bob], b"hello bob, from alice")
     run.send_app(bob, [alice], b"hello alice, from bob", aad=b"bob's authenticated data")
 
-    run.at(f"bob({b.name}) adds carol({a.name}); commit {_wf(PUBLIC)}; alice({a.name}) processes")
+    run.at(f"bob({b.name}) adds carol({a.name}); commit {_wf(PUBLIC)}; alice({a.name}) processes", "commits")
     carol = add(bob, a, b"carol", PUBLIC, False, [alice], 4)
     run.agree([alice, bob, carol], 4)
 
-    run.at(f"carol({a.name}) commits an UpdatePath as {_wf(PRIVATE)}; alice, bob process")
+    run.at(f"carol({a.name}) commits an UpdatePath as {_wf(PRIVATE)}; alice, bob process", "commits")
     c = carol.commit_update(PRIVATE)
     _check_wire(c, PRIVATE, carol)
     run.deliver(c, [alice, bob], 5)
     run.agree([alice, bob, carol], 5)
-    run.at("application messages carol->all, bob->all")
+    run.at("application messages carol->all, bob->all", "app")
     run.send_app(carol, [alice, bob], b"hi all, carol here")
     run.send_app(bob, [alice, carol], b"hi all, bob here", aad=b"aad")
 
-    run.at(f"alice({a.name}) adds dave({b.name}); commit {_wf(PRIVATE)}; bob, carol process")
+    run.at(f"alice({a.name}) adds dave({b.name}); commit {_wf(PRIVATE)}; bob, carol process", "commits")
     dave = add(alice, b, b"dave", PRIVATE, False, [bob, carol], 6)
     run.agree([alice, bob, carol, dave], 6)
 
-    run.at(f"bob({b.name}) removes carol({a.name}); commit {_wf(PUBLIC)}; alice, carol, dave process")
+    run.at(f"bob({b.name}) removes carol({a.name}); commit {_wf(PUBLIC)}; alice, carol, dave process", "commits")
     c = bob.remove(carol.leaf_index(), PUBLIC)
     _check_wire(c, PUBLIC, bob)
     run.deliver(c, [alice, carol, dave], 7, removed=[carol])
     run.agree([alice, bob, dave], 7)
 
-    run.at(f"alice({a.name}) removes dave({b.name}); commit {_wf(PRIVATE)}; bob, dave process")
+    run.at(f"alice({a.name}) removes dave({b.name}); commit {_wf(PRIVATE)}; bob, dave process", "commits")
     c = alice.remove(dave.leaf_index(), PRIVATE)
     _check_wire(c, PRIVATE, alice)
     run.deliver(c, [bob, dave], 8, removed=[dave])
     run.agree([alice, bob], 8)
 
-    run.at("application messages alice<->bob")
+    run.at("application messages alice<->bob", "app")
     run.send_app(alice, [bob], b"bob, alice again")
     run.send_app(bob, [alice], b"alice, bob again")
 
     # proposals by reference (§12.1, ProposalRef = RefHash with the suite's hash, §5.2)
-    run.at(f"bob({b.name}) proposes to add erin({b.name}) as {_wf(PUBLIC)}; alice({a.name}) processes")
+    run.at(f"bob({b.name}) proposes to add erin({b.name}) as {_wf(PUBLIC)}; alice({a.name}) processes", "commits")
     erin_kp = kp(b, b"erin")
     prop = bob.propose_add(erin_kp.message, PUBLIC)
     _check_wire(prop, PUBLIC, bob)
     run.deliver_proposal(prop, [alice])
-    run.at(f"alice({a.name}) commits bob's proposal by reference as {_wf(PRIVATE)}; bob processes")
+    run.at(f"alice({a.name}) commits bob's proposal by reference as {_wf(PRIVATE)}; bob processes", "commits")
     c, welcome = alice.commit_pending(PRIVATE, True)
     _check_wire(c, PRIVATE, alice)
     if welcome is None:
         raise StepFailed(f"{alice.label} committed the Add proposal but made no Welcome")
     run.deliver(c, [bob], 9)
-    run.at(f"erin({b.name}) joins from alice({a.name})'s Welcome with ratchet_tree extension")
+    run.at(f"erin({b.name}) joins from alice({a.name})'s Welcome with ratchet_tree extension", "welcome")
     erin = b.join("erin", erin_kp, welcome, None)
     run.agree([alice, bob, erin], 9)
 
-    run.at(f"alice({a.name}) proposes to remove erin({b.name}) as {_wf(PRIVATE)}; bob({b.name}) processes")
+    run.at(f"alice({a.name}) proposes to remove erin({b.name}) as {_wf(PRIVATE)}; bob({b.name}) processes", "commits")
     prop = alice.propose_remove(erin.leaf_index(), PRIVATE)
     _check_wire(prop, PRIVATE, alice)
     run.deliver_proposal(prop, [bob, erin])
-    run.at(f"bob({b.name}) commits alice's proposal by reference as {_wf(PUBLIC)}; alice, erin process")
+    run.at(f"bob({b.name}) commits alice's proposal by reference as {_wf(PUBLIC)}; alice, erin process", "commits")
     c, _ = bob.commit_pending(PUBLIC, False)
     _check_wire(c, PUBLIC, bob)
     run.deliver(c, [alice, erin], 10, removed=[erin])
     run.agree([alice, bob], 10)
 
-    run.at("application messages alice<->bob")
+    run.at("application messages alice<->bob", "app")
     run.send_app(alice, [bob], b"bye bob")
     run.send_app(bob, [alice], b"bye alice")
+    run.finish(*CORE_PARTS)
+
+    _psk_part(run, alice, bob)
+    members: list[Member] = [alice, bob]
+    # a B client joins from A's GroupInfo, then an A client from B's (module docstring)
+    _ext_join_part(run, b, "frank", alice, members, PUBLIC)
+    _ext_join_part(run, a, "grace", bob, members, PRIVATE)
     run.at("done")
+
+
+def _psk_part(run: _Run, alice: Member, bob: Member) -> None:
+    """Steps 13-14: each side commits a PreSharedKey proposal (external PSK, §8.4) by value."""
+    res = run.result
+    psk_id = f"mls-pq interop psk {res.suite}".encode()
+    psk = os.urandom(32)
+    run.at(f"alice({alice.impl}) and bob({bob.impl}) store the external PSK {psk_id.decode()!r}", "psk")
+    for m in (alice, bob):
+        m.add_external_psk(psk_id, psk)
+    epoch = res.epochs
+    for committer, receiver, wf in ((alice, bob, PUBLIC), (bob, alice, PRIVATE)):
+        epoch += 1
+        run.at(f"{committer.label} commits a PreSharedKey proposal by value as {_wf(wf)}; {receiver.label} processes")
+        c = committer.commit_psk(psk_id, wf)
+        _check_wire(c, wf, committer)
+        run.deliver(c, [receiver], epoch)
+        _check_psk_commit(receiver, psk_id)
+        run.agree([alice, bob], epoch)
+    run.finish("psk")
+
+
+def _check_psk_commit(receiver: Member, psk_id: bytes) -> None:
+    """An mls-pq receiver saw exactly the PSK that was sent (ts-mls exposes no commit details)."""
+    if isinstance(receiver, MlsPqMember):
+        fx = receiver.last_commit
+        got = [(p.psktype, bytes(p.psk_id)) for p in fx.psks] if fx is not None else []
+        if got != [(PSK_EXTERNAL, psk_id)]:
+            raise StepFailed(f"{receiver.label} saw PSKs {got!r}, expected the one external PSK {psk_id!r}")
+
+
+def _ext_join_part(run: _Run, impl: Impl, name: str, provider: Member, members: list[Member], wf: int) -> None:
+    """Steps 15-16 / 17-18: ``name`` (of ``impl``) joins by an external commit (§12.4.3.2)
+    from ``provider``'s GroupInfo; the group processes it; the newcomer sends an application
+    message and commits an UpdatePath as ``wf``. Appends the newcomer to ``members``."""
+    res = run.result
+    part = EXT_JOIN[impl.name]
+    epoch = res.epochs + 1
+    run.at(f"{provider.label} publishes a GroupInfo with external_pub and ratchet_tree extensions", part)
+    gi = provider.group_info()
+    note = _external_pub_note(gi, provider.impl)
+    if note and note not in res.observations:
+        res.observations.append(note)
+    run.at(f"{name}({impl.name}) joins by an external commit from {provider.label}'s GroupInfo")
+    deviation = ""
+    try:
+        joiner, commit = impl.join_external(name, gi)
+    except MLSError as e:
+        if not (isinstance(provider, MlsPqMember) and impl.name == TSMLS):
+            raise
+        # ts-mls reads only its own bare-key external_pub: retry with one (module docstring)
+        deviation = EXTERNAL_PUB_DEVIATION
+        res.log.append(f"{impl.name} refused {provider.label}'s GroupInfo: {type(e).__name__}: {e}")
+        run.at(
+            f"{name}({impl.name}) joins by an external commit from {provider.label}'s GroupInfo "
+            "with a bare-key external_pub (as ts-mls writes it)"
+        )
+        gi = provider.group_info_bare_external_pub()
+        joiner, commit = impl.join_external(name, gi)
+    _check_wire(commit, PUBLIC, joiner)
+    run.at(f"{', '.join(m.label for m in members)} process {joiner.label}'s external commit")
+    run.deliver(commit, members, epoch)
+    for m in members:
+        if isinstance(m, MlsPqMember) and (m.last_commit is None or m.last_commit.external_join is None):
+            raise StepFailed(f"{m.label} did not see {joiner.label}'s commit as an external join")
+    members.append(joiner)
+    run.agree(members, epoch)
+    run.at(f"{joiner.label} sends an application message to everyone")
+    run.send_app(joiner, members[:-1], f"hello from {name}, who joined externally".encode())
+    run.at(f"{joiner.label} commits an UpdatePath as {_wf(wf)}; the others process")
+    c = joiner.commit_update(wf)
+    _check_wire(c, wf, joiner)
+    run.deliver(c, members[:-1], epoch + 1)
+    run.agree(members, epoch + 1)
+    if deviation:
+        res.details[part] = deviation
+    run.finish(part, status="deviation" if deviation else "passed")
+
+
+def _external_pub_note(group_info: bytes, impl: str) -> str:
+    """A note if a GroupInfo's external_pub is the bare key (RFC 9420 §12.4.3.2 has
+    ``HPKEPublicKey external_pub``, a length-prefixed ``opaque<V>``)."""
+    gi = MLSMessage.from_bytes(group_info).body
+    if not isinstance(gi, GroupInfo):
+        raise StepFailed(f"{impl} published a {type(gi).__name__}, not a GroupInfo")
+    ext = gi.extension(EXTERNAL_PUB)
+    if ext is None:
+        raise StepFailed(f"{impl}'s GroupInfo has no external_pub extension")
+    if len(ext.extension_data) == get_suite(gi.group_context.cipher_suite, PROFILE).kem.n_pk:
+        return (
+            f"{impl} writes the external_pub extension as the bare public key, without the "
+            "HPKEPublicKey length prefix (RFC 9420 §12.4.3.2)"
+        )
+    return ""
 
 
 def _signature_key_note(kp_message: bytes, impl: str) -> str:

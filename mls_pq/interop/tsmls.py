@@ -622,6 +622,55 @@ class TsMlsPeer:
             handle=str(r["handle"]) if r.get("handle") else None,
         )
 
+    def external_psk(self, handle: str, psk_id: bytes, psk: bytes) -> int:
+        """Store an external PSK (RFC 9420 §8.4) with a group: its commits and processing then
+        find it by ``psk_id``. Returns how many external PSKs the group holds."""
+        return int(self._call("external_psk", handle=handle, psk_id=_h(psk_id), psk=_h(psk))["count"])
+
+    def commit_psk(
+        self,
+        handle: str,
+        psk_id: bytes,
+        *,
+        psk_nonce: bytes | None = None,
+        wire_format: str | None = None,
+        pending: bool = False,
+    ) -> tuple[bytes, bytes]:
+        """Commit a PreSharedKey proposal for the external PSK ``psk_id`` by value (plus any
+        received proposals by reference). Returns (commit, psk_nonce); the nonce is KDF.Nh
+        random octets unless given. ts-mls sends no UpdatePath for a PSK-only commit."""
+        r = self._call(
+            "commit_psk",
+            handle=handle,
+            psk_id=_h(psk_id),
+            psk_nonce=_h(psk_nonce) if psk_nonce is not None else None,
+            wire_format=wire_format,
+            pending=pending,
+        )
+        return _b(r["commit"], "commit"), _b(r["psk_nonces"][0], "psk_nonce")
+
+    def join_external(
+        self,
+        suite: int,
+        identity: bytes,
+        group_info: bytes,
+        *,
+        ratchet_tree: bytes | None = None,
+        wire_format: str = "private",
+    ) -> tuple[str, bytes]:
+        """Join by an external commit (RFC 9420 §12.4.3.2) from a GroupInfo (``MLSMessage``
+        bytes) with a fresh basic-credential KeyPackage. Returns (group handle, the commit's
+        ``MLSMessage`` bytes, a PublicMessage to send to the group)."""
+        r = self._call(
+            "join_external",
+            suite=suite,
+            identity=_h(identity),
+            group_info=_h(group_info),
+            ratchet_tree=_h(ratchet_tree) if ratchet_tree is not None else None,
+            wire_format=wire_format,
+        )
+        return str(r["handle"]), _b(r["commit"], "commit")
+
     def raw(self, op: str, **params: Any) -> dict[str, Any]:
         """Send any request (for protocol tests); values are passed through as JSON."""
         return self._call(op, **params)

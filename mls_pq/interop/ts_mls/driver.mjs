@@ -52,6 +52,17 @@
 //        (mlswg test-vectors.md "Passive Client Scenarios") through ts-mls's public API and
 //        reports what ts-mls computes; stops at the first step ts-mls refuses
 //
+//   external_psk {handle, psk_id, psk}      -> {count}: store an external PSK (RFC 9420 §8.4) with the
+//        group; "commit", "commit_psk", "add", "remove" and "process" of that group then find it
+//        (a group without stored PSKs behaves exactly as before: an empty external PSK map)
+//   commit_psk {handle, psk_id | psk_ids, psk_nonce?, wire_format?, pending?}
+//        -> {commit, epoch, psk_nonces}: commit PreSharedKey proposals (external PSKs) by value,
+//        plus any received proposals by reference; nonces are random KDF.Nh octets unless given
+//   join_external {suite, identity, group_info, ratchet_tree?, resync?, wire_format?}
+//        -> {handle, commit, epoch, leaf_index}: join by an external commit (RFC 9420 §12.4.3.2)
+//        from a GroupInfo (MLSMessage) with ts-mls's joinGroupExternal and a fresh KeyPackage;
+//        "commit" is the PublicMessage to send to the group
+//
 //   bench {suite, n, identities, new_identity, external_identity, group_id, payload?, capabilities?,
 //          padding?, time_ops?, reps?, warmup?, warmup_time?, min_total?, max_factor?, artefacts?}
 //        -> {sizes: {metric: octets}, times: {op: [seconds]}, build_s, checks, artefacts?}: runs the
@@ -229,10 +240,16 @@ async function makeKeyPackage(suite, identityHex) {
   return { cs, kp };
 }
 
+// The group's external PSKs ("external_psk" op) keyed as makePskIndex looks them up; none
+// stored: the empty map every op used before "external_psk" existed.
+function groupPskIndex(group) {
+  return mls.makePskIndex(group.state, group.externalPsks ?? {});
+}
+
 async function commitWith(group, params, extraProposals) {
   const wf = wireFormat(params.wire_format, group.wireFormat);
   const result = await mls.createCommit(
-    { state: group.state, cipherSuite: group.cs, pskIndex: mls.makePskIndex(group.state, {}) },
+    { state: group.state, cipherSuite: group.cs, pskIndex: groupPskIndex(group) },
     {
       wireAsPublicMessage: wf === "public",
       extraProposals,
@@ -675,7 +692,7 @@ const ops = {
   async process(p) {
     const group = getGroup(p);
     const msg = decodeMessage(req(p, "message"), "message", ["mls_public_message", "mls_private_message"]);
-    const psk = mls.makePskIndex(group.state, {});
+    const psk = groupPskIndex(group);
     // processMessage() would ignore the PSK index for PrivateMessage; call the two
     // wire-format-specific entry points directly instead.
     let result;
@@ -869,6 +886,63 @@ const ops = {
     }
     out.handle = newHandle("g", { kind: "group", cs, state, wireFormat: wireFormat(p.wire_format), pending: null });
     return out;
+  },
+
+  async external_psk(p) {
+    const group = getHandle(p, "group");
+    const id = fromHex(req(p, "psk_id"), "psk_id");
+    group.externalPsks = { ...(group.externalPsks ?? {}), [Buffer.from(id).toString("base64")]: fromHex(req(p, "psk"), "psk") };
+    return { count: Object.keys(group.externalPsks).length };
+  },
+
+  async commit_psk(p) {
+    const group = getGroup(p);
+    const ids = p.psk_ids ?? [req(p, "psk_id")];
+    if (!Array.isArray(ids) || ids.length === 0) throw new DriverError("psk_ids: expected a non-empty list");
+    // psk_nonce: KDF.Nh random octets (RFC 9420 §8.4); ts-mls leaves the nonce to the caller
+    const nonces = ids.map(() =>
+      p.psk_nonce !== undefined && ids.length === 1
+        ? fromHex(p.psk_nonce, "psk_nonce")
+        : crypto.getRandomValues(new Uint8Array(group.cs.kdf.size)),
+    );
+    const proposals = ids.map((h, i) => ({
+      proposalType: "psk",
+      psk: { preSharedKeyId: { psktype: "external", pskId: fromHex(h, `psk_ids[${i}]`), pskNonce: nonces[i] } },
+    }));
+    const result = await commitWith(group, p, proposals);
+    return {
+      commit: encodeMessage(result.commit),
+      welcome: result.welcome ? encodeMessage({ wireformat: "mls_welcome", welcome: result.welcome }) : null,
+      epoch: epochOf(result.newState),
+      psk_nonces: nonces.map(toHex),
+    };
+  },
+
+  async join_external(p) {
+    const { cs, kp } = await makeKeyPackage(req(p, "suite"), req(p, "identity"));
+    const groupInfo = decodeMessage(req(p, "group_info"), "group_info", ["mls_group_info"]).groupInfo;
+    let tree;
+    if (p.ratchet_tree !== undefined && p.ratchet_tree !== null) {
+      const bytes = fromHex(p.ratchet_tree, "ratchet_tree");
+      const decoded = decodeRatchetTree(bytes, 0);
+      if (decoded === undefined || decoded[1] !== bytes.length) throw new DriverError("ratchet_tree: not a decodable ratchet tree");
+      tree = decoded[0];
+    }
+    const { publicMessage, newState } = await mls.joinGroupExternal(
+      groupInfo,
+      kp.publicPackage,
+      kp.privatePackage,
+      Boolean(p.resync),
+      cs,
+      tree,
+    );
+    const handle = newHandle("g", { kind: "group", cs, state: newState, wireFormat: wireFormat(p.wire_format), pending: null });
+    return {
+      handle,
+      commit: encodeMessage({ wireformat: "mls_public_message", publicMessage }),
+      epoch: epochOf(newState),
+      leaf_index: newState.privatePath.leafIndex,
+    };
   },
 
   async bench(p) {
