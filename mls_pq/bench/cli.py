@@ -60,8 +60,8 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
         "and tree shape; count primitive calls for the crypto floor; compare sizes with the analytic model.",
     )
     p.add_argument("--suites", action="append", default=None,
-                   help="suite ids, comma-separated, or 'all' / 'pq' (default: the 18 suites of the default "
-                        "profile, 0x0001-0x0007 and 0xF001-0xF00B)")
+                   help="suite ids, comma-separated, or 'all' / 'pq' (default: every suite registered in the "
+                        "profile: 0x0001-0x0007, 0xF001-0xF00B and installed plugin suites)")
     p.add_argument("--sizes", action="append", default=None,
                    help=f"group sizes N, comma-separated (default: {','.join(map(str, DEFAULT_SIZES))})")
     p.add_argument("--shape", choices=[*SHAPES, "both"], default=None,
@@ -85,6 +85,13 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="do not write PNG plots")
     p.add_argument("--json", action="store_true", help="print the results JSON to stdout instead of tables")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--serial", action="store_true",
+                   help="build every group in this process (default with >= 2 CPUs: a second process builds the "
+                        "next groups while this one measures; timings are always taken one at a time here)")
+    p.add_argument("--compare", choices=["ts-mls"], default=None,
+                   help="run the same scenario (sparse shape) in ts-mls 1.6 via Node.js >= 20 (installed from npm "
+                        "on first use) for every shared suite (default: 1-7, 77-88; sizes default 2,16,64) and "
+                        "report mls-pq/ts-mls ratios and size agreement; writes compare.json/compare.csv")
     p.set_defaults(func=cmd_bench)
     return p
 
@@ -95,7 +102,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
 
         suites = _parse_suites(args.suites, args.profile)
     else:
-        suites = list(DEFAULT_SUITES)
+        suites = list(DEFAULT_SUITES or ())  # empty: every registered suite of the profile
     shapes = list(SHAPES) if args.shape == "both" else [args.shape] if args.shape else list(DEFAULT_SHAPES)
     ext = [n for n in (args.extrapolate or [100_000]) if n > 0]
     return BenchConfig(
@@ -110,6 +117,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         cold=not args.warm_caches,
         profile=args.profile,
         extrapolate=ext,
+        build_ahead=not getattr(args, "serial", False),
     )
 
 
@@ -127,8 +135,10 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+            # no auto-refresh thread: it would take the GIL in the middle of timed runs
             self.bar = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+                                auto_refresh=False)
             self.task = self.bar.add_task("bench", total=total)
             self.bar.start()
         except ImportError:
@@ -139,7 +149,7 @@ class _Progress:
             return
         self.done += advance
         if self.bar is not None:
-            self.bar.update(self.task, description=desc, advance=advance)
+            self.bar.update(self.task, description=desc, advance=advance, refresh=True)
         elif advance:
             print(f"[{self.done}/{self.total}] {desc}", file=sys.stderr, flush=True)
 
@@ -149,6 +159,10 @@ class _Progress:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if getattr(args, "compare", None):
+        from .compare import cmd_compare
+
+        return cmd_compare(args)
     try:
         from . import plots, report
         from .runner import run

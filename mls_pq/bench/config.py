@@ -41,18 +41,28 @@ SIZE_METRICS: dict[str, str] = {
 }
 
 
-#: the default run: finishes in well under 2 minutes on 2 cores (see the README of bench/)
-DEFAULT_SUITES = (0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0006, 0x0007, 0xF001, 0xF002, 0xF003, 0xF004, 0xF005,
-                  0xF006, 0xF007, 0xF008, 0xF009, 0xF00A, 0xF00B)
-DEFAULT_SIZES = (2, 16, 128)
+#: the default run (``mls-pq bench``): every suite registered in the active profile (RFC 9420
+#: suites 1-7, draft-06 TBD1-TBD11 at 0xF001-0xF00B, plus installed plugin suites such as
+#: 0xF0A1), N = 2, 32 and 1024, the populated tree, every operation; under 2 minutes on 2 cores
+#: (bench/README.md). None stands for "every registered suite", resolved when the run starts.
+DEFAULT_SUITES: tuple[int, ...] | None = None
+DEFAULT_SIZES = (2, 32, 1024)
 DEFAULT_SHAPES = ("populated",)
 DEFAULT_REPS = 3
 EXTRAPOLATE_TO = (100_000,)
 
 
+def registered_suites(profile: str | None = None) -> list[int]:
+    """Every suite id of ``profile`` (default: the active one), plugins included."""
+    from ..suites import REGISTRY
+
+    return list(REGISTRY.ids(profile))
+
+
 @dataclass
 class BenchConfig:
-    suites: Sequence[int] = DEFAULT_SUITES
+    #: suite ids; empty: every registered suite of ``profile`` (:func:`registered_suites`)
+    suites: Sequence[int] = ()
     sizes: Sequence[int] = DEFAULT_SIZES
     shapes: Sequence[str] = DEFAULT_SHAPES
     ops: Sequence[str] = field(default_factory=lambda: [*TIME_OPS, "sizes"])
@@ -67,6 +77,13 @@ class BenchConfig:
     #: steady state, the keys of the previous repetition are still parsed
     cold: bool = True
     warmup_time: float = 0.005
+    #: build the next groups in a second process while this one measures (with >= 2 CPUs;
+    #: the timed operations always run one at a time in this process)
+    build_ahead: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.suites:
+            self.suites = registered_suites(self.profile)
 
     def validate(self) -> None:
         bad = [s for s in self.shapes if s not in SHAPES]
@@ -95,4 +112,5 @@ __all__ = [
     "SIZE_METRICS",
     "TIME_OPS",
     "BenchConfig",
+    "registered_suites",
 ]

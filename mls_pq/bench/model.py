@@ -40,6 +40,14 @@ from .scenarios import GROUP_ID, IDENTITY_LEN, SIZE_METRICS, populating_leaves
 # ---- encoding helpers (RFC 9420 §2.1.2) ----------------------------------------------------
 
 
+#: RFC 9420 §2.1.2: a variable-length vector holds at most 2^30 - 1 octets
+MAX_VECTOR = (1 << 30) - 1
+
+
+class TooLong(ValueError):
+    """A vector of the message would exceed :data:`MAX_VECTOR` octets: MLS cannot encode it."""
+
+
 def varint_len(n: int) -> int:
     """Octets of the variable-length integer prefix of a vector of ``n`` octets."""
     if n < 1 << 6:
@@ -48,7 +56,7 @@ def varint_len(n: int) -> int:
         return 2
     if n < 1 << 30:
         return 4
-    raise ValueError("vector too long for MLS")
+    raise TooLong(f"a vector of {n} octets exceeds the MLS limit of 2^30-1 (RFC 9420 §2.1.2)")
 
 
 Parts = Counter[str]
@@ -488,58 +496,76 @@ class Model:
         return c + opaque(content + _p(aead_tag=p.n_t))
 
     # -- the scenario's metrics
-    def metrics(self, n: int, shape: str) -> dict[str, Parts]:
+    def metrics(self, n: int, shape: str) -> dict[str, Parts | None]:
+        """Every size metric's breakdown; None for a message MLS cannot encode at this N
+        (a vector over 2^30-1 octets, e.g. a ratchet tree of 100 000 SLH-DSA leaves)."""
         f = shape_facts(n, shape)
         s = self.sigs
-        out: dict[str, Parts] = {}
-        out["key_package"] = _p(framing=4) + self.key_package("key_package")
+        out: dict[str, Parts | None] = {}
+
+        def put(name: str, make: Callable[[], Parts]) -> None:
+            try:
+                out[name] = make()
+            except TooLong:
+                out[name] = None
+
+        put("key_package", lambda: _p(framing=4) + self.key_package("key_package"))
         for m, pub in (("add_commit_public", True), ("add_commit_private", False)):
-            body = self.commit_body([self.key_package(m)], None)
-            out[m] = (
-                self.public_message(body, s(m, "content"), True)
-                if pub
-                else self.private_message(body, s(m, "content"), True)
-            )
-        out["welcome_tree"] = _p(framing=4) + self.welcome(
-            self.group_info(f.tree_after_add, "welcome_tree", f.new_leaf)
-        )
-        out["welcome_notree"] = _p(framing=4) + self.welcome(self.group_info(None, "welcome_notree"))
+            def add(m: str = m, pub: bool = pub) -> Parts:
+                body = self.commit_body([self.key_package(m)], None)
+                if pub:
+                    return self.public_message(body, s(m, "content"), True)
+                return self.private_message(body, s(m, "content"), True)
+
+            put(m, add)
+        put("welcome_tree", lambda: _p(framing=4) + self.welcome(
+            self.group_info(f.tree_after_add, "welcome_tree", f.new_leaf)))
+        put("welcome_notree", lambda: _p(framing=4) + self.welcome(self.group_info(None, "welcome_notree")))
         for m, pub in (("update_commit_public", True), ("update_commit_private", False)):
-            body = self.commit_body([], self.update_path(f.update_path, s(m, "path_leaf")))
-            out[m] = (
-                self.public_message(body, s(m, "content"), True)
-                if pub
-                else self.private_message(body, s(m, "content"), True)
+            def upd(m: str = m, pub: bool = pub) -> Parts:
+                body = self.commit_body([], self.update_path(f.update_path, s(m, "path_leaf")))
+                if pub:
+                    return self.public_message(body, s(m, "content"), True)
+                return self.private_message(body, s(m, "content"), True)
+
+            put(m, upd)
+        put("group_info", lambda: _p(framing=4) + self.group_info(f.tree, "group_info"))
+        put("ratchet_tree", lambda: self.ratchet_tree(f.tree, "ratchet_tree"))
+        put("app_message", lambda: self.private_message(opaque(self.payload, "framing"), s("app_message", "content"),
+                                                        False))
+
+        def ext() -> Parts:
+            ext_body = self.commit_body(
+                [opaque(self.p.n_enc, "kem_output")],
+                self.update_path(f.external_path, s("external_commit", "path_leaf")),
             )
-        out["group_info"] = _p(framing=4) + self.group_info(f.tree, "group_info")
-        out["ratchet_tree"] = self.ratchet_tree(f.tree, "ratchet_tree")
-        out["app_message"] = self.private_message(opaque(self.payload, "framing"), s("app_message", "content"), False)
-        ext_body = self.commit_body(
-            [opaque(self.p.n_enc, "kem_output")],
-            self.update_path(f.external_path, s("external_commit", "path_leaf")),
-        )
-        out["external_commit"] = self.public_message(ext_body, s("external_commit", "content"), True, member=False)
+            return self.public_message(ext_body, s("external_commit", "content"), True, member=False)
+
+        put("external_commit", ext)
         assert set(out) == set(SIZE_METRICS)
         return out
 
 
 def model_sizes(
     suite: CipherSuite | SuiteSizes, n: int, shape: str, *, sigs: SigSource | None = None, payload: int = 100
-) -> dict[str, int]:
-    """Octets of every size metric (see :data:`~mls_pq.bench.scenarios.SIZE_METRICS`)."""
+) -> dict[str, int | None]:
+    """Octets of every size metric (see :data:`~mls_pq.bench.scenarios.SIZE_METRICS`); None
+    where MLS cannot encode the message (:class:`TooLong`)."""
     p = suite if isinstance(suite, SuiteSizes) else SuiteSizes.of(suite)
-    return {k: total(v) for k, v in Model(p, sigs, payload).metrics(n, shape).items()}
+    return {k: total(v) if v is not None else None for k, v in Model(p, sigs, payload).metrics(n, shape).items()}
 
 
 def model_breakdown(
     suite: CipherSuite | SuiteSizes, n: int, shape: str, *, payload: int = 100
-) -> dict[str, dict[str, int]]:
+) -> dict[str, dict[str, int] | None]:
     """Per metric, octets by category (:data:`CATEGORIES`): why a message is as large as it is."""
     p = suite if isinstance(suite, SuiteSizes) else SuiteSizes.of(suite)
-    return {k: dict(v) for k, v in Model(p, None, payload).metrics(n, shape).items()}
+    return {k: dict(v) if v is not None else None for k, v in Model(p, None, payload).metrics(n, shape).items()}
 
 
-def sig_range(suite: CipherSuite | SuiteSizes, n: int, shape: str, *, payload: int = 100) -> dict[str, tuple[int, int]]:
+def sig_range(
+    suite: CipherSuite | SuiteSizes, n: int, shape: str, *, payload: int = 100
+) -> dict[str, tuple[int | None, int | None]]:
     """(low, high) octets per metric over signature lengths (equal for fixed-length schemes)."""
     p = suite if isinstance(suite, SuiteSizes) else SuiteSizes.of(suite)
     hi = model_sizes(p, n, shape, sigs=nominal(p, "max"), payload=payload)
@@ -557,9 +583,11 @@ SigFn = Callable[[str, str, "int | None"], int]
 
 __all__ = [
     "CATEGORIES",
+    "MAX_VECTOR",
     "Model",
     "SigSource",
     "SuiteSizes",
+    "TooLong",
     "TreeShape",
     "model_breakdown",
     "model_sizes",

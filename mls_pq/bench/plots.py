@@ -46,6 +46,7 @@ def write_plots(doc: dict[str, Any], out: Path) -> list[Path]:
     names = {r["suite"]: f"0x{r['suite']:04x} {r['suite_name'].removeprefix('MLS_')}" for r in rows}
     cmap = plt.get_cmap("tab10" if len(suites) <= 10 else "tab20")
     colors = {s: cmap(i % cmap.N) for i, s in enumerate(suites)}
+    markers = {s: family_marker(next(r["suite_name"] for r in rows if r["suite"] == s)) for s in suites}
     ext_n = max(doc["config"].get("extrapolate") or [0], default=0)
     profile = doc["config"].get("profile")
     payload = doc["config"].get("payload", 100)
@@ -69,13 +70,14 @@ def write_plots(doc: dict[str, Any], out: Path) -> list[Path]:
                                  if r["suite"] == s and r["shape"] == shape and r["metric"] == metric)
                     if not pts:
                         continue
-                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, lw=1.2,
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=markers[s], ms=4, lw=1.2,
                             color=colors[s], label=names[s])
                     if kind == "size" and ext_n > pts[-1][0]:
                         suite = get_suite(s, profile)
                         ns = _geom(pts[-1][0], ext_n)
-                        ax.plot(ns, [model_sizes(suite, n, shape, payload=payload)[metric] for n in ns],
-                                ls="--", lw=0.9, color=colors[s])
+                        ys = [model_sizes(suite, n, shape, payload=payload)[metric] for n in ns]
+                        keep = [(x, y) for x, y in zip(ns, ys) if y is not None]  # None: over the MLS limit
+                        ax.plot([x for x, _ in keep], [y for _, y in keep], ls="--", lw=0.9, color=colors[s])
                 ax.set_xscale("log", base=2)
                 ax.set_yscale("log")
                 ax.set_title(title, fontsize=10)
@@ -85,14 +87,29 @@ def write_plots(doc: dict[str, Any], out: Path) -> list[Path]:
             handles, labels = flat[0].get_legend_handles_labels()
             fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
             note = " (dashed: size model, not measured)" if kind == "size" and ext_n else ""
-            fig.suptitle(f"mls-pq: {kind} vs N, {shape} tree{note}", fontsize=11)
+            fig.suptitle(f"mls-pq: {kind} vs N, {shape} tree{note}\nmarkers: ○ classical  □ ML-KEM  "
+                         f"△ hybrid ML-KEM+ECDH  ◇ ML-DSA  ★ SLH-DSA / other", fontsize=11)
             legend_h = 0.16 * ((len(labels) + 2) // 3) / (4.2 * nrows + 1.6)
-            fig.tight_layout(rect=(0, legend_h + 0.02, 1, 0.96))
+            fig.tight_layout(rect=(0, legend_h + 0.02, 1, 0.95))
             path = out / fname
             fig.savefig(path, dpi=110)
             plt.close(fig)
             written.append(path)
     return written
+
+
+def family_marker(name: str) -> str:
+    """A marker per suite family, so that lines of similar colour stay apart: classical ○,
+    ML-KEM □, hybrid ML-KEM + ECDH △, ML-DSA signatures ◇, SLH-DSA and other signatures ★."""
+    if "SLHDSA" in name:
+        return "*"
+    if "MLDSA" in name:
+        return "D"
+    if "MLKEM" in name:
+        return "^" if any(c in name for c in ("X25519", "X448", "P256", "P384", "P521")) else "s"
+    if name.startswith("MLS_") and name.count("_") == 5:
+        return "o"
+    return "*"
 
 
 def _geom(a: int, b: int, k: int = 8) -> list[int]:
@@ -102,4 +119,4 @@ def _geom(a: int, b: int, k: int = 8) -> list[int]:
     return sorted({round(float(x)) for x in np.geomspace(a, b, k)})
 
 
-__all__ = ["available", "write_plots"]
+__all__ = ["available", "family_marker", "write_plots"]

@@ -152,6 +152,9 @@ def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[str], list[list[
                     if r is None:
                         line.append("-")
                         continue
+                    if r["median"] is None:  # over the MLS vector limit
+                        line.append("> 1 GiB: not encodable")
+                        continue
                     cell = fmt_bytes(r["median"])
                     if r.get("model_lo") is not None and r["model_lo"] != r["model_hi"]:
                         cell += f" (≥{fmt_bytes(r['model_lo'])})"

@@ -37,7 +37,7 @@ committer's measured commits are never merged (each repetition starts from the s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..client import Client
@@ -45,6 +45,7 @@ from ..group import Group, GroupOptions, GroupState
 from ..group.welcome import KeyPackageBundle
 from ..messages.framing_structs import WireFormat
 from ..suites import CipherSuite
+from ..treekem import PrivateTree
 from .config import DEFAULT_PAYLOAD, GROUP_ID, IDENTITY_LEN, SHAPES, SIZE_METRICS, TIME_OPS
 
 
@@ -112,16 +113,88 @@ class GroupScenario:
             raise ValueError(f"need {n - 1} key packages, got {len(key_packages)}")
         kps = list(key_packages) if key_packages is not None else [sc._client(i).key_package() for i in range(1, n)]
         sc.key_packages = kps
-        out = sc.committer.commit(add=[kp for kp, _ in kps])
+        # The tree goes out of band (§12.4.3.3): with the ratchet_tree extension the bulk
+        # Welcome's encrypted GroupInfo would hold the whole tree, and every one of its N-1
+        # EncryptWithLabel calls hashes that GroupInfo as HPKE info: O(N^2) octets hashed
+        # (minutes at N = 1024 for ML-DSA suites). The measured Welcomes keep the extension.
+        out = sc.committer.commit(add=[kp for kp, _ in kps], ratchet_tree_extension=False)
         sc.committer.merge_pending_commit()
         assert out.welcome is not None
+        tree = sc.committer.ratchet_tree()
         bundles: dict[int, KeyPackageBundle] = {i: b for i, (_, b) in enumerate(kps, start=1)}
-        want = sc.acting_leaves("populated" if shape == "populated" else "sparse")
-        for i in want:
-            sc.actors[i] = Group.join(out.welcome, bundles[i], suite=suite, options=sc.options)
+        want = [i for i in sc.acting_leaves("populated" if shape == "populated" else "sparse") if i != 0]
+        # One acting member really joins (full §12.4.3.1 processing and tree validation); the
+        # others' states are that state with their own leaf's private keys (joined_state):
+        # byte-for-byte what their own Group.join would return (tests/bench/test_scenarios.py),
+        # without validating the N-leaf tree ~log2(N) more times.
+        first = Group.join(out.welcome, bundles[want[0]], ratchet_tree=tree, suite=suite, options=sc.options)
+        sc.actors[want[0]] = first
+        for i in want[1:]:
+            sc.actors[i] = Group(joined_state(first.state, i, bundles[i]))
         sc.actors[0] = sc.committer
+        sc.artefacts["bulk_welcome"], sc.artefacts["bulk_tree"] = out.welcome, tree
         if shape == "populated" and not populate_later:
             sc.populate()
+        return sc
+
+    def warm(self) -> None:
+        """Fill the per-tree caches (tree hash and resolution of every node) of every acting
+        member's tree, as a member that has processed the epoch's commit has them. Every
+        measured run starts from such a tree, whether the scenario was built here, restored
+        (:meth:`restore`) or recast (:meth:`recast`): otherwise a freshly decoded tree makes
+        each run recompute all 2N-1 tree hashes."""
+        for g in self.actors.values():
+            tree = g.state.tree
+            tree.tree_hash()
+            for x in range(tree.n_nodes):
+                tree.resolution(x)
+
+    # ---- moving a built scenario between objects and processes ----------------------------------
+    def measured_leaves(self) -> list[int]:
+        """The members the measured operations act as: committer, near and far."""
+        return sorted({0, 1, self.n - 1})
+
+    def portable(self) -> dict[str, Any]:
+        """Picklable bytes of what the measurements need (the committer's, near and far
+        members' states and member 0's signature key), for :meth:`restore`."""
+        return {
+            "suite": self.suite.id,
+            "n": self.n,
+            "payload": self.payload,
+            "shape": self.shape,
+            "states": {i: self.actors[i].to_bytes() for i in self.measured_leaves()},
+            "signature_priv": self.clients[0].signature_priv,
+        }
+
+    @classmethod
+    def restore(cls, suite: CipherSuite, snap: dict[str, Any]) -> GroupScenario:
+        """A scenario over ``suite`` from :meth:`portable` (e.g. built in another process).
+        It can run every operation and size metric but not :meth:`populate` or :meth:`recast`
+        to a populated shape it was not snapshotted in."""
+        if snap["suite"] != suite.id:
+            raise ValueError(f"snapshot of suite 0x{snap['suite']:04x}, not 0x{suite.id:04x}")
+        sc = cls(suite, snap["n"], snap["payload"], shape=snap["shape"])
+        for i, data in snap["states"].items():
+            sc.actors[int(i)] = Group.from_bytes(data, suite=suite)
+        sc.committer = sc.actors[0]
+        sc.options = sc.committer.state.options
+        sc.clients[0] = Client(suite, sc.committer.state.own_leaf.credential, snap["signature_priv"])
+        return sc
+
+    def recast(self, suite: CipherSuite) -> GroupScenario:
+        """The same scenario (same members, keys, tree and epoch) over another object for the
+        same suite, e.g. one wrapped in counting adapters: every acting member's state is
+        serialised and restored with ``suite`` (:meth:`Group.from_bytes`), so nothing is built
+        or joined again. Only member 0's client (the ``kp_gen`` operation) is carried over."""
+        if suite.id != self.suite.id:
+            raise ValueError(f"cannot recast a 0x{self.suite.id:04x} scenario to suite 0x{suite.id:04x}")
+        sc = GroupScenario(suite, self.n, self.payload, self.options, self.shape)
+        for i, g in self.actors.items():
+            sc.actors[i] = Group.from_bytes(g.to_bytes(), suite=suite)
+        sc.committer = sc.actors[0]
+        c0 = self.clients[0]
+        sc.clients[0] = Client(suite, c0.credential, c0.signature_priv)
+        sc.key_packages = self.key_packages
         return sc
 
     def _client(self, i: int) -> Client:
@@ -262,6 +335,18 @@ class GroupScenario:
         return {k: len(art[k]) for k in SIZE_METRICS}
 
 
+def joined_state(joined: GroupState, leaf: int, bundle: KeyPackageBundle) -> GroupState:
+    """The state the member at ``leaf`` reaches by joining from the same Welcome as the
+    member whose state is ``joined``, for a Welcome without path secrets (a commit with no
+    UpdatePath): everything but the own leaf's private keys is shared by all joiners
+    (§12.4.3.1), and states are immutable, so the tree and secret tree objects are shared."""
+    if joined.tree.find_leaf(bundle.key_package.leaf_node) != leaf:
+        raise ValueError(f"the KeyPackage is not at leaf {leaf}")
+    if joined.private.path_keys:
+        raise ValueError("the joined state holds path secrets: join each member from the Welcome")
+    return replace(joined, private=PrivateTree(leaf, bundle.encryption_priv, bundle.signature_priv))
+
+
 def populating_leaves(n: int) -> list[int]:
     """Leaves 2^k < n, largest first: the members whose commits populate leaf 0's copath."""
     out = []
@@ -288,5 +373,6 @@ __all__: Sequence[str] = [
     "Op",
     "build_both",
     "identity",
+    "joined_state",
     "populating_leaves",
 ]

@@ -13,7 +13,7 @@ import pytest
 from mls_pq.bench import plots, report
 from mls_pq.bench.cli import add_bench_parser, config_from_args
 from mls_pq.bench.runner import BenchConfig, run
-from mls_pq.bench.scenarios import SIZE_METRICS
+from mls_pq.bench.scenarios import SIZE_METRICS, TIME_OPS
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +79,17 @@ def test_cli_arguments() -> None:
     assert list(cfg.suites) == [1, 0xF001] and list(cfg.sizes) == [2, 8, 32]
     assert list(cfg.shapes) == ["sparse", "populated"] and list(cfg.ops) == ["join", "sizes"]
     assert cfg.reps == 7 and list(cfg.extrapolate) == []
+    from mls_pq.suites import REGISTRY
+
+    registered = REGISTRY.ids()  # 18 built-in suites, plus plugin suites such as 0xF0A1 when installed
+    assert len(registered) >= 18 and {1, 7, 0xF001, 0xF00B} <= set(registered)
     cfg = config_from_args(_parse(["--suites", "all"]))
-    assert len(cfg.suites) == 18
+    assert list(cfg.suites) == registered
+    # the default run: every registered suite, N up to 1024, the populated tree, every operation
+    cfg = config_from_args(_parse([]))
+    assert list(cfg.suites) == registered and max(cfg.sizes) == 1024 and list(cfg.shapes) == ["populated"]
+    assert set(cfg.ops) == {*TIME_OPS, "sizes"} and cfg.build_ahead
+    assert not config_from_args(_parse(["--serial"])).build_ahead
     with pytest.raises(ValueError):
         BenchConfig(ops=["nonsense"]).validate()
 

@@ -126,3 +126,26 @@ def test_cache_clearers_reach_the_key_caches() -> None:
     M.time_op(lambda: calls.append("run"), 2, warmup=1, warmup_time=0.0, min_total=0.0,
               before=lambda: calls.append("before"))
     assert calls == ["before", "run"] * 3
+
+
+@pytest.mark.parametrize("sid", [0x0001, 0xF001])
+def test_first_counted_run_equals_the_steady_state(sid: int) -> None:
+    """The runner counts each operation once, without a warm-up run, on a recast and warmed
+    scenario: that single run must count exactly what any later (warm) run does, and the
+    same as a scenario restored from another process's bytes."""
+    suite = get_suite(sid)
+    sc = GroupScenario.build(suite, 12, shape="populated")
+    restored = GroupScenario.restore(suite, sc.portable())
+    counts: list[dict[str, tuple[dict[str, int], dict[str, int]]]] = []
+    for source in (sc, restored):
+        ccs, counter, tally = M.instrumented_suite(suite)
+        rc = source.recast(ccs)
+        rc.warm()
+        ops = rc.ops()
+        first = {name: M.counted(op.run, counter, tally) for name, op in ops.items()}
+        again = {name: M.counted(op.run, counter, tally) for name, op in ops.items()}
+        assert first == again
+        counts.append(first)
+    assert counts[0] == counts[1]
+    # a warmed tree does not recompute tree hashes: an empty commit hashes O(log N) nodes
+    assert counts[0]["update_commit"][0]["hash"] < 2 * 12

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mls_pq.bench.scenarios import SIZE_METRICS, TIME_OPS, GroupScenario, build_both, populating_leaves
+from mls_pq.bench.scenarios import SIZE_METRICS, TIME_OPS, GroupScenario, build_both, joined_state, populating_leaves
 from mls_pq.group import Group
 from mls_pq.suites import get_suite
 
@@ -59,3 +59,41 @@ def test_bad_parameters() -> None:
     sc = GroupScenario.build(get_suite(0x0001), 4)  # sparse: populators not joined
     with pytest.raises(RuntimeError):
         sc.populate()
+
+
+@pytest.mark.parametrize("sid", [0x0001, 0xF001])
+def test_derived_joiners_equal_real_joins(sid: int) -> None:
+    """build() joins one acting member from the bulk Welcome and derives the others' states
+    (joined_state): each must be byte-for-byte the state its own Group.join gives."""
+    suite = get_suite(sid)
+    sc = GroupScenario.build(suite, 9, shape="populated", populate_later=True)
+    assert sorted(sc.actors) == [0, 1, 2, 4, 8]
+    bundles = {i: b for i, (_, b) in enumerate(sc.key_packages, start=1)}
+    welcome, tree = sc.artefacts["bulk_welcome"], sc.artefacts["bulk_tree"]
+    for i in (1, 2, 4, 8):
+        real = Group.join(welcome, bundles[i], ratchet_tree=tree, suite=suite)
+        assert sc.actors[i].state.to_bytes() == real.state.to_bytes()
+        assert joined_state(real.state, 1, bundles[1]).to_bytes() == sc.actors[1].state.to_bytes()
+    with pytest.raises(ValueError):  # bundle 2's leaf is leaf 2, not 3
+        joined_state(sc.actors[1].state, 3, bundles[2])
+    sc.populate()
+    with pytest.raises(ValueError):  # path secrets: not a plain joiner's state any more
+        joined_state(sc.actors[1].state, 3, bundles[3])
+
+
+def test_recast_keeps_states() -> None:
+    from mls_pq.bench.measure import counted, instrumented_suite
+
+    suite = get_suite(0x0001)
+    sc = build_both(suite, 5)
+    sc.populate()
+    ccs, counter, tally = instrumented_suite(suite)
+    rc = sc.recast(ccs)
+    assert sorted(rc.actors) == sorted(sc.actors) and rc.suite is ccs
+    for i, g in sc.actors.items():
+        assert rc.actors[i].state.to_bytes() == g.state.to_bytes()
+    ops = rc.ops()
+    counts, _ = counted(ops["update_commit"].run, counter, tally)
+    assert counts["kem.encap"] == len(sc.copath_resolution_sizes())  # one HPKE seal per copath node
+    with pytest.raises(ValueError):
+        sc.recast(get_suite(0xF001))
