@@ -8,7 +8,8 @@ handle on it), so repetitions are independent and identical in work.
 Building a group of N members
 -----------------------------
 The creator (leaf 0, "the committer") bulk-adds N-1 KeyPackages in one commit (adds only,
-no UpdatePath). Only the members the benchmark acts as are joined from that Welcome:
+no UpdatePath, the tree out of band). Only the members the benchmark acts as join from that
+Welcome (one really, the others by :func:`joined_state`):
 
 * ``near``: leaf 1, the committer's sibling;
 * ``far``: leaf N-1, in the other half of the tree;
