@@ -153,10 +153,8 @@ class RatchetTree:
         return sum(1 for n in self._nodes[0::2] if n is not None)
 
     def leftmost_blank_leaf(self) -> int | None:
-        try:
-            return self._nodes[0::2].index(None)
-        except ValueError:
-            return None
+        # identity test: list.index(None) would call the node classes' __eq__ on every leaf
+        return next((i for i, n in enumerate(self._nodes[0::2]) if n is None), None)
 
     def find_leaf(self, leaf: LeafNode) -> int | None:
         """The index of the leaf equal to ``leaf`` (by encoding), or None."""
