@@ -123,6 +123,19 @@ class Applied:
     own_update: OwnUpdate | None = None
 
 
+
+def _provisional_context(state: GroupState, extensions: tuple[Extension, ...]) -> GroupContext:
+    """The next epoch's GroupContext before its tree hash and transcript hash are known (§12.4)."""
+    return GroupContext(
+        cipher_suite=state.context.cipher_suite,
+        group_id=state.group_id,
+        epoch=state.epoch + 1,
+        tree_hash=b"",
+        confirmed_transcript_hash=state.context.confirmed_transcript_hash,
+        extensions=extensions,
+        version=state.context.version,
+    )
+
 def apply_proposals(
     suite: CipherSuite,
     context: GroupContext,
@@ -370,15 +383,7 @@ def process_commit(
         private.encryption_priv = applied.own_update.encryption_priv
         private.signature_priv = applied.own_update.signature_priv
     epoch = state.epoch + 1
-    provisional = GroupContext(
-        cipher_suite=state.context.cipher_suite,
-        group_id=state.group_id,
-        epoch=epoch,
-        tree_hash=b"",
-        confirmed_transcript_hash=state.context.confirmed_transcript_hash,
-        extensions=applied.extensions,
-        version=state.context.version,
-    )
+    provisional = _provisional_context(state, applied.extensions)
     commit_secret: bytes | None = None
     path_leaf: tuple[int, LeafNode] | None = None
     if commit.path is not None:
@@ -551,15 +556,7 @@ def create_commit(
     psk = lookup_psks(suite, applied.psks, psk_lookup)
     tree = applied.tree
     epoch = state.epoch + 1
-    provisional = GroupContext(
-        cipher_suite=state.context.cipher_suite,
-        group_id=state.group_id,
-        epoch=epoch,
-        tree_hash=b"",
-        confirmed_transcript_hash=state.context.confirmed_transcript_hash,
-        extensions=applied.extensions,
-        version=state.context.version,
-    )
+    provisional = _provisional_context(state, applied.extensions)
     use_path = force_path or v.path_required(c.proposal for c in items)
     sig_priv = signature_priv or state.private.signature_priv
     created: CreatedPath | None = None

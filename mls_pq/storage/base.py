@@ -82,6 +82,25 @@ def check_epoch(value: object, what: str = "epoch") -> int:
     return value
 
 
+def check_save_epoch_args(
+    group_id: object,
+    epoch: object,
+    state: object,
+    resumption_psk: object,
+    consumed_key_package: object,
+    delete_before_epoch: object,
+) -> tuple[bytes, int, bytes, bytes | None, bytes | None, int | None]:
+    """The checked arguments of :meth:`Storage.save_epoch`, shared by every back end."""
+    return (
+        check_bytes(group_id, "group_id"),
+        check_epoch(epoch),
+        check_bytes(state, "state"),
+        None if resumption_psk is None else check_bytes(resumption_psk, "resumption_psk"),
+        None if consumed_key_package is None else check_bytes(consumed_key_package, "consumed_key_package"),
+        None if delete_before_epoch is None else check_epoch(delete_before_epoch, "delete_before_epoch"),
+    )
+
+
 def check_count(value: object, what: str) -> int:
     """Return ``value`` if it is a non-negative int (a retention count)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:

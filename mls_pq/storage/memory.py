@@ -21,6 +21,7 @@ from .base import (
     check_bytes,
     check_count,
     check_epoch,
+    check_save_epoch_args,
 )
 
 
@@ -122,12 +123,9 @@ class MemoryStorage(Storage):
         consumed_key_package: bytes | None = None,
         delete_before_epoch: int | None = None,
     ) -> None:
-        gid = check_bytes(group_id, "group_id")
-        epoch = check_epoch(epoch)
-        state = check_bytes(state, "state")
-        psk = None if resumption_psk is None else check_bytes(resumption_psk, "resumption_psk")
-        kp = None if consumed_key_package is None else check_bytes(consumed_key_package, "consumed_key_package")
-        before = None if delete_before_epoch is None else check_epoch(delete_before_epoch, "delete_before_epoch")
+        gid, epoch, state, psk, kp, before = check_save_epoch_args(
+            group_id, epoch, state, resumption_psk, consumed_key_package, delete_before_epoch
+        )
         with self._lock:
             self._open()
             group = self._groups.get(gid)
