@@ -7,6 +7,8 @@ nodes. All functions are O(1) or O(log n) and never touch the tree contents.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..errors import ValidationError
 
 
@@ -16,13 +18,11 @@ def log2(x: int) -> int:
 
 
 def level(x: int) -> int:
-    """Level of node ``x``: the number of trailing one bits (leaves are level 0)."""
-    if x & 1 == 0:
-        return 0
-    k = 0
-    while (x >> k) & 1 == 1:
-        k += 1
-    return k
+    """Level of node ``x``: the number of trailing one bits (leaves are level 0).
+
+    O(1): ``(x + 1) & ~x`` isolates the lowest zero bit of ``x``, whose position is the
+    count of trailing ones."""
+    return ((x + 1) & ~x).bit_length() - 1
 
 
 def node_width(n_leaves: int) -> int:
@@ -77,23 +77,42 @@ def sibling(x: int, n_leaves: int) -> int:
     return right(p) if x < p else left(p)
 
 
+@lru_cache(maxsize=65536)
+def direct_path_pairs(x: int, n_leaves: int) -> tuple[tuple[int, int], ...]:
+    """(parent, sibling of the child on the path) for each node of the direct path of
+    ``x``, leaf to root: the direct path and the copath at once. Memoised per
+    ``(x, n_leaves)`` (an immutable tuple: callers share it), so the O(log n) walk runs
+    once per node and tree size rather than on every commit."""
+    r = root(n_leaves)
+    out: list[tuple[int, int]] = []
+    while x != r:
+        k = level(x)
+        b = (x >> (k + 1)) & 0x01
+        p = (x | (1 << k)) ^ (b << (k + 1))
+        # sibling: the other child of p (children of p sit at p -+ 2^(k))
+        out.append((p, p + (1 << k) if x < p else p - (1 << k)))
+        x = p
+    return tuple(out)
+
+
+def direct_path_tuple(x: int, n_leaves: int) -> tuple[int, ...]:
+    """:func:`direct_path` as a shared immutable (memoised) tuple."""
+    return _direct_path_tuple(x, n_leaves)
+
+
+@lru_cache(maxsize=65536)
+def _direct_path_tuple(x: int, n_leaves: int) -> tuple[int, ...]:
+    return tuple(p for p, _ in direct_path_pairs(x, n_leaves))
+
+
 def direct_path(x: int, n_leaves: int) -> list[int]:
     """Parents of ``x`` up to and including the root (RFC 9420 §4.1.2)."""
-    r = root(n_leaves)
-    out: list[int] = []
-    while x != r:
-        x = _parent_step(x)
-        out.append(x)
-    return out
+    return list(_direct_path_tuple(x, n_leaves))
 
 
 def copath(x: int, n_leaves: int) -> list[int]:
     """Siblings of ``x`` and of each node of its direct path, excluding the root."""
-    r = root(n_leaves)
-    if x == r:
-        return []
-    path = [x] + direct_path(x, n_leaves)[:-1]
-    return [sibling(y, n_leaves) for y in path]
+    return [s for _, s in direct_path_pairs(x, n_leaves)]
 
 
 def is_in_subtree(x: int, ancestor: int) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import itertools
+import math
 import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -46,6 +47,63 @@ def _leaf_range(x: int) -> tuple[int, int]:
     return (x - span) // 2, (x + span) // 2 + 1
 
 
+_GONE = -1  # _KeyIndex tombstone: node indices are never negative
+
+
+class _KeyIndex:
+    """A ``key -> node index`` map whose :meth:`copy` costs O(changes), not O(N).
+
+    A flat ``_base`` dict, never mutated once built (copies share it), plus a per-tree
+    ``_delta`` of changes since (``_GONE`` marks a removal). ``copy`` copies only the delta
+    and folds it into a new base once it outgrows ~sqrt(N): each new epoch's tree then
+    costs O(sqrt N) amortised instead of copying an N-entry dict (mls-pq performance
+    measure; behaviour is that of a plain dict restricted to get/set/delete)."""
+
+    __slots__ = ("_base", "_delta")
+
+    def __init__(self) -> None:
+        self._base: dict[bytes, int] = {}
+        self._delta: dict[bytes, int] = {}
+
+    def get(self, key: bytes) -> int | None:
+        v = self._delta.get(key)
+        if v is None:
+            return self._base.get(key)
+        return None if v == _GONE else v
+
+    def __setitem__(self, key: bytes, x: int) -> None:
+        self._delta[key] = x
+
+    def __delitem__(self, key: bytes) -> None:
+        if self.get(key) is None:
+            raise KeyError(key)
+        if key in self._base:
+            self._delta[key] = _GONE
+        else:
+            del self._delta[key]
+
+    def flatten(self) -> None:
+        """Fold the delta into a new base dict (the old base may be shared: not touched)."""
+        if not self._delta:
+            return
+        merged = self._base.copy()
+        for k, v in self._delta.items():
+            if v == _GONE:
+                merged.pop(k, None)
+            else:
+                merged[k] = v
+        self._base = merged
+        self._delta = {}
+
+    def copy(self) -> _KeyIndex:
+        if len(self._delta) > max(64, 8 * math.isqrt(len(self._base))):
+            self.flatten()
+        t = _KeyIndex.__new__(_KeyIndex)
+        t._base = self._base
+        t._delta = self._delta.copy()
+        return t
+
+
 class RatchetTree:
     """A ratchet tree for one cipher suite (the suite's hash is used for tree/parent hashes)."""
 
@@ -59,13 +117,15 @@ class RatchetTree:
         self._nodes: list[Node | None] = list(nodes)
         self._th: list[bytes | None] = [None] * width
         self._res: list[tuple[int, ...] | None] = [None] * width
-        self._enc: dict[bytes, int] = {}
-        self._sig: dict[bytes, int] = {}
+        self._enc = _KeyIndex()
+        self._sig = _KeyIndex()
         for x, n in enumerate(self._nodes):
             if n is not None:
                 if (x % 2 == 0) != isinstance(n, LeafNode):
                     raise ValidationError(f"node {x} cannot hold a {type(n).__name__}", "4.1")
                 self._index(x, n)
+        self._enc.flatten()
+        self._sig.flatten()
 
     # ---- construction / encoding -------------------------------------------------------
     @classmethod
@@ -203,7 +263,7 @@ class RatchetTree:
         th, res = self._th, self._res
         th[x] = None
         res[x] = None
-        for p in tm.direct_path(x, self.n_leaves):
+        for p in tm.direct_path_tuple(x, self.n_leaves):
             th[p] = None
             res[p] = None
 
@@ -229,7 +289,7 @@ class RatchetTree:
     def blank_path(self, i: int) -> None:
         """Blank the direct path of leaf ``i`` (not the leaf itself)."""
         self._check_leaf(i)
-        for p in tm.direct_path(2 * i, self.n_leaves):
+        for p in tm.direct_path_tuple(2 * i, self.n_leaves):
             if self._nodes[p] is not None:
                 self.set_node(p, None)
 
@@ -275,7 +335,7 @@ class RatchetTree:
         parent on its direct path, and set it (RFC 9420 §12.1.1). Returns the leaf index."""
         i = self.reserve_leaf()
         x = 2 * i
-        for p in tm.direct_path(x, self.n_leaves):
+        for p in tm.direct_path_tuple(x, self.n_leaves):
             n = self._nodes[p]
             if n is not None:
                 assert isinstance(n, ParentNode)
@@ -336,14 +396,8 @@ class RatchetTree:
         """(parent, copath child) for each node of the filtered direct path of leaf ``i``,
         leaf to root (RFC 9420 §4.1.2)."""
         self._check_leaf(i)
-        out: list[tuple[int, int]] = []
-        child = 2 * i
-        for p in tm.direct_path(child, self.n_leaves):
-            s = tm.right(p) if child < p else tm.left(p)
-            if self.resolution(s):
-                out.append((p, s))
-            child = p
-        return out
+        resolution = self.resolution
+        return [ps for ps in tm.direct_path_pairs(2 * i, self.n_leaves) if resolution(ps[1])]
 
     def filtered_direct_path(self, i: int) -> list[int]:
         return [p for p, _ in self.filtered_direct_path_pairs(i)]
