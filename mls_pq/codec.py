@@ -225,6 +225,24 @@ class Struct:
         return v
 
 
+class CachedStruct(Struct):
+    """A Struct whose immutable encoding is computed once, by the subclass's ``encoded``
+    (a ``cached_property``): for structs that are hashed and re-encoded often (tree nodes,
+    KeyPackages, signed messages)."""
+
+    __slots__ = ()
+
+    @property
+    def encoded(self) -> bytes:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def encode(self, w: Writer) -> None:
+        w.raw(self.encoded)
+
+    def to_bytes(self) -> bytes:
+        return self.encoded
+
+
 def encode_opaque(data: bytes) -> bytes:
     return encode_varint(len(data)) + data
 

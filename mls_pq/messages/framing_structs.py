@@ -15,7 +15,7 @@ from enum import IntEnum
 from functools import cached_property
 from typing import Self, TypeVar
 
-from ..codec import Reader, Struct, Writer
+from ..codec import CachedStruct, Reader, Struct, Writer
 from ..errors import DecodeError, ValidationError
 from ..group_context import GroupContext
 from .commit import Commit
@@ -225,7 +225,7 @@ def _check_auth(content_type: ContentType, auth: FramedContentAuthData) -> None:
 
 
 @dataclass(frozen=True)
-class AuthenticatedContent(Struct):
+class AuthenticatedContent(CachedStruct):
     """``struct { WireFormat wire_format; FramedContent content; FramedContentAuthData auth; }``."""
 
     wire_format: WireFormat
@@ -234,9 +234,6 @@ class AuthenticatedContent(Struct):
 
     def __post_init__(self) -> None:
         _check_auth(self.content.content_type, self.auth)
-
-    def encode(self, w: Writer) -> None:
-        w.raw(self.encoded)
 
     @cached_property
     def encoded(self) -> bytes:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Self
 
-from ..codec import Reader, Struct, Writer
+from ..codec import CachedStruct, Reader, Writer
 from ..errors import DecodeError, ValidationError
 from ..extensions import Extension
 from .leaf_node import LeafNode, LeafNodeSource
@@ -19,7 +19,7 @@ PROTOCOL_VERSION_MLS10 = 1
 
 
 @dataclass(frozen=True)
-class KeyPackage(Struct):
+class KeyPackage(CachedStruct):
     """``KeyPackage`` (RFC 9420 §10). ``signature`` covers ``KeyPackageTBS`` (all other fields)."""
 
     version: int
@@ -46,12 +46,6 @@ class KeyPackage(Struct):
         self._encode_tbs(w)
         w.opaque(self.signature)
         return w.getvalue()
-
-    def encode(self, w: Writer) -> None:
-        w.raw(self.encoded)
-
-    def to_bytes(self) -> bytes:
-        return self.encoded
 
     @classmethod
     def decode(cls, r: Reader) -> Self:

@@ -13,7 +13,7 @@ from enum import IntEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Self
 
-from ..codec import Reader, Struct, Writer
+from ..codec import CachedStruct, Reader, Struct, Writer
 from ..errors import DecodeError, ValidationError
 from ..extensions import Extension
 from .credential import Credential
@@ -85,7 +85,7 @@ class Lifetime(Struct):
 
 
 @dataclass(frozen=True)
-class LeafNode(Struct):
+class LeafNode(CachedStruct):
     """``LeafNode`` (RFC 9420 §7.2).
 
     ``lifetime`` is present iff the source is ``key_package``; ``parent_hash`` iff it is
@@ -128,9 +128,6 @@ class LeafNode(Struct):
         elif self.leaf_node_source != LeafNodeSource.UPDATE:
             raise DecodeError(f"cannot encode unknown leaf_node_source {self.leaf_node_source}")
         w.structs(self.extensions)
-
-    def encode(self, w: Writer) -> None:
-        w.raw(self.encoded)
 
     @cached_property
     def encoded(self) -> bytes:

@@ -14,7 +14,7 @@ from enum import IntEnum
 from functools import cached_property
 from typing import Self, TypeAlias
 
-from ..codec import Reader, Struct, Writer
+from ..codec import CachedStruct, Reader, Writer
 from ..errors import DecodeError
 from ..messages.leaf_node import LeafNode
 
@@ -27,7 +27,7 @@ class NodeType(IntEnum):
 
 
 @dataclass(frozen=True)
-class ParentNode(Struct):
+class ParentNode(CachedStruct):
     """``struct { HPKEPublicKey encryption_key; opaque parent_hash<V>; uint32 unmerged_leaves<V>; }``
     (RFC 9420 §7.1). ``unmerged_leaves`` are leaf indices, sorted increasingly."""
 
@@ -40,12 +40,6 @@ class ParentNode(Struct):
         w = Writer().opaque(self.encryption_key).opaque(self.parent_hash)
         w.vector(self.unmerged_leaves, lambda ww, v: ww.uint32(v))
         return w.getvalue()
-
-    def encode(self, w: Writer) -> None:
-        w.raw(self.encoded)
-
-    def to_bytes(self) -> bytes:
-        return self.encoded
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
