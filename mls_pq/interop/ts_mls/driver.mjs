@@ -317,6 +317,15 @@ async function importKeyPackage(p) {
   return { cs, kp, privatePackage, checks };
 }
 
+// The optional out-of-band ratchet tree of a join request (hex), decoded and checked.
+function optionalRatchetTree(p) {
+  if (p.ratchet_tree === undefined || p.ratchet_tree === null) return undefined;
+  const bytes = fromHex(p.ratchet_tree, "ratchet_tree");
+  const decoded = decodeRatchetTree(bytes, 0);
+  if (decoded === undefined || decoded[1] !== bytes.length) throw new DriverError("ratchet_tree: not a decodable ratchet tree");
+  return decoded[0];
+}
+
 function externalPskMap(list) {
   // makePskIndex looks external PSKs up by the base64 of their psk_id
   const out = {};
@@ -627,13 +636,7 @@ const ops = {
     const field = p.key_package_handle !== undefined ? "key_package_handle" : "handle_of_key_package";
     const kp = getHandle(p, "key_package", field);
     const welcome = decodeMessage(req(p, "welcome"), "welcome", ["mls_welcome"]).welcome;
-    let tree;
-    if (p.ratchet_tree !== undefined && p.ratchet_tree !== null) {
-      const bytes = fromHex(p.ratchet_tree, "ratchet_tree");
-      const decoded = decodeRatchetTree(bytes, 0);
-      if (decoded === undefined || decoded[1] !== bytes.length) throw new DriverError("ratchet_tree: not a decodable ratchet tree");
-      tree = decoded[0];
-    }
+    const tree = optionalRatchetTree(p);
     const state = await mls.joinGroup(welcome, kp.publicPackage, kp.privatePackage, mls.emptyPskIndex, kp.cs, tree);
     const handle = newHandle("g", { kind: "group", cs: kp.cs, state, wireFormat: wireFormat(p.wire_format), pending: null });
     return { handle, epoch: epochOf(state), leaf_index: state.privatePath.leafIndex };
@@ -857,13 +860,7 @@ const ops = {
     let state;
     try {
       const welcome = decodeMessage(req(p, "welcome"), "welcome", ["mls_welcome"]).welcome;
-      let tree;
-      if (p.ratchet_tree !== undefined && p.ratchet_tree !== null) {
-        const bytes = fromHex(p.ratchet_tree, "ratchet_tree");
-        const decoded = decodeRatchetTree(bytes, 0);
-        if (decoded === undefined || decoded[1] !== bytes.length) throw new DriverError("ratchet_tree: not a decodable ratchet tree");
-        tree = decoded[0];
-      }
+      const tree = optionalRatchetTree(p);
       state = await mls.joinGroup(welcome, kp, privatePackage, mls.makePskIndex(undefined, psks), cs, tree);
     } catch (e) {
       return fail("welcome", e);
@@ -921,13 +918,7 @@ const ops = {
   async join_external(p) {
     const { cs, kp } = await makeKeyPackage(req(p, "suite"), req(p, "identity"));
     const groupInfo = decodeMessage(req(p, "group_info"), "group_info", ["mls_group_info"]).groupInfo;
-    let tree;
-    if (p.ratchet_tree !== undefined && p.ratchet_tree !== null) {
-      const bytes = fromHex(p.ratchet_tree, "ratchet_tree");
-      const decoded = decodeRatchetTree(bytes, 0);
-      if (decoded === undefined || decoded[1] !== bytes.length) throw new DriverError("ratchet_tree: not a decodable ratchet tree");
-      tree = decoded[0];
-    }
+    const tree = optionalRatchetTree(p);
     const { publicMessage, newState } = await mls.joinGroupExternal(
       groupInfo,
       kp.publicPackage,
