@@ -38,10 +38,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from .errors import MLSError, ValidationError
 from .messages.credential import Credential, CredentialType
 
-try:  # pragma: no branch - depends on the installed cryptography
-    from cryptography.hazmat.primitives.asymmetric import mldsa as _mldsa
-except ImportError:  # pragma: no cover - cryptography < 47
-    _mldsa = None  # type: ignore[assignment]
+from cryptography.hazmat.primitives.asymmetric import mldsa as _mldsa  # cryptography >= 48 (pyproject)
 
 if TYPE_CHECKING:
     from .suites import CipherSuite
@@ -98,11 +95,8 @@ _ENCODERS.extend(
         (ec.EllipticCurvePublicKey, _ec),
     ]
 )
-if _mldsa is not None:  # pragma: no branch
-    for _level, _id in ((44, 0x0904), (65, 0x0905), (87, 0x0906)):
-        _cls = getattr(_mldsa, f"MLDSA{_level}PublicKey", None)
-        if _cls is not None:  # pragma: no branch
-            _ENCODERS.append((_cls, _raw(_id)))
+for _level, _id in ((44, 0x0904), (65, 0x0905), (87, 0x0906)):
+    _ENCODERS.append((getattr(_mldsa, f"MLDSA{_level}PublicKey"), _raw(_id)))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -9,8 +9,7 @@ One-stage KDFs (``Derive``), draft-ietf-hpke-pq §5:
 
 * ``SHAKE128`` (0x0010, Nh 32), ``SHAKE256`` (0x0011, Nh 64) — ``hashlib``.
 * ``TURBOSHAKE128`` (0x0012, Nh 32), ``TURBOSHAKE256`` (0x0013, Nh 64) — RFC 9861 with
-  domain byte D = 0x1F, from the hand-written :mod:`mls_pq.crypto.turboshake` (no installed
-  library provides TurboSHAKE).
+  domain byte D = 0x1F, from :mod:`mls_pq.crypto.turboshake` (pycryptodome).
 
 The labelled functions of draft-ietf-hpke-hpke §4.4 are module-level helpers taking the
 ``suite_id`` explicitly, so that every layer (DHKEM, ML-KEM/hybrid ``DeriveKeyPair``, the
@@ -109,7 +108,7 @@ class TurboShakeKdf(Kdf):
     (draft-ietf-hpke-pq §5, RFC 9861)."""
 
     two_stage = False
-    backend = "mls-pq (pure Python)"
+    backend = "pycryptodome"
 
     def __init__(self, ident: int, name: str, bits: int, n_h: int) -> None:
         self.id = ident

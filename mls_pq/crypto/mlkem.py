@@ -15,6 +15,16 @@ decapsulation). ``cryptography`` has no ML-KEM-512, so ML-KEM-512 is served by t
 Python ``kyber-py``. Deterministic encapsulation (``Encaps_internal(ek, m)``, for test
 vectors only) is not exposed by ``cryptography``; it uses ``kyber-py`` for all three.
 
+**Risk of the kyber-py backend (ML-KEM-512 only).** kyber-py is pure Python and makes no
+constant-time claim: decapsulation with a long-term key may leak it through timing to an
+attacker who can measure many decapsulations. It is isolated in :class:`_KyberPyBackend`
+(ML-KEM-512, and deterministic encapsulation for test vectors) and no RFC 9420 or draft-06
+suite of the default profile uses ML-KEM-512 — only the ts-mls-1.6 interop profile (suites 77, 78) does. It stays
+because no compiled, maintained ML-KEM-512 on PyPI derives keys from a seed (checked
+2026-12: ``cryptography`` ships only 768/1024, ``pqcrypto``'s ML-KEM-512 generates keys
+from the OS RNG only, the ``fips203`` bindings load a build-tree path and do not import).
+Applications that need side-channel resistance should not use ML-KEM-512 suites here.
+
 Written by hand here (no library provides them as such): the hpke-pq
 ``SHAKE256.LabeledDerive`` framing (over ``hashlib.shake_256``) and the FIPS 203 §7.2
 modulus check for ML-KEM-512 (``kyber-py`` only performs it inside ``encaps``).
