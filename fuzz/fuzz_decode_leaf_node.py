@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Fuzz the LeafNode decoder and leaf node validation (RFC 9420 §7.2, §7.3).
+
+Input: two octets choosing the suite's world (for the suite-dependent checks), then the
+encoding. Asserts: only ``mls_pq.errors`` exceptions; a decoded LeafNode re-encodes to the input."""
+
+from __future__ import annotations
+
+from _harness import COUNTER, instrumented, main
+
+instrumented()
+
+from mls_pq.errors import MLSError  # noqa: E402
+from mls_pq.messages.leaf_node import LeafNode  # noqa: E402
+from mls_pq.tree.ratchet_tree import validate_leaf_node  # noqa: E402
+from mls_pq.suites import CipherSuite, get_suite  # noqa: E402
+from worlds import FIXED_NOW, GROUP_ID, load_worlds, pick  # noqa: E402, F401
+
+WORLDS = load_worlds()
+SUITES = {w.suite: get_suite(w.suite) for w in WORLDS}
+
+
+def check(suite: CipherSuite, payload: bytes) -> None:
+    leaf = LeafNode.from_bytes(payload)
+    assert leaf.to_bytes() == payload, "LeafNode does not re-encode to its input"
+    validate_leaf_node(suite, leaf, now=FIXED_NOW)
+    leaf.verify(suite, GROUP_ID, 1)
+
+
+def one_input(data: bytes) -> None:
+    w, payload = pick(WORLDS, data)
+    try:
+        check(SUITES[w.suite], payload)
+    except MLSError:
+        COUNTER.rejected += 1
+    else:
+        COUNTER.accepted += 1
+    COUNTER.tick()
+
+
+if __name__ == "__main__":
+    main(one_input, "decode_leaf_node")

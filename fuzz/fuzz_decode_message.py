@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Fuzz the MLSMessage decoder (RFC 9420 §6): every wire format.
+
+Input: two octets choosing the suite's world (for the suite-dependent checks), then the
+encoding. Asserts: only ``mls_pq.errors`` exceptions; a decoded message re-encodes to the input."""
+
+from __future__ import annotations
+
+from _harness import COUNTER, instrumented, main
+
+instrumented()
+
+from mls_pq.errors import MLSError  # noqa: E402
+from mls_pq.messages.framing_structs import MLSMessage, PublicMessage, SenderType  # noqa: E402
+from mls_pq.suites import CipherSuite, get_suite  # noqa: E402
+from worlds import FIXED_NOW, GROUP_ID, load_worlds, pick  # noqa: E402, F401
+
+WORLDS = load_worlds()
+SUITES = {w.suite: get_suite(w.suite) for w in WORLDS}
+
+
+def check(suite: CipherSuite, payload: bytes) -> None:
+    msg = MLSMessage.from_bytes(payload)
+    assert msg.to_bytes() == payload, "MLSMessage does not re-encode to its input"
+    body = msg.body
+    if isinstance(body, PublicMessage) and body.content.sender.sender_type in (
+        SenderType.EXTERNAL,
+        SenderType.NEW_MEMBER_PROPOSAL,
+    ):
+        body.authenticated_content().tbs(None)
+
+
+def one_input(data: bytes) -> None:
+    w, payload = pick(WORLDS, data)
+    try:
+        check(SUITES[w.suite], payload)
+    except MLSError:
+        COUNTER.rejected += 1
+    else:
+        COUNTER.accepted += 1
+    COUNTER.tick()
+
+
+if __name__ == "__main__":
+    main(one_input, "decode_message")
