@@ -20,7 +20,6 @@ from ..credentials import (
 )
 from ..errors import DecodeError, MLSError, ValidationError
 from ..extensions import (
-    DEFAULT_EXTENSION_TYPES,
     EXTERNAL_SENDERS,
     REQUIRED_CAPABILITIES,
     Extension,
@@ -45,7 +44,7 @@ from ..messages.proposals import (
 )
 from ..psk import PSK_EXTERNAL, PSK_RESUMPTION, USAGE_APPLICATION, PreSharedKeyID
 from ..suites import CipherSuite
-from ..tree.ratchet_tree import RatchetTree, validate_leaf_node
+from ..tree.ratchet_tree import RatchetTree, check_capabilities_support, required_capability_sets, validate_leaf_node
 
 #: an application hook: the identity a credential presents (§5.3.1); default: its encoding
 IdentityOf = Callable[[LeafNode], bytes]
@@ -101,21 +100,7 @@ def check_leaf_supports_group(
     non-default GroupContext extension and every required capability. ``own``: the leaf is
     ours, so GREASE values in its capabilities do not count as support (§13.5)."""
     caps = real_capabilities(leaf.capabilities) if own else leaf.capabilities
-    for ext in extensions:
-        t = ext.extension_type
-        if t == REQUIRED_CAPABILITIES:
-            req = RequiredCapabilities.from_extension(ext)
-            for e in req.extension_types:
-                if e not in DEFAULT_EXTENSION_TYPES and e not in caps.extensions:
-                    raise ValidationError(f"{who} does not support required extension 0x{e:04x}", "11.1")
-            for p in req.proposal_types:
-                if p not in DEFAULT_PROPOSAL_TYPES and p not in caps.proposals:
-                    raise ValidationError(f"{who} does not support required proposal type 0x{p:04x}", "11.1")
-            for c in req.credential_types:
-                if c not in caps.credentials:
-                    raise ValidationError(f"{who} does not support required credential type {c}", "11.1")
-        elif t not in DEFAULT_EXTENSION_TYPES and t not in caps.extensions:
-            raise ValidationError(f"{who} does not support group context extension 0x{t:04x}", "12.1.7")
+    check_capabilities_support(caps, extensions, who)
 
 
 # ---- capability summary: member-wide credential checks in O(#credential types) -------------
@@ -144,13 +129,13 @@ class CapSummary:
     def add(self, leaf: LeafNode) -> None:
         self.members += 1
         self.in_use[leaf.credential.credential_type] += 1
-        for t in set(leaf.capabilities.credentials):
+        for t in leaf.capabilities.credential_set:
             self.supported[t] += 1
 
     def remove(self, leaf: LeafNode) -> None:
         self.members -= 1
         self.in_use[leaf.credential.credential_type] -= 1
-        for t in set(leaf.capabilities.credentials):
+        for t in leaf.capabilities.credential_set:
             self.supported[t] -= 1
 
     def check(self, leaf: LeafNode, replaces: LeafNode | None = None) -> None:
@@ -164,12 +149,12 @@ class CapSummary:
             in_use = in_use.copy()
             in_use[replaces.credential.credential_type] -= 1
             supported = supported.copy()
-            for t in set(replaces.capabilities.credentials):
+            for t in replaces.capabilities.credential_set:
                 supported[t] -= 1
         t = leaf.credential.credential_type
         if supported[t] != n:
             raise ValidationError(f"credential type {t} is not supported by all members", "7.3")
-        mine = set(leaf.capabilities.credentials)
+        mine = leaf.capabilities.credential_set
         for used, count in in_use.items():
             if count > 0 and used not in mine:
                 raise ValidationError(f"the leaf does not support credential type {used} used in the group", "7.3")
@@ -336,11 +321,11 @@ def check_individual(
     elif isinstance(body, GroupContextExtensions):
         for ext in body.extensions:
             if ext.extension_type == REQUIRED_CAPABILITIES:
-                RequiredCapabilities.from_extension(ext)  # well-formed
+                required_capability_sets(ext.extension_data)  # well-formed
     elif proposal.proposal_type not in DEFAULT_PROPOSAL_TYPES:
         # registered non-default type: everybody staying in the group must support it (§12.2)
         for i, leaf in tree.leaves():
-            if proposal.proposal_type not in leaf.capabilities.proposals:
+            if proposal.proposal_type not in leaf.capabilities.proposal_set:
                 raise ValidationError(f"member {i} does not support proposal type {proposal.proposal_type}", "12.2")
 
 

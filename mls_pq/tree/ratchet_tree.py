@@ -18,12 +18,13 @@ import itertools
 import math
 import time
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..codec import Reader
 from ..errors import DecodeError, ValidationError
 from ..extensions import DEFAULT_EXTENSION_TYPES, RATCHET_TREE, REQUIRED_CAPABILITIES, Extension
-from ..messages.leaf_node import LeafNode, LeafNodeSource
+from ..messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
 from . import math as tm
 from .hashes import leaf_hash_input, parent_hash_input, parent_hash_input_for_tree
 from .nodes import Node, ParentNode, decode_ratchet_tree, encode_ratchet_tree
@@ -575,18 +576,21 @@ class RatchetTree:
                 now=now,
                 max_lifetime=max_lifetime,
             )
-            missing = in_use.difference(leaf.capabilities.credentials)
+            missing = in_use - leaf.capabilities.credential_set
             if missing:
                 raise ValidationError(f"leaf {i} does not support credential types in use {sorted(missing)}", "7.3")
         self.verify_parent_hashes()
 
 
-def _required_capabilities(ext: Extension) -> tuple[list[int], list[int], list[int]]:
-    """Decode ``RequiredCapabilities`` (RFC 9420 §11.1): extension, proposal, credential types."""
-    r = Reader(ext.extension_data)
+@lru_cache(maxsize=16)
+def required_capability_sets(data: bytes) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
+    """Decode ``RequiredCapabilities`` (RFC 9420 §11.1) into sets of extension, proposal and
+    credential types, parsed once per extension value (cached: every member's leaf is
+    checked against the same group extensions) so each check is O(1) per required type."""
+    r = Reader(data)
 
-    def u16s() -> list[int]:
-        return r.vector(lambda rr: rr.uint16())
+    def u16s() -> frozenset[int]:
+        return frozenset(r.vector(lambda rr: rr.uint16()))
 
     try:
         out = (u16s(), u16s(), u16s())
@@ -594,6 +598,33 @@ def _required_capabilities(ext: Extension) -> tuple[list[int], list[int], list[i
     except (IndexError, ValueError) as e:
         raise DecodeError(f"malformed required_capabilities: {e}") from None
     return out
+
+
+def _first_missing(required: frozenset[int], supported: frozenset[int], defaults: frozenset[int]) -> int | None:
+    """The smallest type of ``required`` neither in ``supported`` nor in ``defaults``."""
+    missing = required - supported - defaults
+    return min(missing) if missing else None
+
+
+def check_capabilities_support(caps: Capabilities, group_extensions: Sequence[Extension], who: str) -> None:
+    """``caps`` support every non-default GroupContext extension and every type listed in
+    ``required_capabilities`` (RFC 9420 §7.3, §11.1, §12.1.7). Linear in the extension
+    list; each membership test is a set lookup."""
+    for ext in group_extensions:
+        t = ext.extension_type
+        if t == REQUIRED_CAPABILITIES:
+            req_ext, req_prop, req_cred = required_capability_sets(ext.extension_data)
+            e = _first_missing(req_ext, caps.extension_set, DEFAULT_EXTENSION_TYPES)
+            if e is not None:
+                raise ValidationError(f"{who} does not support required extension 0x{e:04x}", "11.1")
+            p = _first_missing(req_prop, caps.proposal_set, DEFAULT_PROPOSAL_TYPES)
+            if p is not None:
+                raise ValidationError(f"{who} does not support required proposal type 0x{p:04x}", "11.1")
+            c = _first_missing(req_cred, caps.credential_set, frozenset())
+            if c is not None:
+                raise ValidationError(f"{who} does not support required credential type {c}", "11.1")
+        elif t not in DEFAULT_EXTENSION_TYPES and t not in caps.extension_set:
+            raise ValidationError(f"{who} does not support group context extension 0x{t:04x}", "12.1.7")
 
 
 def validate_leaf_node(
@@ -634,28 +665,29 @@ def validate_leaf_node(
         raise ValidationError(
             f"leaf_node_source is {leaf.leaf_node_source}, expected {LeafNodeSource(source).name.lower()}", "7.3"
         )
-    if PROTOCOL_VERSION_MLS10 not in caps.versions:
+    if PROTOCOL_VERSION_MLS10 not in caps.version_set:
         raise ValidationError("capabilities do not list protocol version mls10", "7.2")
-    if require_suite_listed and suite.id not in caps.cipher_suites:
+    if require_suite_listed and suite.id not in caps.cipher_suite_set:
         raise ValidationError(f"capabilities do not list the group's cipher suite 0x{suite.id:04x}", "7.2")
-    if leaf.credential.credential_type not in caps.credentials:
+    if leaf.credential.credential_type not in caps.credential_set:
         raise ValidationError("the leaf's credential type is not listed in its capabilities", "7.2")
+    supported_ext = caps.extension_set
     for ext in leaf.extensions:
-        if ext.extension_type not in DEFAULT_EXTENSION_TYPES and ext.extension_type not in caps.extensions:
+        if ext.extension_type not in DEFAULT_EXTENSION_TYPES and ext.extension_type not in supported_ext:
             raise ValidationError(f"leaf extension 0x{ext.extension_type:04x} is not in its capabilities", "7.3")
     for ext in group_extensions:
         if ext.extension_type == REQUIRED_CAPABILITIES:
-            req_ext, req_prop, req_cred = _required_capabilities(ext)
-            for e in req_ext:
-                if e not in DEFAULT_EXTENSION_TYPES and e not in caps.extensions:
-                    raise ValidationError(f"required extension 0x{e:04x} not supported by the leaf", "7.3")
-            for p in req_prop:
-                if p not in DEFAULT_PROPOSAL_TYPES and p not in caps.proposals:
-                    raise ValidationError(f"required proposal type 0x{p:04x} not supported by the leaf", "7.3")
-            for c in req_cred:
-                if c not in caps.credentials:
-                    raise ValidationError(f"required credential type 0x{c:04x} not supported by the leaf", "7.3")
-        elif ext.extension_type not in DEFAULT_EXTENSION_TYPES and ext.extension_type not in caps.extensions:
+            req_ext, req_prop, req_cred = required_capability_sets(ext.extension_data)
+            e = _first_missing(req_ext, supported_ext, DEFAULT_EXTENSION_TYPES)
+            if e is not None:
+                raise ValidationError(f"required extension 0x{e:04x} not supported by the leaf", "7.3")
+            p = _first_missing(req_prop, caps.proposal_set, DEFAULT_PROPOSAL_TYPES)
+            if p is not None:
+                raise ValidationError(f"required proposal type 0x{p:04x} not supported by the leaf", "7.3")
+            c = _first_missing(req_cred, caps.credential_set, frozenset())
+            if c is not None:
+                raise ValidationError(f"required credential type 0x{c:04x} not supported by the leaf", "7.3")
+        elif ext.extension_type not in DEFAULT_EXTENSION_TYPES and ext.extension_type not in supported_ext:
             raise ValidationError(f"group extension 0x{ext.extension_type:04x} not supported by the leaf", "7.3")
     if leaf.leaf_node_source == LeafNodeSource.KEY_PACKAGE:
         lt = leaf.lifetime
@@ -673,9 +705,9 @@ def validate_leaf_node(
     for j, other in tree.leaves():
         if j == replaces:
             continue
-        if my_type not in other.capabilities.credentials:
+        if my_type not in other.capabilities.credential_set:
             raise ValidationError(f"credential type {my_type} is not supported by member {j}", "7.3")
-        if other.credential.credential_type not in caps.credentials:
+        if other.credential.credential_type not in caps.credential_set:
             raise ValidationError(
                 f"the leaf does not support credential type {other.credential.credential_type} used by member {j}",
                 "7.3",

@@ -1,0 +1,67 @@
+"""Builders of hostile-but-well-formed inputs (issue 8): oversized KeyPackages, LeafNodes and
+ratchet trees. Shared by tests/group/test_hostile_input.py, tests/tree/test_tree_bounds.py and
+scripts/resource_limits.py (which measures size -> time and peak memory with them).
+
+Every builder produces input a *valid* implementation must still handle: the KeyPackage
+carries ``n`` leaf extensions of a non-default type listed (last) among ``n`` capability
+extension types, so every extension is checked against a long capability list; the
+signatures are real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mls_pq.client import Client, make_key_package
+from mls_pq.codec import Writer
+from mls_pq.extensions import Extension
+from mls_pq.group.welcome import KeyPackageBundle
+from mls_pq.messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
+from mls_pq.tree.nodes import encode_node
+
+#: the non-default extension type every hostile leaf extension uses
+HOSTILE_EXT = 0xF00D
+
+
+def filler_types(n: int, make: Callable[[int], int] = int) -> tuple[int, ...]:
+    """``n`` non-default, non-GREASE extension types (repeating after 0x7000 values)."""
+    return tuple(make(0x1000 + (i % 0x7000)) for i in range(n))
+
+
+def hostile_capabilities(n_types: int, make: Callable[[int], int] = int) -> Capabilities:
+    """Capabilities listing ``n_types`` filler extension types, then :data:`HOSTILE_EXT`."""
+    return Capabilities((1,), (1,), (*filler_types(n_types, make), make(HOSTILE_EXT)), (), (1, 2))
+
+
+def hostile_key_package(client: Client, size: int) -> tuple[bytes, KeyPackageBundle]:
+    """A valid, signed KeyPackage (MLSMessage bytes) of about ``size`` bytes: half of it a
+    capability list of ``size/4`` extension types, half ``size/6`` empty leaf extensions."""
+    caps = hostile_capabilities(size // 4)
+    exts = [Extension(HOSTILE_EXT, b"")] * (size // 6)
+    return make_key_package(
+        client.suite, client.credential, client.signature_priv, capabilities=caps, leaf_extensions=exts
+    )
+
+
+def hostile_update_leaf(client: Client, size: int, encryption_key: bytes, group_id: bytes, leaf_index: int) -> LeafNode:
+    """A signed ``update`` LeafNode of about ``size`` bytes (same layout as the KeyPackage)."""
+    return LeafNode(
+        encryption_key=encryption_key,
+        signature_key=client.signature_pub,
+        credential=client.credential,
+        capabilities=hostile_capabilities(size // 4),
+        leaf_node_source=int(LeafNodeSource.UPDATE),
+        extensions=(Extension(HOSTILE_EXT, b""),) * (size // 6),
+    ).sign(client.suite, client.signature_priv, group_id, leaf_index)
+
+
+def blank_padded_tree(leaf: LeafNode, n_leaves: int) -> bytes:
+    """``ratchet_tree`` value: ``n_leaves - 1`` blank leaves (and blank parents), then
+    ``leaf`` as the last leaf: 2 * n_leaves - 1 nodes, ~1 byte per blank node."""
+    w = Writer()
+    inner = Writer()
+    inner.buf += b"\x00" * (2 * (n_leaves - 1))
+    inner.uint8(1)
+    encode_node(inner, leaf)
+    w.opaque(inner.getvalue())
+    return w.getvalue()
