@@ -60,3 +60,13 @@ class StateError(MLSError):
 
 class MessageLimitError(MLSError):
     """A size or count limit was exceeded."""
+
+
+class ForwardDistanceError(ValidationError):
+    """A PrivateMessage's generation is further ahead of its sender's ratchet than the
+    configured maximum forward distance (``GroupOptions.max_skip``, RFC 9420 §9.2)."""
+
+
+class PastEpochError(ValidationError):
+    """A message is for an epoch older than the past epochs this member keeps
+    (``GroupOptions.max_past_epochs``, RFC 9420 §9.2, §15.2), or from the future."""

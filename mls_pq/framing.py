@@ -9,9 +9,10 @@
   with a random ``reuse_guard``; SenderData encrypted under keys derived from
   ``sender_data_secret`` and a sample of the content ciphertext; all-zero padding.
 
-Receiving never changes state unless the whole message is accepted: the secret tree's
-:class:`~mls_pq.secret_tree.KeyUse` is committed only after decryption, decoding and the
-signature check have all succeeded.
+Receiving never changes state unless the whole message is accepted: :func:`open_private`
+and :func:`seal_private` are pure and return the secret tree's
+:class:`~mls_pq.secret_tree.KeyUse`, whose change the caller applies only after
+decryption, decoding and the signature check have all succeeded.
 
 Commit confirmation tags need the *next* epoch's ``confirmation_key``, so they are carried
 here but verified by the group state machine (see :mod:`mls_pq.transcript`).
@@ -45,7 +46,7 @@ from .messages.framing_structs import (
     framed_content_tbs,
 )
 from .messages.proposals import Add, Proposal, proposal_type_info
-from .secret_tree import APPLICATION, HANDSHAKE, SecretTree, sender_data_key_nonce
+from .secret_tree import APPLICATION, HANDSHAKE, KeyUse, SecretTree, sender_data_key_nonce
 from .suites import CipherSuite
 
 FRAMED_CONTENT_TBS_LABEL = "FramedContentTBS"
@@ -225,9 +226,26 @@ def private_message(
 ) -> PrivateMessage:
     """Encrypt a signed AuthenticatedContent of a member sender as a PrivateMessage.
 
-    Uses the next generation of the sender's ratchet and consumes it. ``reuse_guard`` is
-    random unless given (tests only); ``padding`` is the number of zero octets appended.
+    Uses the next generation of the sender's ratchet and consumes it (in place; see
+    :func:`seal_private` for the pure form). ``reuse_guard`` is random unless given (tests
+    only); ``padding`` is the number of zero octets appended.
     """
+    msg, use = seal_private(suite, ac, secret_tree, sender_data_secret, padding, reuse_guard)
+    secret_tree.commit_use(use)
+    return msg
+
+
+def seal_private(
+    suite: CipherSuite,
+    ac: AuthenticatedContent,
+    secret_tree: SecretTree,
+    sender_data_secret: bytes,
+    padding: int = 0,
+    reuse_guard: bytes | None = None,
+) -> tuple[PrivateMessage, KeyUse]:
+    """:func:`private_message` without touching ``secret_tree``: the message and the
+    :class:`~mls_pq.secret_tree.KeyUse` whose change the caller must apply (§9.2: before
+    the ciphertext leaves, so the key is never used twice)."""
     content = ac.content
     if ac.wire_format != WireFormat.PRIVATE_MESSAGE:
         raise ValidationError("AuthenticatedContent was signed for another wire format", "6.1")
@@ -245,10 +263,10 @@ def private_message(
     sd_key, sd_nonce = sender_data_key_nonce(suite, sender_data_secret, ciphertext)
     sender_data = SenderData(leaf, use.generation, guard).to_bytes()
     encrypted_sender_data = suite.aead.seal(sd_key, sd_nonce, shell.sender_data_aad(), sender_data)
-    secret_tree.commit_use(use)
-    return PrivateMessage(
+    msg = PrivateMessage(
         content.group_id, content.epoch, ct_type, content.authenticated_data, encrypted_sender_data, ciphertext
     )
+    return msg, use
 
 
 def protect_private(
@@ -288,9 +306,24 @@ def unprotect_private(
 
     Checks: group id and epoch; sender data authentic; sender leaf in the tree and
     non-blank (§6.3.2); generation neither replayed nor too far ahead (§9.2); content
-    authentic; padding all zero (§6.3.1); signature (§6.1). The ratchet advances only
-    when all of them pass.
+    authentic; padding all zero (§6.3.1); signature (§6.1). The ratchet advances (in
+    place) only when all of them pass; :func:`open_private` is the pure form.
     """
+    ac, use = open_private(suite, msg, context, secret_tree, sender_data_secret, member_key)
+    secret_tree.commit_use(use)
+    return ac
+
+
+def open_private(
+    suite: CipherSuite,
+    msg: PrivateMessage,
+    context: GroupContext,
+    secret_tree: SecretTree,
+    sender_data_secret: bytes,
+    member_key: MemberKey,
+) -> tuple[AuthenticatedContent, KeyUse]:
+    """:func:`unprotect_private` without touching ``secret_tree``: the checked content and
+    the :class:`~mls_pq.secret_tree.KeyUse` to apply once the caller accepts the message."""
     _check_group(msg.group_id, msg.epoch, context)
     sd = decrypt_sender_data(suite, msg, sender_data_secret)
     if sd.leaf_index >= secret_tree.n_leaves:
@@ -304,5 +337,4 @@ def unprotect_private(
     content = FramedContent(msg.group_id, msg.epoch, Sender.member(sd.leaf_index), msg.authenticated_data, pmc.body)
     ac = AuthenticatedContent(WireFormat.PRIVATE_MESSAGE, content, pmc.auth)
     verify_signature(suite, ac, key, context)
-    secret_tree.commit_use(use)
-    return ac
+    return ac, use

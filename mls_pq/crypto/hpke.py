@@ -27,7 +27,7 @@ from ..errors import CryptoError, MessageLimitError, UnsupportedAlgorithm
 from .base import Aead, Kdf, Kem
 from .kdf import labeled_derive, labeled_expand, labeled_extract
 
-__all__ = ["Context", "ContextR", "ContextS", "Hpke", "Mode", "hpke"]
+__all__ = ["Context", "ContextR", "ContextS", "Hpke", "Mode", "PreparedInfo", "hpke"]
 
 
 class Mode(IntEnum):
@@ -44,6 +44,29 @@ def _lp(data: bytes) -> bytes:
     if len(data) > 0xFFFF:
         raise CryptoError("input longer than 65535 bytes cannot be length-prefixed")
     return len(data).to_bytes(2, "big") + data
+
+
+class PreparedInfo:
+    """An HPKE ``info`` whose key-schedule digest is computed once, for sealing to many
+    recipients with the same ``info`` (an MLS Welcome: ``info`` holds the whole
+    encrypted GroupInfo, RFC 9420 §12.4.3.1). With a two-stage KDF it carries
+    ``info_hash = LabeledExtract("", "info_hash", info)`` (RFC 9180 §5.1), so each
+    recipient costs O(1) instead of O(len(info)); a one-stage KDF absorbs ``info`` after
+    the per-recipient secrets, so there it is used as is. Build with
+    :meth:`Hpke.prepare_info`; accepted wherever an ``info`` is."""
+
+    __slots__ = ("info", "_info_hash", "_for")
+
+    def __init__(self, info: bytes, info_hash: bytes | None, for_suite: tuple[object, bytes]) -> None:
+        self.info = info
+        self._info_hash = info_hash
+        self._for = for_suite
+
+    def __repr__(self) -> str:
+        return f"<PreparedInfo {len(self.info)} octets>"
+
+
+Info = bytes | PreparedInfo
 
 
 class Context:
@@ -146,21 +169,32 @@ class Hpke:
         if not got_psk and mode in (Mode.PSK, Mode.AUTH_PSK):
             raise CryptoError("HPKE: missing required PSK input")
 
+    def prepare_info(self, info: bytes) -> PreparedInfo:
+        """``info`` with its key-schedule digest computed once (see :class:`PreparedInfo`)."""
+        kdf, sid = self.kdf, self.suite_id
+        digest = labeled_extract(kdf, sid, b"", b"info_hash", info) if kdf.two_stage else None
+        return PreparedInfo(info, digest, (kdf, sid))
+
     def combine_secrets(
-        self, mode: int, shared_secret: bytes, info: bytes, psk: bytes = b"", psk_id: bytes = b""
+        self, mode: int, shared_secret: bytes, info: Info, psk: bytes = b"", psk_id: bytes = b""
     ) -> tuple[bytes, bytes, bytes]:
         """-> (key, base_nonce, exporter_secret) after ``VerifyPSKInputs``.
 
         ``CombineSecrets_TwoStage`` is RFC 9180's KeySchedule; ``CombineSecrets_OneStage``
-        is draft-ietf-hpke-hpke §5.1.
+        is draft-ietf-hpke-hpke §5.1. ``info`` may be a :class:`PreparedInfo`.
         """
         mode = Mode(mode)
         self._verify_psk_inputs(mode, psk, psk_id)
         kdf, sid = self.kdf, self.suite_id
         n_k, n_n, n_h = self.aead.n_k, self.aead.n_n, kdf.n_h
+        prepared: bytes | None = None
+        if isinstance(info, PreparedInfo):
+            if info._for[0] is kdf and info._for[1] == sid:
+                prepared = info._info_hash
+            info = info.info
         if kdf.two_stage:
             psk_id_hash = labeled_extract(kdf, sid, b"", b"psk_id_hash", psk_id)
-            info_hash = labeled_extract(kdf, sid, b"", b"info_hash", info)
+            info_hash = prepared if prepared is not None else labeled_extract(kdf, sid, b"", b"info_hash", info)
             ctx = bytes([mode]) + psk_id_hash + info_hash
             secret = labeled_extract(kdf, sid, shared_secret, b"secret", psk)
             key = labeled_expand(kdf, sid, secret, b"key", ctx, n_k)
@@ -172,15 +206,15 @@ class Hpke:
         out = labeled_derive(kdf, sid, secrets, b"secret", context, n_k + n_n + n_h)
         return out[:n_k], out[n_k:n_k + n_n], out[n_k + n_n:]
 
-    def key_schedule_s(self, mode: int, shared_secret: bytes, info: bytes,
+    def key_schedule_s(self, mode: int, shared_secret: bytes, info: Info,
                        psk: bytes = b"", psk_id: bytes = b"") -> ContextS:
         return ContextS(self, *self._ks(mode, shared_secret, info, psk, psk_id))
 
-    def key_schedule_r(self, mode: int, shared_secret: bytes, info: bytes,
+    def key_schedule_r(self, mode: int, shared_secret: bytes, info: Info,
                        psk: bytes = b"", psk_id: bytes = b"") -> ContextR:
         return ContextR(self, *self._ks(mode, shared_secret, info, psk, psk_id))
 
-    def _ks(self, mode: int, ss: bytes, info: bytes, psk: bytes, psk_id: bytes) -> tuple[bytes, bytes, int, bytes]:
+    def _ks(self, mode: int, ss: bytes, info: Info, psk: bytes, psk_id: bytes) -> tuple[bytes, bytes, int, bytes]:
         key, base_nonce, exporter_secret = self.combine_secrets(mode, ss, info, psk, psk_id)
         return key, base_nonce, 0, exporter_secret
 
@@ -189,7 +223,7 @@ class Hpke:
         if mode in (Mode.AUTH, Mode.AUTH_PSK) and not self.kem.supports_auth:
             raise UnsupportedAlgorithm(f"{self.kem.name} does not support the authenticated HPKE modes")
 
-    def setup_s(self, mode: int, pk_r: bytes, info: bytes = b"", psk: bytes = b"", psk_id: bytes = b"",
+    def setup_s(self, mode: int, pk_r: bytes, info: Info = b"", psk: bytes = b"", psk_id: bytes = b"",
                 sk_s: bytes | None = None, *, ikm_e: bytes | None = None) -> tuple[bytes, ContextS]:
         """``Setup<MODE>S`` -> (enc, context). ``ikm_e`` makes the encapsulation
         deterministic (``encap_derand``; test vectors only)."""
@@ -216,7 +250,7 @@ class Hpke:
             ss, enc = self.kem.encap_derand(pk_r, ikm_e)
         return enc, self.key_schedule_s(mode, ss, info, psk, psk_id)
 
-    def setup_r(self, mode: int, enc: bytes, sk_r: bytes, info: bytes = b"", psk: bytes = b"",
+    def setup_r(self, mode: int, enc: bytes, sk_r: bytes, info: Info = b"", psk: bytes = b"",
                 psk_id: bytes = b"", pk_s: bytes | None = None) -> ContextR:
         """``Setup<MODE>R`` -> context."""
         mode = Mode(mode)
@@ -267,23 +301,23 @@ class Hpke:
             return Mode.AUTH_PSK if with_psk else Mode.AUTH
         return Mode.PSK if with_psk else Mode.BASE
 
-    def seal(self, pk_r: bytes, info: bytes, aad: bytes, pt: bytes, *, psk: bytes = b"", psk_id: bytes = b"",
+    def seal(self, pk_r: bytes, info: Info, aad: bytes, pt: bytes, *, psk: bytes = b"", psk_id: bytes = b"",
              sk_s: bytes | None = None) -> tuple[bytes, bytes]:
         """``Seal<MODE>(pkR, info, aad, pt, ...)`` -> (enc, ct); the mode follows from the
         optional arguments (psk/psk_id -> psk, sk_s -> auth)."""
         enc, ctx = self.setup_s(self._mode(psk, psk_id, sk_s is not None), pk_r, info, psk, psk_id, sk_s)
         return enc, ctx.seal(aad, pt)
 
-    def open(self, enc: bytes, sk_r: bytes, info: bytes, aad: bytes, ct: bytes, *, psk: bytes = b"",
+    def open(self, enc: bytes, sk_r: bytes, info: Info, aad: bytes, ct: bytes, *, psk: bytes = b"",
              psk_id: bytes = b"", pk_s: bytes | None = None) -> bytes:
         """``Open<MODE>(enc, skR, info, aad, ct, ...)`` -> pt (DecryptError if not authentic)."""
         ctx = self.setup_r(self._mode(psk, psk_id, pk_s is not None), enc, sk_r, info, psk, psk_id, pk_s)
         return ctx.open(aad, ct)
 
-    def seal_base(self, pk_r: bytes, info: bytes, aad: bytes, pt: bytes) -> tuple[bytes, bytes]:
+    def seal_base(self, pk_r: bytes, info: Info, aad: bytes, pt: bytes) -> tuple[bytes, bytes]:
         return self.seal(pk_r, info, aad, pt)
 
-    def open_base(self, enc: bytes, sk_r: bytes, info: bytes, aad: bytes, ct: bytes) -> bytes:
+    def open_base(self, enc: bytes, sk_r: bytes, info: Info, aad: bytes, ct: bytes) -> bytes:
         return self.open(enc, sk_r, info, aad, ct)
 
     def send_export(self, pk_r: bytes, info: bytes, exporter_context: bytes, length: int, *, psk: bytes = b"",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..credentials import CredentialEvent, CredentialEventType, CredentialValidator, authenticate, check_credential_key
 from ..errors import MLSError, StateError, ValidationError
 from ..extensions import Extension
-from ..framing import private_message, public_message, sign_content
+from ..framing import public_message, seal_private, sign_content
 from ..group_context import GroupContext
 from ..key_schedule import EpochSecrets, advance
 from ..messages.commit import Commit
@@ -606,11 +606,9 @@ def create_commit(
     if wf == WireFormat.PUBLIC_MESSAGE:
         message = MLSMessage(public_message(suite, ac, state.context, state.secrets.membership_key))
     else:
-        st = state.secret_tree.copy()
-        message = MLSMessage(
-            private_message(suite, ac, st, state.secrets.sender_data_secret, padding(state, ac))
-        )
-        current = state.with_secret_tree(st)
+        sealed, use = seal_private(suite, ac, state.secret_tree, state.secrets.sender_data_secret, padding(state, ac))
+        message = MLSMessage(sealed)
+        current = state.with_secret_tree(state.secret_tree.applied(use))  # O(log N), no copy
     nxt = _next_state(state, applied, new_context, secrets, tag, private)
     effects = _effects(applied, epoch, sender, path_leaf, False)
     return CommitBuild(current, nxt, message, effects, secrets, created, applied)

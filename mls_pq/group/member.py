@@ -47,17 +47,18 @@ from typing import TYPE_CHECKING
 from .. import client as _client
 from ..codec import Reader, Writer
 from ..credentials import CredentialValidator, check_credential_key
-from ..errors import DecodeError, StateError, ValidationError
+from ..errors import ConcurrentModificationError, DecodeError, StateError, ValidationError
 from ..extensions import Extension
 from ..framing import (
     authenticate,
-    private_message,
+    open_private,
     public_message,
-    unprotect_private,
+    seal_private,
     unprotect_public,
 )
 from ..group_context import PROTOCOL_VERSION_MLS10, GroupContext
 from ..key_schedule import from_joiner
+from ..secret_tree import APPLICATION
 from ..messages.commit import Commit
 from ..messages.credential import Credential
 from ..messages.framing_structs import (
@@ -201,6 +202,9 @@ class Group:
     ) -> None:
         self._state = state
         self._pending: _Pending | None = None
+        #: the storage version our state was read or written at (compare-and-swap, see
+        #: :mod:`mls_pq.storage.base`); None: not stored yet
+        self._version: int | None = None
         #: where every change is written through (None: in memory only); see :meth:`save`
         self.storage: Storage | None = storage
         #: external PSKs by psk_id (§8.4); the application fills it
@@ -540,9 +544,8 @@ class Group:
         ac = authenticate(suite, wire_format, content, st.private.signature_priv, st.context)
         if wire_format == WireFormat.PUBLIC_MESSAGE:
             return MLSMessage(public_message(suite, ac, st.context, st.secrets.membership_key)), ac, st
-        tree = st.secret_tree.copy()
-        msg = MLSMessage(private_message(suite, ac, tree, st.secrets.sender_data_secret, padding(st, ac)))
-        return msg, ac, st.with_secret_tree(tree)
+        sealed, use = seal_private(suite, ac, st.secret_tree, st.secrets.sender_data_secret, padding(st, ac))
+        return MLSMessage(sealed), ac, st.with_secret_tree(st.secret_tree.applied(use))  # O(log N), no copy
 
     def propose(
         self,
@@ -776,9 +779,16 @@ class Group:
                 return MLSMessage(build_group_info(nxt, ratchet_tree=want_tree, extra_extensions=gi_exts)).to_bytes()
 
         message = build.message.to_bytes()
-        self._store_state(build.current)
         if self.storage is not None:
-            self.storage.save_pending_commit(st.group_id, st.epoch, encode_pending(nxt, message), replace=True)
+            # ONE compare-and-swap: the pending commit and the state whose handshake ratchet it
+            # may have advanced; never replaces a pending commit stored by someone else
+            self._version = self.storage.save_pending_commit(
+                st.group_id,
+                st.epoch,
+                encode_pending(nxt, message),
+                expected_version=self._require_version(),
+                state=None if build.current is st else build.current.to_bytes(),
+            )
         self._state = build.current
         self._pending = _Pending(nxt, message, build.effects)
         return CommitOutput(message, welcome, group_info, build.effects)
@@ -796,8 +806,7 @@ class Group:
     def discard_pending_commit(self) -> None:
         if self._pending is None:
             raise StateError("no pending commit")
-        if self.storage is not None:
-            self.storage.discard_pending_commit(self._state.group_id)
+        self._discard_stored_pending()
         self._pending = None
 
     # ---- application data ---------------------------------------------------------------------
@@ -806,9 +815,25 @@ class Group:
         self._check_can_send()
         if self._state.proposals:
             raise StateError("proposals are pending in this epoch: commit before sending application data (RFC 9420 §12.4)")
-        msg, _, new = self._frame(data, WireFormat.PRIVATE_MESSAGE, authenticated_data)
-        self._store_state(new)  # the used ratchet key is gone on disk before the ciphertext leaves
-        self._state = new
+        if self.storage is None:
+            msg, _, new = self._frame(data, WireFormat.PRIVATE_MESSAGE, authenticated_data)
+            self._state = new
+            return msg.to_bytes()
+        # Reserve the generation in storage BEFORE its key encrypts anything (RFC 9420 §9.2,
+        # §15): a compare-and-swap, so two processes sharing the storage can never both get
+        # the same generation, i.e. never the same AEAD key and nonce.
+        st = self._state
+        use = st.secret_tree.next_key(st.leaf_index, APPLICATION)  # pure lookup
+        reserved = st.with_secret_tree(st.secret_tree.applied(use))
+        self._store_state(reserved)
+        try:
+            msg, _, new = self._frame(data, WireFormat.PRIVATE_MESSAGE, authenticated_data)  # uses `st`
+        finally:
+            self._state = reserved
+        if new.secret_tree.position(st.leaf_index, APPLICATION) != reserved.secret_tree.position(
+            st.leaf_index, APPLICATION
+        ):  # cannot happen: the derivation is deterministic
+            raise StateError("the ratchet generation used is not the one reserved")
         return msg.to_bytes()
 
     # ---- receiving -----------------------------------------------------------------------------
@@ -834,9 +859,9 @@ class Group:
             )
             tentative = st
         elif isinstance(body, PrivateMessage):
-            tree = st.secret_tree.copy()
-            ac = unprotect_private(suite, body, st.context, tree, st.secrets.sender_data_secret, st.member_key())
-            tentative = st.with_secret_tree(tree)
+            # pure lookup; the ratchet change is applied (O(log N)) only to the accepted state
+            ac, use = open_private(suite, body, st.context, st.secret_tree, st.secrets.sender_data_secret, st.member_key())
+            tentative = st.with_secret_tree(st.secret_tree.applied(use))
         else:
             raise ValidationError(f"{type(body).__name__} is not a group message; use join()", "6")
         content = ac.content
@@ -880,8 +905,8 @@ class Group:
             self._store_epoch(new_state)  # one transaction; also drops a pending commit of ours
         else:  # removed: same epoch, inactive
             self._store_state(new_state)
-            if self._pending is not None and self.storage is not None:
-                self.storage.discard_pending_commit(st.group_id)
+            if self._pending is not None:
+                self._discard_stored_pending()
         self._state = new_state
         self._pending = None
         return ProcessedMessage("commit", commit=effects, **common)  # type: ignore[arg-type]
@@ -973,6 +998,10 @@ class Group:
     ) -> tuple[Group, CommitOutput]:
         st = self._state
         psk_value = st.secrets.resumption_psk
+        if self.storage is not None:
+            # the new group may reuse our group_id (a ReInit may keep it, §11.2): the stored
+            # state of the group we leave is replaced, its resumption PSKs kept (§12.4.3.1)
+            claim_group_id(self.storage, group_id, suite, replace_active=False, section="11.2")
         new = Group.create(
             suite,
             group_id,
@@ -1014,20 +1043,45 @@ class Group:
 
     # ---- persistence --------------------------------------------------------------------------
     def _store_epoch(self, st: GroupState, consumed: bytes | None = None) -> None:
-        """Write a new epoch (ONE storage transaction, see :mod:`.persistence`)."""
+        """Write a new epoch (ONE storage transaction, a compare-and-swap on the version we
+        read; see :mod:`.persistence`)."""
         if self.storage is not None:
-            self.storage.save_epoch(
+            self._version = self.storage.save_epoch(
                 st.group_id,
                 st.epoch,
                 st.to_bytes(),
+                expected_version=self._version,
                 resumption_psk=st.secrets.resumption_psk,
                 consumed_key_package=consumed,
             )
 
     def _store_state(self, st: GroupState) -> None:
-        """Write a change inside the current epoch (before it takes effect)."""
+        """Write a change inside the current epoch (before it takes effect): a
+        compare-and-swap, ConcurrentModificationError if another writer got there first."""
         if self.storage is not None and st is not self._state:
-            self.storage.update_state(st.group_id, st.epoch, st.to_bytes())
+            self._version = self.storage.update_state(
+                st.group_id, st.epoch, st.to_bytes(), expected_version=self._require_version()
+            )
+
+    def _require_version(self) -> int:
+        if self._version is None:
+            raise ConcurrentModificationError("this Group was not loaded from its storage: use Group.load")
+        return self._version
+
+    def _discard_stored_pending(self) -> None:
+        if self.storage is not None and self.storage.discard_pending_commit(
+            self._state.group_id, expected_version=self._require_version()
+        ):
+            self._version = self._require_version() + 1  # the contract: one write, one increment
+
+    def reload(self) -> None:
+        """Re-read the current epoch, the pending commit and the version from ``storage``,
+        e.g. after a :class:`~mls_pq.errors.ConcurrentModificationError` (another process or
+        Group object wrote the group since we read it). StateError if not stored."""
+        if self.storage is None:
+            raise StateError("the group has no storage to reload from")
+        fresh = Group.load(self.storage, self._state.group_id, suite=self._state.suite)
+        self._state, self._pending, self._version = fresh._state, fresh._pending, fresh._version
 
     def save(self, storage: Storage) -> None:
         """Save the member's state (and pending commit) to ``storage`` and write every later
@@ -1036,17 +1090,22 @@ class Group:
         st = self._state
         gid = st.group_id
         stored = storage.load_group(gid)
+        seen = None if stored is None else stored.version  # each write below is a CAS on it
         if stored is None or stored.epoch < st.epoch:
-            storage.save_epoch(gid, st.epoch, st.to_bytes(), resumption_psk=st.secrets.resumption_psk)
+            version = storage.save_epoch(
+                gid, st.epoch, st.to_bytes(), expected_version=seen, resumption_psk=st.secrets.resumption_psk
+            )
         elif stored.epoch == st.epoch:
-            storage.update_state(gid, st.epoch, st.to_bytes())
+            version = storage.update_state(gid, st.epoch, st.to_bytes(), expected_version=stored.version)
         else:
             raise StateError(f"the storage holds epoch {stored.epoch}, newer than ours ({st.epoch})")
         if self._pending is not None:
-            storage.save_pending_commit(gid, st.epoch, encode_pending(self._pending.next, self._pending.message), replace=True)
-        else:
-            storage.discard_pending_commit(gid)
+            pending = encode_pending(self._pending.next, self._pending.message)
+            version = storage.save_pending_commit(gid, st.epoch, pending, expected_version=version, replace=True)
+        elif storage.discard_pending_commit(gid, expected_version=version):
+            version += 1
         self.storage = storage
+        self._version = version
 
     @classmethod
     def load(
@@ -1079,6 +1138,7 @@ class Group:
             max_lifetime=max_lifetime,
             credential_validator=credential_validator,
         )
+        g._version = stored.version
         pc = storage.load_pending_commit(group_id)
         if pc is not None and pc.epoch == state.epoch:
             nxt, message = decode_pending(pc.commit, state.suite)

@@ -23,6 +23,7 @@ from ..messages.welcome import (
     decrypt_group_info,
     encrypt_group_info,
     open_group_secrets,
+    prepare_welcome_context,
     seal_group_secrets,
 )
 from ..psk import PSK_RESUMPTION, USAGE_APPLICATION, USAGE_BRANCH, USAGE_REINIT, PreSharedKeyID, psk_secret
@@ -143,11 +144,12 @@ def build_welcome(
     (joiner_secret, the path secret of the lowest common ancestor, the PSK ids) to each
     KeyPackage's init_key."""
     encrypted_gi = encrypt_group_info(suite, secrets.welcome_secret, group_info)
+    prepared = prepare_welcome_context(suite, encrypted_gi)  # hashed once, not per recipient
     entries = []
     for leaf, kp in new_members:
         ps = created.path_secret_for(leaf) if created is not None else None
         gs = GroupSecrets(secrets.joiner_secret, ps, tuple(psks))
-        sealed = seal_group_secrets(suite, kp.init_key, encrypted_gi, gs)
+        sealed = seal_group_secrets(suite, kp.init_key, encrypted_gi, gs, prepared)
         entries.append(EncryptedGroupSecrets(kp.ref(suite), sealed))
     return Welcome(suite.id, tuple(entries), encrypted_gi)
 

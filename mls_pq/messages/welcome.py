@@ -18,6 +18,7 @@ from ..psk import PreSharedKeyID
 from ..treekem import HPKECiphertext
 
 if TYPE_CHECKING:
+    from ..crypto.hpke import PreparedInfo
     from ..suites import CipherSuite
 
 GROUP_INFO_TBS_LABEL = "GroupInfoTBS"
@@ -162,11 +163,25 @@ def decrypt_group_info(suite: CipherSuite, welcome_secret: bytes, encrypted_grou
 
 
 def seal_group_secrets(
-    suite: CipherSuite, init_key: bytes, encrypted_group_info: bytes, group_secrets: GroupSecrets
+    suite: CipherSuite,
+    init_key: bytes,
+    encrypted_group_info: bytes,
+    group_secrets: GroupSecrets,
+    prepared: PreparedInfo | None = None,
 ) -> HPKECiphertext:
-    """EncryptWithLabel(init_key, "Welcome", encrypted_group_info, group_secrets)."""
-    kem_output, ct = suite.encrypt_with_label(init_key, WELCOME_LABEL, encrypted_group_info, group_secrets.to_bytes())
+    """EncryptWithLabel(init_key, "Welcome", encrypted_group_info, group_secrets).
+    ``prepared`` (:func:`prepare_welcome_context`) hashes the context once per Welcome."""
+    if prepared is not None:
+        kem_output, ct = suite.encrypt_with_prepared(init_key, prepared, group_secrets.to_bytes())
+    else:
+        kem_output, ct = suite.encrypt_with_label(init_key, WELCOME_LABEL, encrypted_group_info, group_secrets.to_bytes())
     return HPKECiphertext(kem_output, ct)
+
+
+def prepare_welcome_context(suite: CipherSuite, encrypted_group_info: bytes) -> PreparedInfo:
+    """The "Welcome" EncryptContext over ``encrypted_group_info``, hashed once for all
+    recipients of one Welcome (RFC 9420 §12.4.3.1)."""
+    return suite.prepare_encrypt_context(WELCOME_LABEL, encrypted_group_info)
 
 
 def open_group_secrets(

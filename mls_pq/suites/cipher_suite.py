@@ -16,7 +16,7 @@ from ..codec import Writer, encode_opaque
 from ..crypto.base import Aead, Hash, Kdf, Kem, SignatureScheme
 
 if TYPE_CHECKING:
-    from ..crypto.hpke import Hpke
+    from ..crypto.hpke import Hpke, PreparedInfo
 
 MLS_LABEL_PREFIX = b"MLS 1.0 "
 
@@ -129,6 +129,15 @@ class CipherSuite:
     def encrypt_with_label(self, pk: bytes, label: str | bytes, context: bytes, plaintext: bytes) -> tuple[bytes, bytes]:
         """EncryptWithLabel -> (kem_output, ciphertext): HPKE SealBase, info = EncryptContext, aad = ""."""
         return self.hpke.seal_base(pk, self._encrypt_context(label, context), b"", plaintext)
+
+    def prepare_encrypt_context(self, label: str | bytes, context: bytes) -> PreparedInfo:
+        """The EncryptContext of :meth:`encrypt_with_label` hashed once, for encrypting to
+        many recipients with one ``context`` (a Welcome, RFC 9420 §12.4.3.1)."""
+        return self.hpke.prepare_info(self._encrypt_context(label, context))
+
+    def encrypt_with_prepared(self, pk: bytes, prepared: PreparedInfo, plaintext: bytes) -> tuple[bytes, bytes]:
+        """:meth:`encrypt_with_label` with a :meth:`prepare_encrypt_context` result."""
+        return self.hpke.seal_base(pk, prepared, b"", plaintext)
 
     def decrypt_with_label(
         self, sk: bytes, label: str | bytes, context: bytes, kem_output: bytes, ciphertext: bytes
