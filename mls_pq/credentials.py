@@ -133,14 +133,18 @@ def certificate_signature_key(der: bytes, scheme_id: int) -> bytes:
 
 def check_credential_key(suite: CipherSuite, credential: Credential, signature_key: bytes) -> None:
     """§5.3: an X.509 credential's end-entity certificate carries exactly ``signature_key``.
-    Basic credentials (and any other type) pass: there is nothing to compare."""
+    Basic credentials (and any other type) pass: there is nothing to compare. Then, for every
+    credential: ``signature_key`` must be an acceptable key of the suite's scheme (one rule
+    whatever backend, :meth:`SignatureScheme.validate_public_key`; raises InvalidKeyError)."""
     if credential.credential_type != CredentialType.X509:
+        suite.signature.validate_public_key(signature_key)
         return
     if not credential.certificates:
         raise ValidationError("an x509 credential without certificates", "5.3")
     key = certificate_signature_key(credential.certificates[0].cert_data, suite.signature.id)
     if key != bytes(signature_key):  # public values: no constant-time comparison needed
         raise ValidationError("the end-entity certificate's public key is not the leaf's signature_key", "5.3")
+    suite.signature.validate_public_key(signature_key)
 
 
 # ---- §5.3.1: the Authentication Service hook ---------------------------------------------------

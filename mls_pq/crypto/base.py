@@ -153,3 +153,10 @@ class SignatureScheme(Primitive):
     @abstractmethod
     def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool:
         """True iff the signature is valid. Never raises on malformed input: returns False."""
+
+    def validate_public_key(self, pk: bytes) -> None:
+        """Raise :class:`mls_pq.errors.InvalidKeyError` if ``pk`` is not an acceptable public
+        key of this scheme. Called at every signature-key entry point (KeyPackage, LeafNode,
+        credential, external sender: :func:`mls_pq.credentials.check_credential_key`). The
+        built-in schemes override it; this default accepts every key (``verify`` still
+        decides each signature)."""

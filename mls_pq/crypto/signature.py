@@ -33,6 +33,14 @@ Key encodings follow the mlswg test vectors and RFC 9420 §5.1.1:
   specify. cryptography signs hedged (randomised), so ML-DSA signatures are not
   reproducible byte for byte.
 
+One verification rule whatever backend is installed: EdDSA inputs pass
+:mod:`mls_pq.crypto.ed_checks` before any backend sees them (public key and ``R``
+canonical and not of small order, ``S < L``), so the pynacl and cryptography Ed25519
+backends decide every signature identically (the Wycheproof files are run against both).
+``validate_public_key`` applies the same rule to a key alone (plus the curve equation);
+it is called at every signature-key entry point via
+:func:`mls_pq.credentials.check_credential_key`.
+
 ``verify`` never raises on malformed keys or signatures: it returns ``False``. ``sign`` and
 ``public_key`` raise :class:`~mls_pq.errors.InvalidKeyError` for a malformed private key
 (without echoing it). Parsed key objects are cached per key bytes (``functools.lru_cache``),
@@ -53,6 +61,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ..errors import InvalidKeyError, UnsupportedAlgorithm
+from . import ed_checks
 from .base import SignatureScheme
 
 try:  # pragma: no branch - which branch runs depends on the installed packages
@@ -94,6 +103,12 @@ _VERIFY_ERRORS: tuple[type[BaseException], ...] = (InvalidSignature, ValueError,
 if _nacl_exc is not None:
     _VERIFY_ERRORS += (_nacl_exc.CryptoError,)
 _MLDSA_VERIFY_ERRORS = _VERIFY_ERRORS + (_CryptoUnsupported, UnsupportedAlgorithm)
+
+
+def _check_pk_bytes(pk: bytes, size: int, name: str) -> None:
+    if not isinstance(pk, (bytes, bytearray, memoryview)) or len(pk) != size:
+        n = len(pk) if isinstance(pk, (bytes, bytearray, memoryview)) else "non-bytes"
+        raise InvalidKeyError(f"{name}: public key must be {size} bytes, got {n}")
 
 
 def _check_bytes(sk: bytes, size: int, name: str) -> None:
@@ -158,10 +173,18 @@ class EdDSACryptography(SignatureScheme):
     def sign(self, sk: bytes, message: bytes) -> bytes:
         return self._load_sk(bytes(sk)).sign(message)
 
+    def validate_public_key(self, pk: bytes) -> None:
+        """Canonical, on the curve, not of small order (:mod:`mls_pq.crypto.ed_checks`)."""
+        _check_pk_bytes(pk, self.pk_size, self.name)
+        if not ed_checks.public_key_ok(self.name, bytes(pk)):
+            raise InvalidKeyError(f"{self.name}: public key is non-canonical, off the curve or of small order")
+
     def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool:
         try:
             if len(pk) != self.pk_size or len(signature) != self.sig_size:
                 return False
+            if not ed_checks.signature_ok(self.name, bytes(pk), bytes(signature)):
+                return False  # the one rule of every backend (ed_checks)
             self._load_pk(bytes(pk)).verify(bytes(signature), message)
         except _VERIFY_ERRORS:
             return False
@@ -176,8 +199,9 @@ class EdDSACryptography(SignatureScheme):
 class Ed25519Nacl(SignatureScheme):
     """Ed25519 (RFC 8032 §5.1) via libsodium's ``crypto_sign`` (pynacl bindings).
 
-    libsodium's verification additionally rejects small-order public keys and
-    non-canonical encodings; honest keys and signatures are unaffected.
+    libsodium's own checks (small-order and non-canonical keys and ``R``, ``S >= L``) are
+    the rule :mod:`mls_pq.crypto.ed_checks` applies in front of every backend, so this
+    backend and :class:`EdDSACryptography` decide identically.
     """
 
     id = 0x0807
@@ -213,12 +237,20 @@ class Ed25519Nacl(SignatureScheme):
         # crypto_sign returns signature || message (combined mode); keep the 64-byte signature.
         return _nacl.crypto_sign(bytes(message), sk64)[: self.sig_size]
 
+    def validate_public_key(self, pk: bytes) -> None:
+        """Canonical, on the curve, not of small order (:mod:`mls_pq.crypto.ed_checks`)."""
+        _check_pk_bytes(pk, self.pk_size, self.name)
+        if not ed_checks.public_key_ok(self.name, bytes(pk)):
+            raise InvalidKeyError(f"{self.name}: public key is non-canonical, off the curve or of small order")
+
     def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool:
         try:
             # Length checks are essential: crypto_sign_open takes signature || message, so a
             # short signature would otherwise borrow bytes from the message.
             if len(pk) != self.pk_size or len(signature) != self.sig_size:
                 return False
+            if not ed_checks.signature_ok(self.name, bytes(pk), bytes(signature)):
+                return False  # the one rule of every backend (ed_checks)
             _nacl.crypto_sign_open(bytes(signature) + bytes(message), bytes(pk))
         except _VERIFY_ERRORS:
             return False
@@ -290,7 +322,19 @@ class Ecdsa(SignatureScheme):
     def sign(self, sk: bytes, message: bytes) -> bytes:
         return self._load_sk(bytes(sk)).sign(message, self._algo)
 
+    def validate_public_key(self, pk: bytes) -> None:
+        """An uncompressed SEC1 point on the curve (SEC1 §2.3.4 with the on-curve check of
+        SP 800-56A §5.6.2.3.4, done by cryptography); the identity has no such encoding."""
+        if not isinstance(pk, (bytes, bytearray, memoryview)):
+            raise InvalidKeyError(f"{self.name}: public key must be bytes")
+        try:
+            self._load_pk(bytes(pk))
+        except (ValueError, TypeError):
+            raise InvalidKeyError(f"{self.name}: public key is not a valid point of the curve") from None
+
     def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool:
+        """ECDSA verification (SEC1 §4.1.4) of a strict-DER signature: BER variants and
+        out-of-range ``r``/``s`` are rejected, high ``s`` is valid (as Wycheproof expects)."""
         try:
             if len(signature) > self.sig_size:
                 return False
@@ -348,6 +392,14 @@ class MlDsa(SignatureScheme):
 
     def sign(self, sk: bytes, message: bytes) -> bytes:
         return self._load_sk(bytes(sk)).sign(bytes(message))  # type: ignore[no-any-return]
+
+    def validate_public_key(self, pk: bytes) -> None:
+        """pkEncode output of the right size (FIPS 204 Algorithm 23 accepts every such string)."""
+        _check_pk_bytes(pk, self.pk_size, self.name)
+        try:
+            self._load_pk(bytes(pk))
+        except (ValueError, TypeError):
+            raise InvalidKeyError(f"{self.name}: malformed public key") from None
 
     def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool:
         try:

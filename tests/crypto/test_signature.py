@@ -386,3 +386,181 @@ def test_public_key_cache_is_used() -> None:
     for _ in range(5):
         assert ECDSA_P256_SHA256.verify(pk, b"m", sig)
     assert ECDSA_P256_SHA256._load_pk.cache_info().hits - before >= 4  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------------------
+# One verification rule whatever backend is installed (issue 8)
+# --------------------------------------------------------------------------------------
+
+_P25519 = 2**255 - 19
+_D25519 = (-121665 * pow(121666, -1, _P25519)) % _P25519
+_IDENTITY_25519 = (1).to_bytes(32, "little")
+ED_ALL = [*ED25519_IMPLS, ED448]
+ED_IDS = [f"{s.name}-{s.backend}" for s in ED_ALL]
+
+
+@pytest.mark.parametrize("scheme", ED25519_IMPLS, ids=lambda s: s.backend)
+def test_identity_key_r_identity_s_zero_rejected_by_every_backend(scheme: SignatureScheme) -> None:
+    """Decision (issue 8, RFC 8032 §5.1.7 leaves it open): mls-pq rejects small-order and
+    non-canonical EdDSA public keys and ``R`` values and ``S >= L``, in front of every backend
+    (mls_pq.crypto.ed_checks). Before it, OpenSSL (cryptography) accepted the identity key with
+    the signature ``R = identity, S = 0`` on any message while libsodium (pynacl) rejected it,
+    so members with different installed backends could split a group."""
+    forged = _IDENTITY_25519 + bytes(32)  # R = identity, S = 0
+    for msg in (b"", b"any message", os.urandom(64)):
+        assert not scheme.verify(_IDENTITY_25519, msg, forged)
+    with pytest.raises(InvalidKeyError):
+        scheme.validate_public_key(_IDENTITY_25519)
+
+
+def _ed25519_add(p: tuple[int, int], q: tuple[int, int]) -> tuple[int, int]:
+    """Affine Edwards addition on -x^2 + y^2 = 1 + d x^2 y^2 (RFC 8032 §5.1.4), test oracle."""
+    (x1, y1), (x2, y2), m = p, q, _P25519
+    t = _D25519 * x1 * x2 * y1 * y2 % m
+    return (x1 * y2 + x2 * y1) * pow(1 + t, -1, m) % m, (y1 * y2 + x1 * x2) * pow(1 - t, -1, m) % m
+
+
+def _ed25519_decode(b: bytes) -> tuple[int, int]:
+    """RFC 8032 §5.1.3 point decoding (test oracle, independent of mls_pq.crypto.ed_checks)."""
+    m = _P25519
+    y = int.from_bytes(b, "little") & ((1 << 255) - 1)
+    u, v = (y * y - 1) % m, (_D25519 * y * y + 1) % m
+    x = u * pow(v, 3, m) * pow(u * pow(v, 7, m), (m - 5) // 8, m) % m
+    if v * x * x % m != u:
+        x = x * pow(2, (m - 1) // 4, m) % m
+    assert v * x * x % m == u
+    if (x & 1) != b[31] >> 7:
+        x = -x % m
+    return x, y
+
+
+def _small_order_encodings_25519() -> list[bytes]:
+    """The canonical encodings of all 8 points of the 8-torsion, both x signs."""
+    from mls_pq.crypto.ed_checks import _SMALL_Y_25519
+
+    out = []
+    for y in sorted(_SMALL_Y_25519):
+        for sign in (0, 1):
+            b = bytearray(y.to_bytes(32, "little"))
+            b[31] |= sign << 7
+            out.append(bytes(b))
+    return out
+
+
+def test_ed25519_small_order_blocklist_is_the_8_torsion() -> None:
+    """Every blocked y-coordinate decodes to a point P with 8P = identity (RFC 8032 §5.1),
+    and there are exactly the 8 torsion points among them."""
+    points = set()
+    for enc in _small_order_encodings_25519():
+        try:
+            pt = _ed25519_decode(enc)
+        except AssertionError:
+            continue  # x = 0 with the sign bit set: not a valid encoding at all
+        acc = pt
+        for _ in range(3):
+            acc = _ed25519_add(acc, acc)
+        assert acc == (0, 1), enc.hex()
+        points.add(pt)
+    assert len(points) == 8
+
+
+@pytest.mark.parametrize("scheme", ED25519_IMPLS, ids=lambda s: s.backend)
+def test_ed25519_small_order_keys_and_r_rejected(scheme: SignatureScheme) -> None:
+    sk, pk = scheme.generate()
+    msg = b"m"
+    sig = scheme.sign(sk, msg)
+    for enc in _small_order_encodings_25519():
+        assert not scheme.verify(enc, msg, enc + bytes(32))
+        assert not scheme.verify(enc, msg, sig)
+        assert not scheme.verify(pk, msg, enc + sig[32:])  # R of small order
+        with pytest.raises(InvalidKeyError):
+            scheme.validate_public_key(enc)
+    scheme.validate_public_key(pk)
+
+
+@pytest.mark.parametrize("scheme", ED25519_IMPLS, ids=lambda s: s.backend)
+def test_ed25519_non_canonical_rejected(scheme: SignatureScheme) -> None:
+    sk, pk = scheme.generate()
+    msg = b"m"
+    sig = scheme.sign(sk, msg)
+    from mls_pq.crypto.ed_checks import ED25519_L
+
+    s = int.from_bytes(sig[32:], "little")
+    assert not scheme.verify(pk, msg, sig[:32] + (s + ED25519_L).to_bytes(32, "little"))  # S >= L (malleable)
+    for y in range(_P25519, 2**255):  # the 19 non-canonical y encodings
+        enc = y.to_bytes(32, "little")
+        with pytest.raises(InvalidKeyError):
+            scheme.validate_public_key(enc)
+        assert not scheme.verify(enc, msg, sig)
+        assert not scheme.verify(pk, msg, enc + sig[32:])
+
+
+@pytest.mark.parametrize("scheme", ED_ALL, ids=ED_IDS)
+def test_eddsa_validate_public_key(scheme: SignatureScheme) -> None:
+    for _ in range(5):
+        scheme.validate_public_key(scheme.generate()[1])
+    with pytest.raises(InvalidKeyError):
+        scheme.validate_public_key(bytes(scheme.pk_size - 1))
+    # a y-coordinate that is not on the curve: find one (about half of all y are not)
+    for y in range(2, 200):
+        enc = y.to_bytes(scheme.pk_size, "little")
+        from mls_pq.crypto.ed_checks import public_key_ok
+
+        if not public_key_ok(scheme.name, enc):
+            with pytest.raises(InvalidKeyError):
+                scheme.validate_public_key(enc)
+            assert not scheme.verify(enc, b"m", bytes(scheme.sig_size))
+            break
+    else:  # pragma: no cover
+        pytest.fail("no off-curve y found")
+
+
+def test_ed448_small_order_and_non_canonical_rejected() -> None:
+    """Ed448 (RFC 8032 §5.2) has cofactor 4: identity, (0, -1) and (±1, 0) are refused, as
+    are y >= p, set unused bits of the last byte and S >= L."""
+    from mls_pq.crypto.ed_checks import ED448_L, ED448_P
+
+    sk, pk = ED448.generate()
+    sig = ED448.sign(sk, b"m")
+    assert ED448.verify(pk, b"m", sig)
+    small = [y.to_bytes(57, "little") for y in (1, ED448_P - 1, 0)] + [bytes(56) + b"\x80"]
+    for enc in small:
+        with pytest.raises(InvalidKeyError):
+            ED448.validate_public_key(enc)
+        assert not ED448.verify(enc, b"m", enc + bytes(57))
+        assert not ED448.verify(pk, b"m", enc + sig[57:])
+    for enc in (ED448_P.to_bytes(57, "little"), pk[:56] + b"\x01"):
+        with pytest.raises(InvalidKeyError):
+            ED448.validate_public_key(enc)
+    s = int.from_bytes(sig[57:], "little")
+    assert not ED448.verify(pk, b"m", sig[:57] + (s + ED448_L).to_bytes(57, "little"))
+
+
+@pytest.mark.parametrize("scheme", [*ECDSA, MLDSA44], ids=lambda s: s.name)
+def test_validate_public_key_other_schemes(scheme: SignatureScheme) -> None:
+    try:
+        pk = scheme.generate()[1]
+    except Exception as e:  # pragma: no cover - ML-DSA absent from an old cryptography
+        pytest.skip(f"{scheme.name}: {e}")
+    scheme.validate_public_key(pk)
+    with pytest.raises(InvalidKeyError):
+        scheme.validate_public_key(pk[:-1])
+    if isinstance(scheme, Ecdsa):
+        off = bytearray(pk)
+        off[-1] ^= 1  # (x, y+-1) is not on the curve
+        with pytest.raises(InvalidKeyError):
+            scheme.validate_public_key(bytes(off))
+
+
+def test_entry_point_rejects_small_order_signature_key() -> None:
+    """The key check runs at every signature-key entry point (KeyPackage, LeafNode,
+    credential, external sender all pass through credentials.check_credential_key)."""
+    from mls_pq.credentials import check_credential_key
+    from mls_pq.messages.credential import Credential
+    from mls_pq.suites import get_suite
+
+    suite = get_suite(1)
+    cred = Credential.basic(b"alice")
+    check_credential_key(suite, cred, suite.signature.generate()[1])
+    with pytest.raises(InvalidKeyError):
+        check_credential_key(suite, cred, _IDENTITY_25519)
