@@ -72,6 +72,15 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
                         "(default: all)")
     p.add_argument("--reps", type=int, default=DEFAULT_REPS, help=f"timed repetitions per operation "
                    f"(at least; sub-millisecond operations get more) (default: {DEFAULT_REPS})")
+    p.add_argument("--target", type=float, default=5.0, metavar="PERCENT",
+                   help="adaptive repetitions: repeat until the median is known to ±PERCENT (95%% confidence "
+                        "interval) or the --budget per figure is spent (default: 5)")
+    p.add_argument("--budget", type=float, default=0.5, metavar="SECONDS",
+                   help="time budget per figure for the adaptive repetitions (default: 0.5)")
+    p.add_argument("--no-interleave", action="store_true",
+                   help="do not re-measure ratios to the baseline suite interleaved in time (A B A B) at the "
+                        "largest N; ratios then come from separate runs")
+    p.add_argument("--wide", action="store_true", help="every column in the terminal tables (default: fit 100 columns)")
     p.add_argument("--warmup", type=int, default=1, help="untimed warm-up runs (default: 1)")
     p.add_argument("--payload", type=int, default=DEFAULT_PAYLOAD, help="application message payload octets")
     p.add_argument("--no-floor", action="store_true", help="skip primitive counting and the crypto floor")
@@ -118,6 +127,9 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         profile=args.profile,
         extrapolate=ext,
         build_ahead=not getattr(args, "serial", False),
+        target=getattr(args, "target", 5.0) / 100,
+        budget=getattr(args, "budget", 0.5),
+        interleave=not getattr(args, "no_interleave", False),
     )
 
 
@@ -192,18 +204,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
             written += plots.write_plots(doc, out)
         else:
             print("note: matplotlib is not installed (pip install 'mls-pq[bench]'): no plots", file=sys.stderr)
+    from .reliability import summary_line
+
+    verdict = summary_line(doc["rows"], doc.get("reliability"))
     if args.json:
         json.dump(doc, sys.stdout, indent=1, default=str)
         print()
+        if verdict:
+            print(verdict, file=sys.stderr)
         return 0
     if sys.stdout.isatty():
         try:
-            report.render_rich(doc)
+            report.render_rich(doc, wide=args.wide)
         except ImportError:
-            print(report.render_plain(doc))
+            print(report.render_plain(doc, wide=args.wide))
     else:  # piped or redirected: plain text, never wrapped to a guessed width
-        print(report.render_plain(doc))
+        print(report.render_plain(doc, wide=args.wide))
     print("wrote " + ", ".join(str(p) for p in written))
+    if verdict:  # the last line: the reliability verdict
+        print(verdict)
     return 0
 
 

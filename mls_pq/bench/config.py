@@ -80,6 +80,13 @@ class BenchConfig:
     #: build the next groups in a second process while this one measures (with >= 2 CPUs;
     #: the timed operations always run one at a time in this process)
     build_ahead: bool = True
+    #: adaptive repetitions: more runs while the relative spread (IQR / median) is above
+    #: ``target``, until ``budget`` seconds per figure are spent
+    target: float = 0.05
+    budget: float = 0.5
+    #: suite-to-suite ratios at the largest N from runs interleaved with the baseline suite's
+    #: (A B A B), so that drift in machine speed cancels out
+    interleave: bool = True
 
     def __post_init__(self) -> None:
         if not self.suites:
@@ -96,6 +103,10 @@ class BenchConfig:
             raise ValueError("group sizes must be >= 2")
         if self.reps < 1:
             raise ValueError("reps must be >= 1")
+        if not 0 < self.target < 1:
+            raise ValueError("the spread target must be between 0 and 1 (e.g. 0.05 for 5%)")
+        if self.budget < 0:
+            raise ValueError("the time budget per figure must be >= 0 seconds")
 
 
 

@@ -110,6 +110,98 @@ def time_op(
     return np.asarray(samples)
 
 
+def rel_spread(samples: Sequence[float] | np.ndarray) -> float:
+    """IQR / median of the samples (0 for fewer than 2 samples or a zero median)."""
+    a = np.asarray(samples, dtype=float)
+    if a.size < 2:
+        return 0.0
+    q1, med, q3 = np.percentile(a, [25, 50, 75])
+    return float((q3 - q1) / med) if med > 0 else 0.0
+
+
+def median_ci_rel(samples: Sequence[float] | np.ndarray) -> float:
+    """Half-width of the ~95 % confidence interval of the median, relative to the median:
+    ``1.57 * IQR / sqrt(n) / median`` (McGill, Tukey and Larsen 1978, the notches of a box
+    plot). Unlike the IQR itself, it shrinks as runs are added: it is what the adaptive
+    repetitions drive below their target. ``inf`` for fewer than 2 samples."""
+    a = np.asarray(samples, dtype=float)
+    if a.size < 2:
+        return math.inf
+    return 1.57 * rel_spread(a) / math.sqrt(a.size)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Samples of one figure with the CPU time this process got while taking them."""
+
+    samples: np.ndarray
+    #: process CPU seconds and wall seconds over the whole figure (warm-up included)
+    cpu_s: float
+    wall_s: float
+    #: True when the precision target was not reached before the time budget ran out
+    budget_spent: bool
+
+    @property
+    def cpu_share(self) -> float:
+        """Process CPU time / wall time: below 1 when other processes took this CPU."""
+        return min(self.cpu_s / self.wall_s, 1.0) if self.wall_s > 0 else 1.0
+
+
+def time_adaptive(
+    run: Callable[[], Any],
+    reps: int,
+    *,
+    target: float = 0.05,
+    budget: float = 0.5,
+    max_runs: int = 400,
+    **kw: Any,
+) -> Timing:
+    """:func:`time_op`, then more batches while the median is not known to within ``target``
+    (relative half-width of its 95 % confidence interval, :func:`median_ci_rel`), until
+    ``budget`` seconds (wall, from the start) are spent or ``max_runs`` samples are taken. Process CPU time is compared with wall time over the whole figure:
+    a share well below 1 means other processes were running on this CPU (the figure is
+    then unreliable, see :mod:`mls_pq.bench.reliability`)."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    before = kw.get("before")
+    samples = time_op(run, reps, **kw)
+    while median_ci_rel(samples) > target and time.perf_counter() - w0 < budget and samples.size < max_runs:
+        more = time_op(run, max(2, samples.size // 2), warmup=0, warmup_time=0.0, min_total=0.0, before=before)
+        samples = np.concatenate([samples, more])
+    return Timing(samples, time.process_time() - c0, time.perf_counter() - w0,
+                  median_ci_rel(samples) > target)
+
+
+def paired_ratio(
+    run_a: Callable[[], Any],
+    run_b: Callable[[], Any],
+    *,
+    t_a: float,
+    t_b: float,
+    rounds: int = 5,
+    before_a: Callable[[], Any] | None = None,
+    before_b: Callable[[], Any] | None = None,
+    batch_time: float = 0.004,
+) -> dict[str, float | int]:
+    """Ratio time(B) / time(A) from batches interleaved in time (A B A B ...): each round
+    times a batch of A then a batch of B (``k`` runs each, ``k`` such that a batch lasts
+    about ``batch_time``; ``t_a``/``t_b`` are the figures' medians), and the ratio of the
+    two batch medians is one sample; drift in machine speed between rounds cancels out.
+    Returns the median ratio, its quartiles and the number of rounds."""
+    k = max(1, min(20, math.ceil(batch_time / max(min(t_a, t_b), 1e-7))))
+    ratios = []
+    for _ in range(rounds):
+        a = time_op(run_a, k, warmup=0, warmup_time=0.0, min_total=0.0, before=before_a)
+        b = time_op(run_b, k, warmup=0, warmup_time=0.0, min_total=0.0, before=before_b)
+        ma = float(np.median(a))
+        if ma > 0:
+            ratios.append(float(np.median(b)) / ma)
+    if not ratios:
+        return {"ratio": float("nan"), "ratio_q1": float("nan"), "ratio_q3": float("nan"), "ratio_rounds": 0}
+    q1, med, q3 = np.percentile(ratios, [25, 50, 75])
+    return {"ratio": float(med), "ratio_q1": float(q1), "ratio_q3": float(q3), "ratio_rounds": len(ratios),
+            "ratio_batch": k}
+
+
 def cache_clearers(suite: CipherSuite) -> list[Callable[[], None]]:
     """``cache_clear`` of every ``functools.lru_cache`` the suite's primitive adapters hold
     (parsed keys, derived key pairs; also inside hybrid KEMs' component KEMs)."""
@@ -565,6 +657,7 @@ __all__ = [
     "COMPOSITE",
     "ByteTally",
     "Stats",
+    "Timing",
     "UnitTime",
     "cache_clearers",
     "counted",
@@ -573,6 +666,10 @@ __all__ = [
     "instrumented_suite",
     "machine_facts",
     "measure_unit_times",
+    "median_ci_rel",
+    "paired_ratio",
+    "rel_spread",
     "summarize",
+    "time_adaptive",
     "time_op",
 ]

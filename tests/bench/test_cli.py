@@ -57,6 +57,15 @@ def test_outputs(doc: dict[str, Any], tmp_path: Path) -> None:
     assert {ln["source"] for ln in lines} == {"measured", "model", "extrapolated"}
     text = report.render_plain(doc)
     assert "0x0001" in text and "0xf001" in text and "MODEL" in text
+    assert max(len(line) for line in text.splitlines()) <= report.WIDTH  # fits 100 columns by default
+    assert "±" in text and "! = unreliable figure" in text  # every cell's spread and the mark explained
+    wide = report.render_plain(doc, wide=True)
+    assert "floor mostly" in wide and "floor mostly" not in text
+    times = [r for r in back["rows"] if r["kind"] == "time"]
+    assert all(isinstance(r["flags"], list) and r["reps"] >= 2 and 0 < r["cpu_share"] <= 1 for r in times)
+    assert {r["ratio_vs"] for r in times if r["suite"] == 0xF001 and r["n"] == 4} == {"0x0001"}
+    assert all(ln["ci_rel"] and ln["cpu_share"] for ln in lines if ln["kind"] == "time" and ln["source"] == "measured")
+    assert back["complete"] is True and "other_busy_cpus" in back["reliability"]
     tables = report.summary_tables(doc)
     assert tables[0][2][1][2].endswith(tuple("0123456789"))  # X-Wing cell carries "×ratio" vs suite 1
     if not plots.available():
