@@ -192,6 +192,13 @@ class Client:
 
     @classmethod
     def generate(cls, suite: CipherSuite | int, identity: bytes) -> Client:
+        """A client with a fresh signature key and a basic credential for ``identity``.
+        Identities are opaque octets (RFC 9420 §5.3): a ``str`` is refused with a TypeError
+        rather than encoded with a guessed encoding — pass ``"dave".encode()``."""
+        if not isinstance(identity, (bytes, bytearray)):
+            raise TypeError(f"identity must be bytes (RFC 9420 §5.3: opaque octets), got {type(identity).__name__}; "
+                            f"pass e.g. {identity!r}.encode() or b'...'" if isinstance(identity, str) else
+                            f"identity must be bytes (RFC 9420 §5.3: opaque octets), got {type(identity).__name__}")
         cs = as_suite(suite)
         sk, _ = cs.signature.generate()
         return cls(cs, Credential.basic(identity), sk)
