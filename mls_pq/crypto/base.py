@@ -158,5 +158,9 @@ class SignatureScheme(Primitive):
         """Raise :class:`mls_pq.errors.InvalidKeyError` if ``pk`` is not an acceptable public
         key of this scheme. Called at every signature-key entry point (KeyPackage, LeafNode,
         credential, external sender: :func:`mls_pq.credentials.check_credential_key`). The
-        built-in schemes override it; this default accepts every key (``verify`` still
-        decides each signature)."""
+        built-in schemes override it. This default delegates to ``self.inner`` when the
+        scheme is a wrapper (the counting/tallying adapters keep the wrapped scheme there) and
+        otherwise accepts every key (``verify`` still decides each signature)."""
+        inner = getattr(self, "inner", None)
+        if isinstance(inner, SignatureScheme):
+            inner.validate_public_key(pk)

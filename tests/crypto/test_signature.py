@@ -564,3 +564,42 @@ def test_entry_point_rejects_small_order_signature_key() -> None:
     check_credential_key(suite, cred, suite.signature.generate()[1])
     with pytest.raises(InvalidKeyError):
         check_credential_key(suite, cred, _IDENTITY_25519)
+
+
+@pytest.mark.parametrize("scheme", ED25519_IMPLS, ids=lambda s: s.backend)
+def test_forged_identity_key_package_rejected_by_every_backend(scheme: SignatureScheme) -> None:
+    """End to end (RFC 9420 §10.1, §12.1.1): a KeyPackage whose LeafNode signature key is the
+    Ed25519 identity, with the forged signatures ``R = identity, S = 0`` on LeafNodeTBS and
+    KeyPackageTBS, is refused whichever Ed25519 backend serves the suite — before issue 8 a
+    member on the cryptography backend added it — and the group is left byte-identical."""
+    import dataclasses
+
+    from mls_pq.client import Client
+    from mls_pq.errors import MLSError
+    from mls_pq.group import Group
+    from mls_pq.messages.framing_structs import MLSMessage
+    from mls_pq.suites import get_suite
+
+    suite = get_suite(1).with_primitives(signature=scheme)
+    alice = Client.generate(suite, b"alice")
+    g = Group.create(suite, b"g", alice.credential, alice.signature_priv)
+    kp_bytes, _ = Client.generate(suite, b"mallory").key_package()
+    kp = MLSMessage.from_bytes(kp_bytes).body
+    forged_sig = _IDENTITY_25519 + bytes(32)
+    leaf = dataclasses.replace(kp.leaf_node, signature_key=_IDENTITY_25519, signature=forged_sig)
+    forged = dataclasses.replace(kp, leaf_node=leaf, signature=forged_sig)
+    assert not forged.verify(suite) and not leaf.verify(suite)
+    before = g.to_bytes()
+    with pytest.raises(MLSError):
+        g.commit(add=[MLSMessage(forged).to_bytes()])
+    assert g.to_bytes() == before
+
+
+def test_wrapped_scheme_validates_like_the_wrapped_one() -> None:
+    """Counting adapters (mls_pq.instrument) keep the entry-point key check of their scheme."""
+    from mls_pq.instrument import CountingSignature, OpCounter
+
+    wrapped = CountingSignature(ED25519_CRYPTOGRAPHY, OpCounter())
+    wrapped.validate_public_key(ED25519_CRYPTOGRAPHY.generate()[1])
+    with pytest.raises(InvalidKeyError):
+        wrapped.validate_public_key(_IDENTITY_25519)
