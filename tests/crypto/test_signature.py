@@ -603,3 +603,26 @@ def test_wrapped_scheme_validates_like_the_wrapped_one() -> None:
     wrapped.validate_public_key(ED25519_CRYPTOGRAPHY.generate()[1])
     with pytest.raises(InvalidKeyError):
         wrapped.validate_public_key(_IDENTITY_25519)
+
+
+def test_external_sender_with_small_order_key_rejected() -> None:
+    """RFC 9420 §12.1.8.1: an ``external_senders`` entry is a signature-key entry point; a
+    small-order Ed25519 key there is refused (InvalidKeyError) before the commit changes
+    anything, whatever backend serves the suite."""
+    from mls_pq.client import Client
+    from mls_pq.group import Group
+    from mls_pq.group.external import ExternalSender, external_senders_extension
+    from mls_pq.messages.credential import Credential
+    from mls_pq.suites import get_suite
+
+    for scheme in ED25519_IMPLS:
+        suite = get_suite(1).with_primitives(signature=scheme)
+        alice = Client.generate(suite, b"alice")
+        g = Group.create(suite, b"g", alice.credential, alice.signature_priv)
+        before = g.to_bytes()
+        bad = external_senders_extension([ExternalSender(_IDENTITY_25519, Credential.basic(b"ds"))])
+        with pytest.raises(InvalidKeyError):
+            g.commit(group_context_extensions=[bad])
+        assert g.to_bytes() == before
+        good = external_senders_extension([ExternalSender(scheme.generate()[1], Credential.basic(b"ds"))])
+        g.commit(group_context_extensions=[good])
