@@ -626,3 +626,52 @@ def test_external_sender_with_small_order_key_rejected() -> None:
         assert g.to_bytes() == before
         good = external_senders_extension([ExternalSender(scheme.generate()[1], Credential.basic(b"ds"))])
         g.commit(group_context_extensions=[good])
+
+
+def _ed25519_mul(k: int, pt: tuple[int, int]) -> tuple[int, int]:
+    acc, add = (0, 1), pt
+    while k:
+        if k & 1:
+            acc = _ed25519_add(acc, add)
+        add = _ed25519_add(add, add)
+        k >>= 1
+    return acc
+
+
+def _ed25519_encode(pt: tuple[int, int]) -> bytes:
+    x, y = pt
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+def test_ed25519_backends_agree_on_mixed_order_keys() -> None:
+    """Where cofactored and cofactorless verification differ (RFC 8032 §5.1.7 allows both):
+    a key A = aB + T with T of order 8 and a signature S = r + k·a. The cofactorless check
+    that both backends apply (after ed_checks) accepts exactly when k·T is the identity; the
+    two backends must agree on every such case, accepted or not."""
+    import hashlib
+
+    from mls_pq.crypto.ed_checks import ED25519_L
+
+    if len(ED25519_IMPLS) < 2:
+        pytest.skip("only one Ed25519 backend installed")
+    base = _ed25519_decode((4 * pow(5, -1, _P25519) % _P25519).to_bytes(32, "little"))
+    from mls_pq.crypto.ed_checks import _Y8
+
+    torsion = _ed25519_decode(_Y8.to_bytes(32, "little"))  # a point of order 8
+    assert _ed25519_mul(8, torsion) == (0, 1) and _ed25519_mul(4, torsion) != (0, 1)
+    seen = []
+    rng = __import__("random").Random(8)
+    for _key in range(2):
+        a, r = rng.randrange(1, ED25519_L), rng.randrange(1, ED25519_L)
+        pk = _ed25519_encode(_ed25519_add(_ed25519_mul(a, base), torsion))
+        r_enc = _ed25519_encode(_ed25519_mul(r, base))
+        for i in range(64):
+            msg = i.to_bytes(2, "big")
+            k = int.from_bytes(hashlib.sha512(r_enc + pk + msg).digest(), "little") % ED25519_L
+            sig = r_enc + ((r + k * a) % ED25519_L).to_bytes(32, "little")
+            verdicts = {s.backend: s.verify(pk, msg, sig) for s in ED25519_IMPLS}
+            assert len(set(verdicts.values())) == 1, (i, verdicts)
+            expected = k % 8 == 0  # cofactorless: [S]B - [k]A = R - k·T, T of order 8
+            assert verdicts["pynacl"] is expected
+            seen.append(expected)
+    assert True in seen and False in seen  # both regions exercised
