@@ -58,6 +58,18 @@ class StateError(MLSError):
     """An operation is not allowed in the current state (e.g. a commit is already pending)."""
 
 
+class ConcurrentModificationError(StateError):
+    """A storage write lost a compare-and-swap: the stored group changed (another process or
+    object wrote it) since this writer read it. Nothing was written; reload the group from
+    storage (:meth:`~mls_pq.group.member.Group.load`) and retry. See :mod:`mls_pq.storage.base`."""
+
+
+class CorruptStateError(StateError, DecodeError):
+    """A stored or serialised state failed its integrity check or holds an inconsistent
+    field. It is a :class:`StateError` (the state cannot be used) and a :class:`DecodeError`
+    (the bytes are malformed)."""
+
+
 class MessageLimitError(MLSError):
     """A size or count limit was exceeded."""
 

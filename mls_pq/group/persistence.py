@@ -92,7 +92,8 @@ def claim_group_id(
         active = True  # unreadable: never overwrite silently
     if active and not replace_active:
         raise ValidationError("we already participate in a group with this group_id", section)
-    storage.delete_group(group_id, keep_resumption_psks=True)
+    # a compare-and-swap on the version we judged: a group revived meanwhile is not deleted
+    storage.delete_group(group_id, keep_resumption_psks=True, expected_version=stored.version)
 
 
 def _same_suite(state_blob: bytes, suite: CipherSuite | None) -> bool:

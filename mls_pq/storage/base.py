@@ -4,6 +4,26 @@ and KeyPackage private keys.
 The group engine serialises a member's whole state for one epoch to opaque ``bytes`` (its
 own versioned format); storage never parses it. What storage does guarantee:
 
+* **Optimistic concurrency: no lost update.** Every stored group has a ``version``, an
+  integer returned by :meth:`Storage.load_group` (:attr:`StoredEpoch.version`). Every write
+  that changes the group's current state or its pending commit
+  (:meth:`~Storage.save_epoch`, :meth:`~Storage.update_state`,
+  :meth:`~Storage.save_pending_commit`, and :meth:`~Storage.discard_pending_commit` /
+  :meth:`~Storage.delete_group` when given ``expected_version``) is a compare-and-swap: it
+  names the version its writer read (``expected_version``; ``None`` for "the group is not
+  stored") and, in ONE transaction, checks it, applies the change and increments the
+  version by exactly one. A writer whose version is stale gets
+  :class:`~mls_pq.errors.ConcurrentModificationError` (a ``StateError``), nothing is
+  written, and it must reload. This holds between objects of one process and between
+  processes sharing one SQLite file (the check and the write are one ``BEGIN IMMEDIATE``
+  transaction). Versions never go back, even across :meth:`~Storage.delete_group` (the
+  counter survives the group), so a version seen once is never valid again (no ABA).
+  Consequences for the group engine (:mod:`mls_pq.group.persistence`): a ratchet
+  generation is written (reserved) before its key encrypts anything, so two processes can
+  never send with the same key and nonce; a received message's consumed key is written
+  before the message is reported, and a stale process cannot write the key back; a pending
+  commit is never replaced by a concurrent one (only with an explicit ``replace=True`` *and*
+  a current version).
 * **Atomic epoch transitions.** :meth:`Storage.save_epoch` is one transaction: it writes the
   new epoch's state, drops the pending commit, deletes past epoch states beyond the retention
   count, stores the new epoch's ``resumption_psk`` and deletes the KeyPackage private key
@@ -20,7 +40,20 @@ own versioned format); storage never parses it. What storage does guarantee:
   limit on the number of past epochs for which the resumption_psk may be stored":
   ``max_resumption_psks`` per group, the newest epochs are kept.
 * **Monotonic epochs.** A saved epoch must be greater than the stored one
-  (:class:`~mls_pq.errors.StateError` otherwise), which also catches two writers racing.
+  (:class:`~mls_pq.errors.StateError` otherwise).
+* **Integrity of what is read back** (back ends that serialise, i.e. SQLite): every stored
+  value carries a SHA-256 digest over the value and the row it belongs to (table, group,
+  epoch, ref); a value whose digest does not match is reported as
+  :class:`~mls_pq.errors.CorruptStateError`, never returned. This detects accidental
+  corruption (bit flips, torn or misplaced writes, a row copied to another key); it is NOT
+  an authenticity check: anyone who can write the file can recompute the digest. Protect
+  the file (permissions, disk encryption) against a deliberate attacker.
+
+What is NOT guaranteed: fairness (a writer that keeps losing the race keeps getting
+``ConcurrentModificationError``); writes that do not touch a group's state are not
+versioned (KeyPackages: put and consume are atomic on their own; resumption PSKs: an
+epoch's value never changes; :meth:`~Storage.delete_past_epochs` only drops retained past
+states and leaves the version alone).
 
 Every failure is an :class:`~mls_pq.errors.MLSError`: :class:`~mls_pq.errors.StateError`
 for an operation the stored state does not allow (or a storage back end failure),
@@ -34,7 +67,7 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import NamedTuple, Self
 
-from ..errors import MLSError
+from ..errors import ConcurrentModificationError, MLSError
 
 MAX_UINT64 = (1 << 64) - 1
 
@@ -45,13 +78,16 @@ DEFAULT_MAX_RESUMPTION_PSKS = 8
 
 
 class StoredEpoch(NamedTuple):
-    """A group's state blob for one epoch. The repr shows only the blob's length."""
+    """A group's current epoch, its state blob and the group's storage ``version`` (the
+    value to pass as ``expected_version`` to the next write). The repr shows only the
+    blob's length."""
 
     epoch: int
     state: bytes
+    version: int = 0
 
     def __repr__(self) -> str:
-        return f"StoredEpoch(epoch={self.epoch}, state=<{len(self.state)} bytes>)"
+        return f"StoredEpoch(epoch={self.epoch}, state=<{len(self.state)} bytes>, version={self.version})"
 
 
 class PendingCommit(NamedTuple):
@@ -99,6 +135,32 @@ def check_save_epoch_args(
         None if consumed_key_package is None else check_bytes(consumed_key_package, "consumed_key_package"),
         None if delete_before_epoch is None else check_epoch(delete_before_epoch, "delete_before_epoch"),
     )
+
+
+def check_version(value: object, what: str = "expected_version") -> int | None:
+    """Return ``value`` if it is None or a non-negative int (a group version)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MLSError(f"{what} must be None or a non-negative int")
+    return value
+
+
+def check_cas(stored: int | None, expected: int | None, *, exists: bool) -> None:
+    """The compare-and-swap check shared by every back end. ``stored`` is the group's
+    version counter (None if it never existed), ``exists`` whether a state is stored;
+    ``expected`` None means "the group is not stored"."""
+    if expected is None:
+        if exists:
+            raise ConcurrentModificationError(
+                f"the group is already stored (version {stored}); load it and pass its version"
+            )
+        return
+    if not exists or stored != expected:
+        now = f"version {stored}" if exists else "no stored state"
+        raise ConcurrentModificationError(
+            f"the stored group changed since it was read (expected version {expected}, found {now}): reload it"
+        )
 
 
 def check_count(value: object, what: str) -> int:
@@ -155,12 +217,16 @@ class Storage(ABC):
         epoch: int,
         state: bytes,
         *,
+        expected_version: int | None = None,
         resumption_psk: bytes | None = None,
         consumed_key_package: bytes | None = None,
         delete_before_epoch: int | None = None,
-    ) -> None:
-        """Make ``epoch`` the group's current epoch, in ONE transaction:
+    ) -> int:
+        """Make ``epoch`` the group's current epoch, in ONE transaction, and return the
+        group's new version:
 
+        0. compare-and-swap: ``expected_version`` must be the stored version (None: no state
+           of the group is stored); ConcurrentModificationError otherwise;
         1. check ``epoch`` is greater than the stored current epoch (StateError otherwise);
            a group not stored yet (joined by Welcome, created, external commit) is created;
         2. write ``state`` as the new current epoch state;
@@ -171,16 +237,19 @@ class Storage(ABC):
            ``max_resumption_psks`` (§8.6);
         6. delete the KeyPackage private key ``consumed_key_package`` (the one used to join
            by Welcome, §12.4.3.1) unless it is last resort; StateError if it is absent, so a
-           concurrent consumer cannot make two joins from one KeyPackage.
+           concurrent consumer cannot make two joins from one KeyPackage;
+        7. increment the version.
 
         On any error nothing is changed.
         """
 
     @abstractmethod
-    def update_state(self, group_id: bytes, epoch: int, state: bytes) -> None:
+    def update_state(self, group_id: bytes, epoch: int, state: bytes, *, expected_version: int) -> int:
         """Overwrite the stored state of ``epoch`` (the current one or a retained past one)
-        within the epoch, e.g. after ratchet secrets were consumed (RFC 9420 §9.2). The
-        pending commit is kept. StateError if that epoch's state is not stored."""
+        within the epoch, e.g. after ratchet secrets were consumed (RFC 9420 §9.2), if the
+        group's version is still ``expected_version`` (ConcurrentModificationError
+        otherwise); returns the new version. The pending commit is kept. StateError if that
+        epoch's state is not stored."""
 
     @abstractmethod
     def load_group(self, group_id: bytes) -> StoredEpoch | None:
@@ -204,27 +273,45 @@ class Storage(ABC):
         """The stored group ids, sorted."""
 
     @abstractmethod
-    def delete_group(self, group_id: bytes, *, keep_resumption_psks: bool = False) -> bool:
+    def delete_group(
+        self, group_id: bytes, *, keep_resumption_psks: bool = False, expected_version: int | None = None
+    ) -> bool:
         """Delete every state, the pending commit and (unless ``keep_resumption_psks``, e.g.
         for a pending ReInit, RFC 9420 §11.2) the resumption PSKs of the group.
-        True if the group had a stored state."""
+        True if the group had a stored state. With ``expected_version`` this is a
+        compare-and-swap (ConcurrentModificationError if the group changed); without, an
+        unconditional administrative delete. The version counter survives (incremented)."""
 
     # -- pending commit (RFC 9420 §12.4) -----------------------------------------------------
 
     @abstractmethod
-    def save_pending_commit(self, group_id: bytes, epoch: int, commit: bytes, *, replace: bool = False) -> None:
-        """Store the commit this member created in ``epoch``. StateError if the group is not
-        stored, ``epoch`` is not its current epoch, or a commit is pending and not
-        ``replace``. The group state itself is not modified (§14: creating a Commit MUST NOT
-        change the client's state)."""
+    def save_pending_commit(
+        self,
+        group_id: bytes,
+        epoch: int,
+        commit: bytes,
+        *,
+        expected_version: int,
+        state: bytes | None = None,
+        replace: bool = False,
+    ) -> int:
+        """Store the commit this member created in ``epoch`` and, if given, the current
+        epoch's ``state`` (whose handshake ratchet the commit may have advanced) in ONE
+        compare-and-swap transaction; returns the new version. ConcurrentModificationError
+        if the version is not ``expected_version``; StateError if the group is not stored,
+        ``epoch`` is not its current epoch, or a commit is pending and not ``replace`` (a
+        pending commit is never replaced implicitly). The epoch itself does not change
+        (§14: creating a Commit MUST NOT change the client's state)."""
 
     @abstractmethod
     def load_pending_commit(self, group_id: bytes) -> PendingCommit | None:
         """The pending commit, or None."""
 
     @abstractmethod
-    def discard_pending_commit(self, group_id: bytes) -> bool:
-        """Delete the pending commit. True if there was one."""
+    def discard_pending_commit(self, group_id: bytes, *, expected_version: int | None = None) -> bool:
+        """Delete the pending commit. True if there was one (then the version is
+        incremented by one; with no pending commit nothing changes). With
+        ``expected_version``: ConcurrentModificationError if the group's version differs."""
 
     # -- resumption PSKs (RFC 9420 §8.6) -----------------------------------------------------
 

@@ -4,6 +4,12 @@ Hand-written (mls-pq, pure Python): plain dicts behind one lock. Each method val
 everything first and then applies its changes, so a failed call changes nothing.
 Deleted values are dropped from the dicts; Python gives no guarantee that the underlying
 memory is overwritten, so this back end offers no more than that.
+
+Concurrency: the same compare-and-swap contract as every back end (a ``version`` per group,
+checked and incremented under the lock; the counter survives :meth:`delete_group`), so two
+:class:`~mls_pq.group.member.Group` objects sharing one MemoryStorage cannot lose each
+other's updates. Integrity: values are immutable ``bytes`` objects that are never
+serialised, so there is nothing to checksum; a stored value is returned as it was given.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from .base import (
     Storage,
     StoredEpoch,
     check_bytes,
+    check_cas,
     check_count,
     check_epoch,
     check_save_epoch_args,
+    check_version,
 )
 
 
@@ -53,6 +61,7 @@ class MemoryStorage(Storage):
         self._kps: dict[bytes, tuple[bytes, bool]] = {}  # ref -> (bundle, last_resort)
         self._groups: dict[bytes, _Group] = {}
         self._psks: dict[bytes, dict[int, bytes]] = {}
+        self._versions: dict[bytes, int] = {}  # group id -> version; survives delete_group
 
     def __repr__(self) -> str:
         return (
@@ -70,6 +79,7 @@ class MemoryStorage(Storage):
             self._kps.clear()
             self._groups.clear()
             self._psks.clear()
+        self._versions.clear()
 
     # -- KeyPackages -----------------------------------------------------------------------
 
@@ -119,16 +129,19 @@ class MemoryStorage(Storage):
         epoch: int,
         state: bytes,
         *,
+        expected_version: int | None = None,
         resumption_psk: bytes | None = None,
         consumed_key_package: bytes | None = None,
         delete_before_epoch: int | None = None,
-    ) -> None:
+    ) -> int:
         gid, epoch, state, psk, kp, before = check_save_epoch_args(
             group_id, epoch, state, resumption_psk, consumed_key_package, delete_before_epoch
         )
+        expected = check_version(expected_version)
         with self._lock:
             self._open()
             group = self._groups.get(gid)
+            check_cas(self._versions.get(gid), expected, exists=group is not None)
             if group is not None and epoch <= group.current:
                 raise StateError(f"epoch {epoch} does not advance the stored epoch {group.current}")
             if kp is not None and kp not in self._kps:
@@ -147,17 +160,26 @@ class MemoryStorage(Storage):
                 self._put_psk(gid, epoch, psk)
             if kp is not None and not self._kps[kp][1]:
                 del self._kps[kp]
+            return self._bump(gid)
 
-    def update_state(self, group_id: bytes, epoch: int, state: bytes) -> None:
+    def _bump(self, gid: bytes) -> int:
+        version = self._versions.get(gid, 0) + 1
+        self._versions[gid] = version
+        return version
+
+    def update_state(self, group_id: bytes, epoch: int, state: bytes, *, expected_version: int) -> int:
         gid = check_bytes(group_id, "group_id")
         epoch = check_epoch(epoch)
         state = check_bytes(state, "state")
+        expected = check_version(expected_version)
         with self._lock:
             self._open()
             group = self._groups.get(gid)
+            check_cas(self._versions.get(gid), expected, exists=group is not None)
             if group is None or epoch not in group.states:
                 raise StateError(f"no stored state for this group at epoch {epoch}")
             group.states[epoch] = state
+            return self._bump(gid)
 
     def load_group(self, group_id: bytes) -> StoredEpoch | None:
         gid = check_bytes(group_id, "group_id")
@@ -167,7 +189,7 @@ class MemoryStorage(Storage):
             if group is None:
                 return None
             cur = group.current
-            return StoredEpoch(cur, group.states[cur])
+            return StoredEpoch(cur, group.states[cur], self._versions[gid])
 
     def load_epoch(self, group_id: bytes, epoch: int) -> bytes | None:
         gid = check_bytes(group_id, "group_id")
@@ -203,30 +225,53 @@ class MemoryStorage(Storage):
             self._open()
             return sorted(self._groups)
 
-    def delete_group(self, group_id: bytes, *, keep_resumption_psks: bool = False) -> bool:
+    def delete_group(
+        self, group_id: bytes, *, keep_resumption_psks: bool = False, expected_version: int | None = None
+    ) -> bool:
         gid = check_bytes(group_id, "group_id")
+        expected = check_version(expected_version)
         with self._lock:
             self._open()
+            if expected is not None:
+                check_cas(self._versions.get(gid), expected, exists=gid in self._groups)
             if not keep_resumption_psks:
                 self._psks.pop(gid, None)
-            return self._groups.pop(gid, None) is not None
+            existed = self._groups.pop(gid, None) is not None
+            if existed:
+                self._bump(gid)
+            return existed
 
     # -- pending commit ----------------------------------------------------------------------
 
-    def save_pending_commit(self, group_id: bytes, epoch: int, commit: bytes, *, replace: bool = False) -> None:
+    def save_pending_commit(
+        self,
+        group_id: bytes,
+        epoch: int,
+        commit: bytes,
+        *,
+        expected_version: int,
+        state: bytes | None = None,
+        replace: bool = False,
+    ) -> int:
         gid = check_bytes(group_id, "group_id")
         epoch = check_epoch(epoch)
         commit = check_bytes(commit, "commit")
+        new_state = None if state is None else check_bytes(state, "state")
+        expected = check_version(expected_version)
         with self._lock:
             self._open()
             group = self._groups.get(gid)
             if group is None:
                 raise StateError("no stored state for this group")
+            check_cas(self._versions.get(gid), expected, exists=True)
             if epoch != group.current:
                 raise StateError(f"pending commit epoch {epoch} is not the current epoch {group.current}")
             if group.pending is not None and not replace:
                 raise StateError("a commit is already pending for this group")
             group.pending = PendingCommit(epoch, commit)
+            if new_state is not None:
+                group.states[epoch] = new_state
+            return self._bump(gid)
 
     def load_pending_commit(self, group_id: bytes) -> PendingCommit | None:
         gid = check_bytes(group_id, "group_id")
@@ -235,14 +280,18 @@ class MemoryStorage(Storage):
             group = self._groups.get(gid)
             return None if group is None else group.pending
 
-    def discard_pending_commit(self, group_id: bytes) -> bool:
+    def discard_pending_commit(self, group_id: bytes, *, expected_version: int | None = None) -> bool:
         gid = check_bytes(group_id, "group_id")
+        expected = check_version(expected_version)
         with self._lock:
             self._open()
             group = self._groups.get(gid)
+            if expected is not None:
+                check_cas(self._versions.get(gid), expected, exists=group is not None)
             if group is None or group.pending is None:
                 return False
             group.pending = None
+            self._bump(gid)
             return True
 
     # -- resumption PSKs ---------------------------------------------------------------------

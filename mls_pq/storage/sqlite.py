@@ -20,20 +20,38 @@ Deletion (RFC 9420 §9.2)
     transaction (best effort: a concurrent reader can delay it). Neither mode can scrub what
     the file system or the storage device keeps of freed blocks.
 
+Concurrency (see :mod:`mls_pq.storage.base`)
+    Each group has a row in ``group_versions``; every write to the group's state or pending
+    commit reads it, compares it with the caller's ``expected_version`` and increments it
+    inside the same ``BEGIN IMMEDIATE`` transaction (which takes SQLite's write lock before
+    the read), so two processes sharing the file cannot both pass the check: the second one
+    gets :class:`~mls_pq.errors.ConcurrentModificationError`. The row is kept when the group
+    is deleted, so versions never repeat.
+
+Integrity
+    Every stored value has a ``digest`` column: SHA-256 over a domain label, the table, the
+    row's key (group id, epoch, KeyPackageRef) and the value, checked on every read
+    (:class:`~mls_pq.errors.CorruptStateError` on mismatch, compared with
+    ``hmac.compare_digest``). It detects corruption and misplaced rows, not a deliberate
+    forgery by someone who can write the file (no key: anyone can recompute it).
+
 The database file is created with mode 0600 (SQLite gives its journal files the same mode).
 Epochs are stored as 8-byte big-endian BLOBs (the TLS ``uint64`` encoding), because SQLite
-integers are signed 64-bit; ``memcmp`` order of those blobs is numeric order.
+integers are signed 64-bit; ``memcmp`` order of those blobs is numeric order. A schema
+version 1 file (no digests, no versions) is upgraded in place when opened.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ..errors import MLSError, StateError
+from ..errors import CorruptStateError, MLSError, StateError
 from .base import (
     DEFAULT_MAX_RESUMPTION_PSKS,
     DEFAULT_PAST_EPOCHS,
@@ -41,36 +59,54 @@ from .base import (
     Storage,
     StoredEpoch,
     check_bytes,
+    check_cas,
     check_count,
     check_epoch,
     check_save_epoch_args,
+    check_version,
 )
 
 #: ``PRAGMA application_id`` of an mls-pq storage file ("MLSQ").
 APPLICATION_ID = 0x4D4C5351
 #: ``PRAGMA user_version``: version of the schema below.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = (
     """CREATE TABLE key_packages (
         ref BLOB PRIMARY KEY NOT NULL,
         bundle BLOB NOT NULL,
-        last_resort INTEGER NOT NULL)""",
+        last_resort INTEGER NOT NULL,
+        digest BLOB NOT NULL)""",
     """CREATE TABLE group_states (
         group_id BLOB NOT NULL,
         epoch BLOB NOT NULL,
         state BLOB NOT NULL,
+        digest BLOB NOT NULL,
         PRIMARY KEY (group_id, epoch))""",
     """CREATE TABLE pending_commits (
         group_id BLOB PRIMARY KEY NOT NULL,
         epoch BLOB NOT NULL,
-        commit_blob BLOB NOT NULL)""",
+        commit_blob BLOB NOT NULL,
+        digest BLOB NOT NULL)""",
     """CREATE TABLE resumption_psks (
         group_id BLOB NOT NULL,
         epoch BLOB NOT NULL,
         psk BLOB NOT NULL,
+        digest BLOB NOT NULL,
         PRIMARY KEY (group_id, epoch))""",
+    """CREATE TABLE group_versions (
+        group_id BLOB PRIMARY KEY NOT NULL,
+        version INTEGER NOT NULL)""",
 )
+
+#: (table, value column, key columns) of every digest-protected table
+_PROTECTED = (
+    ("key_packages", "bundle", ("ref",)),
+    ("group_states", "state", ("group_id", "epoch")),
+    ("pending_commits", "commit_blob", ("group_id", "epoch")),
+    ("resumption_psks", "psk", ("group_id", "epoch")),
+)
+_DIGEST_LABEL = b"mls-pq storage digest v2"
 
 _JOURNAL_MODES = ("DELETE", "WAL")
 
@@ -87,8 +123,26 @@ def _unep(raw: object) -> int:
 
 def _blob(raw: object) -> bytes:
     if not isinstance(raw, bytes):
-        raise StateError("storage file holds a malformed value")
+        raise CorruptStateError("storage file holds a malformed value")
     return raw
+
+
+def _digest(table: str, *parts: bytes) -> bytes:
+    """SHA-256 over the label, the table and the length-prefixed key columns and value."""
+    h = hashlib.sha256(_DIGEST_LABEL)
+    h.update(table.encode())
+    for part in parts:
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.digest()
+
+
+def _checked(table: str, value: object, digest: object, *key: bytes) -> bytes:
+    """``value`` if its stored digest matches (CorruptStateError otherwise)."""
+    v = _blob(value)
+    if not isinstance(digest, bytes) or not hmac.compare_digest(digest, _digest(table, *key, v)):
+        raise CorruptStateError(f"a stored value in {table} failed its integrity check (corrupted storage)")
+    return v
 
 
 class SQLiteStorage(Storage):
@@ -174,12 +228,30 @@ class SQLiteStorage(Storage):
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             elif app_id != APPLICATION_ID:
                 raise StateError("file is not an mls-pq storage database")
+            elif version == 1:
+                SQLiteStorage._upgrade_from_v1(conn)
             elif version != SCHEMA_VERSION:
                 raise StateError(f"storage schema version {version} is not supported (want {SCHEMA_VERSION})")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    @staticmethod
+    def _upgrade_from_v1(conn: sqlite3.Connection) -> None:
+        """Schema 1 -> 2: add and fill the digest columns and the version table."""
+        for table, column, keys in _PROTECTED:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN digest BLOB NOT NULL DEFAULT x''")
+            cols = ", ".join(keys)
+            for row in conn.execute(f"SELECT {cols}, {column} FROM {table}").fetchall():
+                *key, value = row
+                where = " AND ".join(f"{k} = ?" for k in keys)
+                conn.execute(
+                    f"UPDATE {table} SET digest = ? WHERE {where}", (_digest(table, *key, value), *key)
+                )
+        conn.execute(_SCHEMA[-1])
+        conn.execute("INSERT INTO group_versions (group_id, version) SELECT DISTINCT group_id, 1 FROM group_states")
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:
@@ -246,6 +318,25 @@ class SQLiteStorage(Storage):
         ).fetchone()
         return None if row is None else _unep(row[0])
 
+    @staticmethod
+    def _version(conn: sqlite3.Connection, gid: bytes) -> int | None:
+        row = conn.execute("SELECT version FROM group_versions WHERE group_id = ?", (gid,)).fetchone()
+        if row is None:
+            return None
+        if not isinstance(row[0], int) or row[0] < 0:
+            raise CorruptStateError("storage file holds a malformed group version")
+        return int(row[0])
+
+    def _cas(self, conn: sqlite3.Connection, gid: bytes, expected: int | None) -> None:
+        """The compare-and-swap check, inside the write transaction (see the module doc)."""
+        exists = self._current(conn, gid) is not None
+        check_cas(self._version(conn, gid), expected, exists=exists)
+
+    def _bump(self, conn: sqlite3.Connection, gid: bytes) -> int:
+        version = (self._version(conn, gid) or 0) + 1
+        conn.execute("INSERT OR REPLACE INTO group_versions (group_id, version) VALUES (?, ?)", (gid, version))
+        return version
+
     # -- KeyPackages -----------------------------------------------------------------------
 
     def put_key_package(self, ref: bytes, private_bundle: bytes, *, last_resort: bool = False) -> None:
@@ -255,25 +346,28 @@ class SQLiteStorage(Storage):
             if conn.execute("SELECT 1 FROM key_packages WHERE ref = ?", (ref,)).fetchone():
                 raise StateError("a KeyPackage with this ref is already stored")
             conn.execute(
-                "INSERT INTO key_packages (ref, bundle, last_resort) VALUES (?, ?, ?)",
-                (ref, bundle, 1 if last_resort else 0),
+                "INSERT INTO key_packages (ref, bundle, last_resort, digest) VALUES (?, ?, ?, ?)",
+                (ref, bundle, 1 if last_resort else 0, _digest("key_packages", ref, bundle)),
             )
 
     def get_key_package(self, ref: bytes) -> bytes | None:
         ref = check_bytes(ref, "ref")
         with self._read() as conn:
-            row = conn.execute("SELECT bundle FROM key_packages WHERE ref = ?", (ref,)).fetchone()
-        return None if row is None else _blob(row[0])
+            row = conn.execute("SELECT bundle, digest FROM key_packages WHERE ref = ?", (ref,)).fetchone()
+        return None if row is None else _checked("key_packages", row[0], row[1], ref)
 
     def consume_key_package(self, ref: bytes) -> bytes | None:
         ref = check_bytes(ref, "ref")
         with self._write() as conn:
-            row = conn.execute("SELECT bundle, last_resort FROM key_packages WHERE ref = ?", (ref,)).fetchone()
+            row = conn.execute(
+                "SELECT bundle, last_resort, digest FROM key_packages WHERE ref = ?", (ref,)
+            ).fetchone()
             if row is None:
                 return None
+            bundle = _checked("key_packages", row[0], row[2], ref)
             if not row[1]:
                 conn.execute("DELETE FROM key_packages WHERE ref = ?", (ref,))
-        return _blob(row[0])
+        return bundle
 
     def delete_key_package(self, ref: bytes) -> bool:
         ref = check_bytes(ref, "ref")
@@ -288,20 +382,37 @@ class SQLiteStorage(Storage):
 
     # -- group states ----------------------------------------------------------------------
 
+    @staticmethod
+    def _put_state(conn: sqlite3.Connection, gid: bytes, epoch: int, state: bytes, *, insert: bool) -> int:
+        ep = _ep(epoch)
+        digest = _digest("group_states", gid, ep, state)
+        if insert:
+            conn.execute(
+                "INSERT INTO group_states (group_id, epoch, state, digest) VALUES (?, ?, ?, ?)", (gid, ep, state, digest)
+            )
+            return 1
+        n: int = conn.execute(
+            "UPDATE group_states SET state = ?, digest = ? WHERE group_id = ? AND epoch = ?", (state, digest, gid, ep)
+        ).rowcount
+        return n
+
     def save_epoch(
         self,
         group_id: bytes,
         epoch: int,
         state: bytes,
         *,
+        expected_version: int | None = None,
         resumption_psk: bytes | None = None,
         consumed_key_package: bytes | None = None,
         delete_before_epoch: int | None = None,
-    ) -> None:
+    ) -> int:
         gid, epoch, state, psk, kp, before = check_save_epoch_args(
             group_id, epoch, state, resumption_psk, consumed_key_package, delete_before_epoch
         )
+        expected = check_version(expected_version)
         with self._write() as conn:
+            self._cas(conn, gid, expected)
             cur = self._current(conn, gid)
             if cur is not None and epoch <= cur:
                 raise StateError(f"epoch {epoch} does not advance the stored epoch {cur}")
@@ -311,7 +422,7 @@ class SQLiteStorage(Storage):
                 if row is None:
                     raise StateError("the consumed KeyPackage is not stored (already consumed?)")
                 kp_last_resort = bool(row[0])
-            conn.execute("INSERT INTO group_states (group_id, epoch, state) VALUES (?, ?, ?)", (gid, _ep(epoch), state))
+            self._put_state(conn, gid, epoch, state, insert=True)
             self._point("state_written")
             conn.execute("DELETE FROM pending_commits WHERE group_id = ?", (gid,))
             self._point("pending_dropped")
@@ -334,34 +445,48 @@ class SQLiteStorage(Storage):
             if kp is not None and not kp_last_resort:
                 conn.execute("DELETE FROM key_packages WHERE ref = ?", (kp,))
                 self._point("key_package_deleted")
+            version = self._bump(conn, gid)
+        return version
 
-    def update_state(self, group_id: bytes, epoch: int, state: bytes) -> None:
+    def update_state(self, group_id: bytes, epoch: int, state: bytes, *, expected_version: int) -> int:
         gid = check_bytes(group_id, "group_id")
         epoch = check_epoch(epoch)
         state = check_bytes(state, "state")
+        expected = check_version(expected_version)
         with self._write() as conn:
-            n = conn.execute(
-                "UPDATE group_states SET state = ? WHERE group_id = ? AND epoch = ?", (state, gid, _ep(epoch))
-            ).rowcount
-            if n != 1:
+            self._cas(conn, gid, expected)
+            if self._put_state(conn, gid, epoch, state, insert=False) != 1:
                 raise StateError(f"no stored state for this group at epoch {epoch}")
+            version = self._bump(conn, gid)
+        return version
 
     def load_group(self, group_id: bytes) -> StoredEpoch | None:
         gid = check_bytes(group_id, "group_id")
         with self._read() as conn:
-            row = conn.execute(
-                "SELECT epoch, state FROM group_states WHERE group_id = ? ORDER BY epoch DESC LIMIT 1", (gid,)
-            ).fetchone()
-        return None if row is None else StoredEpoch(_unep(row[0]), _blob(row[1]))
+            conn.execute("BEGIN")  # one snapshot for the state and its version
+            try:
+                row = conn.execute(
+                    "SELECT epoch, state, digest FROM group_states WHERE group_id = ? ORDER BY epoch DESC LIMIT 1",
+                    (gid,),
+                ).fetchone()
+                version = self._version(conn, gid)
+            finally:
+                conn.execute("COMMIT")
+        if row is None:
+            return None
+        if version is None:
+            raise CorruptStateError("a stored group has no version")
+        ep = _blob(row[0])
+        return StoredEpoch(_unep(ep), _checked("group_states", row[1], row[2], gid, ep), version)
 
     def load_epoch(self, group_id: bytes, epoch: int) -> bytes | None:
         gid = check_bytes(group_id, "group_id")
         epoch = check_epoch(epoch)
         with self._read() as conn:
             row = conn.execute(
-                "SELECT state FROM group_states WHERE group_id = ? AND epoch = ?", (gid, _ep(epoch))
+                "SELECT state, digest FROM group_states WHERE group_id = ? AND epoch = ?", (gid, _ep(epoch))
             ).fetchone()
-        return None if row is None else _blob(row[0])
+        return None if row is None else _checked("group_states", row[0], row[1], gid, _ep(epoch))
 
     def list_epochs(self, group_id: bytes) -> list[int]:
         gid = check_bytes(group_id, "group_id")
@@ -387,52 +512,88 @@ class SQLiteStorage(Storage):
             rows = conn.execute("SELECT DISTINCT group_id FROM group_states ORDER BY group_id").fetchall()
         return [_blob(r[0]) for r in rows]
 
-    def delete_group(self, group_id: bytes, *, keep_resumption_psks: bool = False) -> bool:
+    def delete_group(
+        self, group_id: bytes, *, keep_resumption_psks: bool = False, expected_version: int | None = None
+    ) -> bool:
         gid = check_bytes(group_id, "group_id")
+        expected = check_version(expected_version)
         with self._write() as conn:
+            if expected is not None:
+                self._cas(conn, gid, expected)
             n = conn.execute("DELETE FROM group_states WHERE group_id = ?", (gid,)).rowcount
             conn.execute("DELETE FROM pending_commits WHERE group_id = ?", (gid,))
             if not keep_resumption_psks:
                 conn.execute("DELETE FROM resumption_psks WHERE group_id = ?", (gid,))
+            if n > 0:
+                self._bump(conn, gid)
         return n > 0
 
     # -- pending commit ----------------------------------------------------------------------
 
-    def save_pending_commit(self, group_id: bytes, epoch: int, commit: bytes, *, replace: bool = False) -> None:
+    def save_pending_commit(
+        self,
+        group_id: bytes,
+        epoch: int,
+        commit: bytes,
+        *,
+        expected_version: int,
+        state: bytes | None = None,
+        replace: bool = False,
+    ) -> int:
         gid = check_bytes(group_id, "group_id")
         epoch = check_epoch(epoch)
         commit = check_bytes(commit, "commit")
+        new_state = None if state is None else check_bytes(state, "state")
+        expected = check_version(expected_version)
         with self._write() as conn:
             cur = self._current(conn, gid)
             if cur is None:
                 raise StateError("no stored state for this group")
+            self._cas(conn, gid, expected)
             if epoch != cur:
                 raise StateError(f"pending commit epoch {epoch} is not the current epoch {cur}")
             exists = conn.execute("SELECT 1 FROM pending_commits WHERE group_id = ?", (gid,)).fetchone()
             if exists and not replace:
                 raise StateError("a commit is already pending for this group")
+            ep = _ep(epoch)
             conn.execute(
-                "INSERT OR REPLACE INTO pending_commits (group_id, epoch, commit_blob) VALUES (?, ?, ?)",
-                (gid, _ep(epoch), commit),
+                "INSERT OR REPLACE INTO pending_commits (group_id, epoch, commit_blob, digest) VALUES (?, ?, ?, ?)",
+                (gid, ep, commit, _digest("pending_commits", gid, ep, commit)),
             )
+            if new_state is not None:
+                self._put_state(conn, gid, epoch, new_state, insert=False)
+            version = self._bump(conn, gid)
+        return version
 
     def load_pending_commit(self, group_id: bytes) -> PendingCommit | None:
         gid = check_bytes(group_id, "group_id")
         with self._read() as conn:
-            row = conn.execute("SELECT epoch, commit_blob FROM pending_commits WHERE group_id = ?", (gid,)).fetchone()
-        return None if row is None else PendingCommit(_unep(row[0]), _blob(row[1]))
+            row = conn.execute(
+                "SELECT epoch, commit_blob, digest FROM pending_commits WHERE group_id = ?", (gid,)
+            ).fetchone()
+        if row is None:
+            return None
+        ep = _blob(row[0])
+        return PendingCommit(_unep(ep), _checked("pending_commits", row[1], row[2], gid, ep))
 
-    def discard_pending_commit(self, group_id: bytes) -> bool:
+    def discard_pending_commit(self, group_id: bytes, *, expected_version: int | None = None) -> bool:
         gid = check_bytes(group_id, "group_id")
+        expected = check_version(expected_version)
         with self._write() as conn:
+            if expected is not None:
+                self._cas(conn, gid, expected)
             n = conn.execute("DELETE FROM pending_commits WHERE group_id = ?", (gid,)).rowcount
+            if n > 0:
+                self._bump(conn, gid)
         return n > 0
 
     # -- resumption PSKs ---------------------------------------------------------------------
 
     def _put_psk(self, conn: sqlite3.Connection, gid: bytes, epoch: int, psk: bytes) -> None:
+        ep = _ep(epoch)
         conn.execute(
-            "INSERT OR REPLACE INTO resumption_psks (group_id, epoch, psk) VALUES (?, ?, ?)", (gid, _ep(epoch), psk)
+            "INSERT OR REPLACE INTO resumption_psks (group_id, epoch, psk, digest) VALUES (?, ?, ?, ?)",
+            (gid, ep, psk, _digest("resumption_psks", gid, ep, psk)),
         )
         conn.execute(
             """DELETE FROM resumption_psks WHERE group_id = ?1 AND epoch NOT IN (
@@ -452,9 +613,9 @@ class SQLiteStorage(Storage):
         epoch = check_epoch(epoch)
         with self._read() as conn:
             row = conn.execute(
-                "SELECT psk FROM resumption_psks WHERE group_id = ? AND epoch = ?", (gid, _ep(epoch))
+                "SELECT psk, digest FROM resumption_psks WHERE group_id = ? AND epoch = ?", (gid, _ep(epoch))
             ).fetchone()
-        return None if row is None else _blob(row[0])
+        return None if row is None else _checked("resumption_psks", row[0], row[1], gid, _ep(epoch))
 
     def list_resumption_psk_epochs(self, group_id: bytes) -> list[int]:
         gid = check_bytes(group_id, "group_id")

@@ -51,7 +51,15 @@ def open_storage(path: str, mode: str) -> SQLiteStorage:
 
 def transition(s: Storage, epoch: int, size: int = STATE_SIZE) -> None:
     """Join/advance to ``epoch`` consuming its KeyPackage: the transaction under test."""
-    s.save_epoch(G, epoch, state(epoch, size), resumption_psk=psk(epoch), consumed_key_package=kp_ref(epoch))
+    loaded = s.load_group(G)
+    s.save_epoch(
+        G,
+        epoch,
+        state(epoch, size),
+        expected_version=None if loaded is None else loaded.version,
+        resumption_psk=psk(epoch),
+        consumed_key_package=kp_ref(epoch),
+    )
 
 
 def step(s: Storage, epoch: int, size: int = STATE_SIZE) -> None:
@@ -59,7 +67,9 @@ def step(s: Storage, epoch: int, size: int = STATE_SIZE) -> None:
     if s.get_key_package(kp_ref(epoch)) is None:
         s.put_key_package(kp_ref(epoch), kp_priv(epoch))
     transition(s, epoch, size)
-    s.save_pending_commit(G, epoch, pending(epoch))
+    loaded = s.load_group(G)
+    assert loaded is not None
+    s.save_pending_commit(G, epoch, pending(epoch), expected_version=loaded.version)
 
 
 def setup_old(s: Storage) -> None:

@@ -36,3 +36,10 @@ def make_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fac
 @pytest.fixture
 def storage(make_storage: Factory) -> Storage:
     return make_storage()
+
+
+def ver(s: Storage, group_id: bytes) -> int | None:
+    """The stored version of ``group_id`` (None if not stored): what a writer that just read
+    the group passes as ``expected_version``."""
+    stored = s.load_group(group_id)
+    return None if stored is None else stored.version

@@ -17,6 +17,8 @@ GIDS = st.sampled_from([b"ga", b"gb"])
 REFS = st.sampled_from([b"r1", b"r2", b"r3"])
 EPOCHS = st.integers(min_value=0, max_value=6)
 BLOBS = st.binary(min_size=0, max_size=8)
+#: an expected_version: none, a number, or "current" (the stored one, read just before)
+VERSIONS = st.none() | st.integers(min_value=0, max_value=6) | st.just("current")
 
 Op = tuple[str, tuple[Any, ...], dict[str, Any]]
 
@@ -39,18 +41,27 @@ OPS = st.one_of(
         resumption_psk=st.none() | BLOBS,
         consumed_key_package=st.none() | REFS,
         delete_before_epoch=st.none() | EPOCHS,
+        expected_version=VERSIONS,
     ),
-    op("save_epoch", GIDS, EPOCHS, BLOBS),
-    op("update_state", GIDS, EPOCHS, BLOBS),
+    op("save_epoch", GIDS, EPOCHS, BLOBS, expected_version=VERSIONS),
+    op("update_state", GIDS, EPOCHS, BLOBS, expected_version=VERSIONS),
     op("load_group", GIDS),
     op("load_epoch", GIDS, EPOCHS),
     op("list_epochs", GIDS),
     op("delete_past_epochs", GIDS, st.none() | EPOCHS),
     op("list_groups"),
-    op("delete_group", GIDS, keep_resumption_psks=st.booleans()),
-    op("save_pending_commit", GIDS, EPOCHS, BLOBS, replace=st.booleans()),
+    op("delete_group", GIDS, keep_resumption_psks=st.booleans(), expected_version=VERSIONS),
+    op(
+        "save_pending_commit",
+        GIDS,
+        EPOCHS,
+        BLOBS,
+        replace=st.booleans(),
+        expected_version=VERSIONS,
+        state=st.none() | BLOBS,
+    ),
     op("load_pending_commit", GIDS),
-    op("discard_pending_commit", GIDS),
+    op("discard_pending_commit", GIDS, expected_version=VERSIONS),
     op("save_resumption_psk", GIDS, EPOCHS, BLOBS),
     op("load_resumption_psk", GIDS, EPOCHS),
     op("list_resumption_psk_epochs", GIDS),
@@ -59,6 +70,9 @@ OPS = st.one_of(
 
 def run(s: Storage, o: Op) -> object:
     name, args, kwargs = o
+    if kwargs.get("expected_version") == "current":
+        stored = s.load_group(args[0])
+        kwargs = {**kwargs, "expected_version": None if stored is None else stored.version}
     try:
         return ("ok", getattr(s, name)(*args, **kwargs))
     except MLSError as exc:
