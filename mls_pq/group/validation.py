@@ -43,7 +43,7 @@ from ..messages.proposals import (
     proposal_type_info,
 )
 from ..psk import PSK_EXTERNAL, PSK_RESUMPTION, USAGE_APPLICATION, PreSharedKeyID
-from ..suites import CipherSuite
+from ..suites import CipherSuite, get_suite
 from ..tree.ratchet_tree import RatchetTree, check_capabilities_support, required_capability_sets, validate_leaf_node
 
 #: an application hook: the identity a credential presents (§5.3.1); default: its encoding
@@ -263,10 +263,17 @@ def check_psk(suite: CipherSuite, psk: PreSharedKeyID, *, allow_usage: int = USA
         raise ValidationError(f"unknown PSK type {psk.psktype}", "8.4")
 
 
-def check_reinit(context: GroupContext, reinit: ReInit) -> None:
-    """ReInit (§12.1.5): the version is not lower than the group's."""
+def check_reinit(context: GroupContext, reinit: ReInit, profile: str | None = None) -> None:
+    """ReInit (§12.1.5): the version is not lower than the group's, and the cipher suite is
+    one we implement under the group's code-point ``profile``: §11.2 step 3 must create a
+    group with exactly this ``cipher_suite``, so a ReInit to an unknown suite can never be
+    completed and would leave the group dead (an application rule §12.2 allows: "an
+    application may extend the above procedure by additional rules"). Raises
+    :class:`~mls_pq.errors.UnsupportedCipherSuite` when the proposal is created, received
+    or committed."""
     if reinit.version < context.version:
         raise ValidationError("ReInit to a lower protocol version", "12.1.5")
+    get_suite(reinit.cipher_suite, profile)  # UnsupportedCipherSuite if unknown or unbuildable
 
 
 def check_gce_members(
@@ -314,7 +321,7 @@ def check_individual(
     elif isinstance(body, PreSharedKey):
         check_psk(suite, body.psk, allow_usage=psk_usage)
     elif isinstance(body, ReInit):
-        check_reinit(context, body)
+        check_reinit(context, body, suite.profile)
     elif isinstance(body, ExternalInit):
         if st != SenderType.NEW_MEMBER_COMMIT:
             raise ValidationError("an ExternalInit proposal is only valid in an external commit", "12.1.6")

@@ -20,6 +20,7 @@ from mls_pq.group.external import new_member_add_proposal
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.leaf_node import LeafNode, LeafNodeSource
+from mls_pq.messages.proposals import ReInit
 from mls_pq.tree.ratchet_tree import validate_leaf_node
 
 from ._helpers import Sim
@@ -158,3 +159,49 @@ def test_defect1_quadratic_cpu_new_member_add_scales_linearly() -> None:
     big = _cpu(run(256 * 1024), 1)
     assert g.to_bytes() == before
     assert big / max(small, 1e-3) < 20, f"32 KiB: {small:.3f}s, 256 KiB: {big:.3f}s"
+
+
+# ---- defect 5: ReInit to an unregistered cipher suite (RFC 9420 §12.1.5, §11.2, §12.2) --------
+
+UNREGISTERED = 0x7E7E
+
+
+def test_defect5_reinit_to_unregistered_suite_rejected_when_proposed() -> None:
+    """§12.1.5 only rules out a lower version, but §11.2 step 3 must create a group with
+    exactly the ReInit's cipher_suite: a suite we cannot build makes the ReInit impossible
+    to complete (the group would die at ``reinit()``). Refused when proposed, with the
+    member's state unchanged."""
+    from mls_pq.errors import UnsupportedCipherSuite
+
+    sim = Sim.start(1, 2)
+    g = sim.members[0]
+    before = g.to_bytes()
+    with pytest.raises(UnsupportedCipherSuite):
+        g.propose_reinit(b"new", UNREGISTERED)
+    with pytest.raises(UnsupportedCipherSuite):
+        g.commit(reinit=ReInit(b"new", 1, UNREGISTERED, ()))
+    assert g.to_bytes() == before and not g.has_pending_commit
+
+
+def test_defect5_reinit_to_unregistered_suite_rejected_when_received(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ReInit to an unknown suite received as a proposal, or committed by value, is an
+    invalid proposal; §12.2 ("It contains an individual proposal that is invalid") makes
+    the commit invalid. The receiver's state is left unchanged."""
+    from mls_pq.errors import UnsupportedCipherSuite
+
+    sim = Sim.start(1, 2)
+    sender, receiver = sim.members
+    with monkeypatch.context() as m:  # the sender forges: its own check switched off
+        m.setattr(v, "check_reinit", lambda *a, **k: None)
+        proposal = sender.propose_reinit(b"new", UNREGISTERED)
+        sender._state = sender._state.evolve(proposals=())
+        commit = sender.commit(reinit=ReInit(b"new", 1, UNREGISTERED, ())).commit
+    before = receiver.to_bytes()
+    for msg in (proposal, commit):
+        with pytest.raises(UnsupportedCipherSuite):
+            receiver.process(msg)
+        assert receiver.to_bytes() == before
+    # a registered suite is accepted
+    sender.discard_pending_commit()
+    ok = sender.propose_reinit(b"new", 1)
+    assert receiver.process(ok).kind == "proposal"
