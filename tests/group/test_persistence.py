@@ -271,3 +271,31 @@ def test_join_needs_a_welcome() -> None:
     with pytest.raises(DecodeError):
         Group.join(sim.members[0].group_info(), storage=storage)
     assert storage.list_groups() == []
+
+
+def test_reinit_to_the_same_group_id_with_storage(reopen: Callable[[], Storage]) -> None:
+    """RFC 9420 §11.2: a ReInit may keep the group_id. The member that recreates the group
+    has the old (now inactive) group stored under that id: it is replaced by the new group
+    and its resumption PSKs are kept (issue 8 defect 6: was "epoch 0 does not advance the
+    stored epoch")."""
+    sim = Sim.start(1, 2)
+    storage = reopen()
+    g = _join_with_storage(sim, 0, storage)
+    p = sim.members[0].propose_reinit(GID, 1)
+    sim.deliver(sim.members[0], p)
+    sim.commit(1)
+    assert not g.active and g.state.reinit is not None
+    old_epoch = g.epoch
+    assert storage.load_resumption_psk(GID, old_epoch) == g.state.secrets.resumption_psk
+    kps = [sim.clients[b"member-%d" % i].key_package() for i in (0, 1)]
+    new_group, out = g.reinit([kps[0][0], kps[1][0]])
+    assert new_group.group_id == GID and new_group.epoch == 1 and new_group.active
+    assert old_epoch > 1 and storage.list_epochs(GID) == [0, 1]  # the new group's; the old state is gone ...
+    assert storage.load_resumption_psk(GID, old_epoch) is not None  # ... its PSK is kept
+    assert out.welcome is not None
+    joined = [Group.join(out.welcome, kps[i][1], old_group=sim.members[i]) for i in (0, 1)]
+    assert {j.epoch_authenticator for j in joined} == {new_group.epoch_authenticator}
+    restored = Group.load(reopen(), GID)
+    assert restored.to_bytes() == new_group.to_bytes()
+    for j in joined:
+        assert j.process(restored.encrypt(b"after reinit")).application_data == b"after reinit"
