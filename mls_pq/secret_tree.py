@@ -420,11 +420,14 @@ class SecretTree:
         secret, gen = r.secret, r.generation
         keep_from = generation - window  # only generations the window keeps get a key/nonce
         new: list[tuple[int, bytes, bytes]] = []
-        while gen < generation:
-            if gen >= keep_from:
-                new.append((gen, *ratchet_key_nonce(suite, secret, gen)))
-            secret = _tree_secret(suite, secret, "secret", gen, n_h)
-            gen += 1
+        if gen < generation:
+            expand = suite.kdf.expand  # hot loop: one HKDF-Expand per step (DeriveTreeSecret, §9)
+            step = _info_prefix("secret", n_h) + b"\x04"
+            while gen < generation:
+                if gen >= keep_from:
+                    new.append((gen, *ratchet_key_nonce(suite, secret, gen)))
+                secret = expand(secret, step + gen.to_bytes(4, "big"), n_h)
+                gen += 1
         key, nonce = ratchet_key_nonce(suite, secret, gen)
         skipped = r.skipped + tuple(new) if new else r.skipped
         if len(skipped) > window:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hmac
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..credentials import CredentialEvent, CredentialEventType, CredentialValidator, authenticate, check_credential_key
@@ -55,6 +55,7 @@ from ..tree import math as tm
 from ..tree.ratchet_tree import RatchetTree, validate_leaf_node
 from ..treekem import CreatedPath, PrivateTree, apply_update_path, create_update_path
 from . import validation as v
+from .past_epochs import PastEpoch, leaf_diff, push_past_epoch
 from .state import (
     GroupState,
     OwnUpdate,
@@ -292,8 +293,22 @@ def _next_state(
     secrets: EpochSecrets,
     tag: bytes,
     private: PrivateTree,
+    *,
+    left: GroupState | None = None,
+    changed: Iterable[int] = (),
 ) -> GroupState:
+    """The next epoch's state. ``left``: the state of the epoch being left (with its
+    ratchets as they are now), kept as a past epoch together with the older ones, the
+    leaves ``changed`` by the commit recorded (§9.2, :mod:`.past_epochs`); None keeps none
+    (a join)."""
     suite = state.suite
+    keep = state.options.max_past_epochs
+    past: tuple[PastEpoch, ...] = ()
+    if left is not None and keep > 0:
+        diff = leaf_diff(left.tree, applied.tree, changed)
+        past = push_past_epoch(
+            left.past_epochs, left.context, left.secrets.sender_data_secret, left.secret_tree, diff, keep
+        )
     nxt = GroupState(
         suite=suite,
         context=context,
@@ -310,8 +325,17 @@ def _next_state(
         options=state.options,
         active=applied.reinit is None,
         reinit=applied.reinit,
+        past_epochs=past,
     )
     return attach_summary(nxt, applied.summary)
+
+
+def _changed_leaves(applied: Applied, path_leaf: tuple[int, LeafNode] | None) -> set[int]:
+    """Leaf indices a commit may change: added, removed, updated, and the committer's."""
+    out = {i for i, _ in applied.added} | {i for i, _ in applied.removed} | {i for i, _ in applied.updated}
+    if path_leaf is not None:
+        out.add(path_leaf[0])
+    return out
 
 
 def _external_leaf(tree: RatchetTree) -> int:
@@ -470,7 +494,10 @@ def process_commit(
     tag = confirmation_tag(suite, secrets.confirmation_key, confirmed)
     if not hmac.compare_digest(tag, ac.auth.confirmation_tag):
         raise ValidationError("confirmation_tag does not match", "12.4.2")
-    return _next_state(state, applied, new_context, secrets, tag, private), effects
+    nxt = _next_state(
+        state, applied, new_context, secrets, tag, private, left=state, changed=_changed_leaves(applied, path_leaf)
+    )
+    return nxt, effects
 
 
 # ---- creating (§12.4.1) ------------------------------------------------------------------------
@@ -609,7 +636,9 @@ def create_commit(
         sealed, use = seal_private(suite, ac, state.secret_tree, state.secrets.sender_data_secret, padding(state, ac))
         message = MLSMessage(sealed)
         current = state.with_secret_tree(state.secret_tree.applied(use))  # O(log N), no copy
-    nxt = _next_state(state, applied, new_context, secrets, tag, private)
+    nxt = _next_state(
+        state, applied, new_context, secrets, tag, private, left=current, changed=_changed_leaves(applied, path_leaf)
+    )
     effects = _effects(applied, epoch, sender, path_leaf, False)
     return CommitBuild(current, nxt, message, effects, secrets, created, applied)
 

@@ -35,6 +35,7 @@ from ..secret_tree import SecretTree
 from ..suites import CipherSuite, get_suite
 from ..tree.ratchet_tree import RatchetTree
 from ..treekem import PrivateTree
+from .past_epochs import PastEpoch
 from .validation import CapSummary
 
 if TYPE_CHECKING:
@@ -69,10 +70,21 @@ class GroupOptions:
 
     - ``handshake_wire_format``: PublicMessage (1) or PrivateMessage (2) for proposals/commits.
     - ``padding_block``: pad PrivateMessage plaintexts to a multiple of this many octets (0: none), §6.3.1.
-    - ``max_skip`` / ``window``: out-of-order tolerance of the secret tree (§9.2).
+    - ``max_skip``: the maximum forward distance (OpenMLS: ``maximum_forward_distance``):
+      a PrivateMessage more than this many generations ahead of its sender's ratchet is
+      rejected with :class:`~mls_pq.errors.ForwardDistanceError` before any key is derived
+      (§9.2; bounds what one sender can make every receiver compute). Default 1000.
+    - ``window``: how many skipped generations' keys a ratchet keeps for out-of-order
+      messages (the newest ones; §9.2). Default 128.
     - ``ratchet_tree_extension``: put the ``ratchet_tree`` extension in GroupInfos we build (§12.4.3.3).
     - ``external_pub``: put the ``external_pub`` extension in GroupInfos we build (§12.4.3.2).
     - ``resumption_epochs``: how many past epochs' resumption PSKs are kept (§8.6).
+    - ``max_past_epochs`` (OpenMLS: ``max_past_epochs``): how many past epochs' secret trees
+      are kept to decrypt late application messages (§9.2, §12.4.2; see
+      :mod:`mls_pq.group.past_epochs`). Default 1: a message sent just before a commit and
+      delivered after it is still readable, while the unconsumed secrets of only one past
+      epoch stay exposed to a state compromise (forward secrecy, §16.4) — each further
+      epoch widens that window. 0 disables it.
     """
 
     handshake_wire_format: int = int(WireFormat.PUBLIC_MESSAGE)
@@ -82,20 +94,22 @@ class GroupOptions:
     ratchet_tree_extension: bool = True
     external_pub: bool = True
     resumption_epochs: int = 8
+    max_past_epochs: int = 1
 
     def __post_init__(self) -> None:
         if self.handshake_wire_format not in (WireFormat.PUBLIC_MESSAGE, WireFormat.PRIVATE_MESSAGE):
             raise ValidationError("handshake messages are PublicMessage or PrivateMessage", "6")
-        if self.padding_block < 0 or self.max_skip < 0 or self.window < 0 or self.resumption_epochs < 0:
+        if min(self.padding_block, self.max_skip, self.window, self.resumption_epochs, self.max_past_epochs) < 0:
             raise ValidationError("group options must be non-negative", "6.3.1")
 
     def encode(self, w: Writer) -> None:
         w.uint16(self.handshake_wire_format).uint32(self.padding_block).uint32(self.max_skip).uint32(self.window)
         w.boolean(self.ratchet_tree_extension).boolean(self.external_pub).uint32(self.resumption_epochs)
+        w.uint32(self.max_past_epochs)
 
     @classmethod
     def decode(cls, r: Reader) -> GroupOptions:
-        return cls(r.uint16(), r.uint32(), r.uint32(), r.uint32(), r.boolean(), r.boolean(), r.uint32())
+        return cls(r.uint16(), r.uint32(), r.uint32(), r.uint32(), r.boolean(), r.boolean(), r.uint32(), r.uint32())
 
 
 @dataclass(frozen=True, repr=False)
@@ -139,6 +153,11 @@ class GroupState:
     active: bool = True
     #: the ReInit committed in the previous epoch, if any (§11.2)
     reinit: ReInit | None = None
+    #: secret trees of the last ``options.max_past_epochs`` epochs, oldest first (§9.2)
+    past_epochs: tuple[PastEpoch, ...] = ()
+    #: (tree, its capability summary): a per-tree cache, valid while ``tree`` is this
+    #: state's tree; carried over by :meth:`evolve`, never serialised
+    cap_cache: tuple[RatchetTree, CapSummary] | None = field(default=None, compare=False, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -190,6 +209,12 @@ class GroupState:
                 return psk
         return None
 
+    def past_epoch(self, epoch: int) -> PastEpoch | None:
+        for p in self.past_epochs:
+            if p.epoch == epoch:
+                return p
+        return None
+
     def evolve(self, **changes: object) -> GroupState:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
@@ -214,6 +239,7 @@ class GroupState:
         self.options.encode(w)
         w.boolean(self.active)
         w.optional(self.reinit, lambda ww, ri: ri.encode(ww))
+        w.vector(self.past_epochs, lambda ww, p: p.encode(ww))
         return w.getvalue()
 
     @classmethod
@@ -246,6 +272,7 @@ class GroupState:
             options = GroupOptions.decode(r)
             active = r.boolean()
             reinit = r.optional(ReInit.decode)
+            past = tuple(r.vector(lambda rr: PastEpoch.decode(rr, suite)))
             r.done()
         except (IndexError, ValueError, UnicodeDecodeError) as e:
             raise DecodeError(f"malformed group state: {e}") from None
@@ -254,7 +281,8 @@ class GroupState:
                 raise
             raise DecodeError(f"malformed group state: {e}") from None
         return cls(
-            suite, context, tree, secrets, secret_tree, interim, tag, private, proposals, psks, options, active, reinit
+            suite, context, tree, secrets, secret_tree, interim, tag, private, proposals, psks, options, active, reinit,
+            past,
         )
 
 
@@ -309,14 +337,19 @@ def sender_is_member(sender: Sender) -> bool:
 
 
 def summary_of(state: GroupState) -> CapSummary:
-    """The :class:`~mls_pq.group.validation.CapSummary` of the state's tree, computed once."""
-    s: CapSummary | None = state.__dict__.get("_cap_summary")
-    if s is None:
-        s = CapSummary.of(state.tree)
-        object.__setattr__(state, "_cap_summary", s)
+    """The :class:`~mls_pq.group.validation.CapSummary` of the state's tree, computed once
+    per tree: the cache is a declared field keyed by the tree object, so it survives
+    :meth:`GroupState.evolve` (application messages, cached proposals) and is only
+    recomputed for a state whose tree it does not belong to. Treat the result as read-only."""
+    c = state.cap_cache
+    if c is not None and c[0] is state.tree:
+        return c[1]
+    s = CapSummary.of(state.tree)
+    object.__setattr__(state, "cap_cache", (state.tree, s))  # a cache field (compare=False)
     return s
 
 
 def attach_summary(state: GroupState, summary: CapSummary) -> GroupState:
-    object.__setattr__(state, "_cap_summary", summary)
+    """``state`` with ``summary`` (built incrementally by a commit) as its tree's summary."""
+    object.__setattr__(state, "cap_cache", (state.tree, summary))
     return state

@@ -88,3 +88,73 @@ def test_tampered_message_changes_nothing(kind: str, muts: list[tuple[str, int, 
 def test_state_roundtrip_is_byte_exact() -> None:
     state, _ = _world()
     assert _receiver(state).to_bytes() == state
+
+
+# ---- the secret tree's design: pure lookups, persistent application (issue 9) -------------------
+
+
+@lru_cache(maxsize=1)
+def _past_world() -> tuple[bytes, bytes]:
+    """A receiver one commit later than a late application message it can still read (§9.2)."""
+    sim = Sim.start(1, 3)
+    late = sim.members[0].encrypt(b"late", authenticated_data=b"ad")
+    sim.commit(2, path=True)
+    return sim.members[1].to_bytes(), late
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(muts=st.lists(mutation, min_size=1, max_size=3))
+def test_tampered_past_epoch_message_changes_nothing(muts: list[tuple[str, int, int]]) -> None:
+    state, late = _past_world()
+    data = bytearray(late)
+    for op, pos, val in muts:
+        if op == "flip":
+            data[pos % len(data)] ^= val
+        elif op == "truncate":
+            del data[pos % len(data) :]
+            if not data:
+                data = bytearray(b"\x00")
+        else:
+            data.append(val)
+    if bytes(data) == late:
+        return
+    g = _receiver(state)
+    with pytest.raises(MLSError):
+        g.process(bytes(data))
+    assert g.to_bytes() == state
+    assert g.process(late).application_data == b"late"
+
+
+_lookup = st.tuples(
+    st.integers(min_value=0, max_value=9),  # leaf (9 is outside the 9-leaf tree... and 8 is the last)
+    st.sampled_from(["handshake", "application"]),
+    st.integers(min_value=0, max_value=40),
+    st.booleans(),  # apply the change if the lookup succeeded
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(ops=st.lists(_lookup, min_size=1, max_size=25))
+def test_secret_tree_lookups_never_change_a_tree(ops: list[tuple[int, str, int, bool]]) -> None:
+    """Any lookup — accepted, replayed, too far ahead, outside the tree — leaves the tree's
+    bytes unchanged; applying a change yields a new tree and leaves the old one as it was;
+    an applied tree equals the same steps done in place (``commit_use``)."""
+    from mls_pq.secret_tree import SecretTree
+    from mls_pq.suites import get_suite
+
+    tree = SecretTree(get_suite(1), bytes(range(32)), 9, max_skip=20, window=4)
+    in_place = SecretTree(get_suite(1), bytes(range(32)), 9, max_skip=20, window=4)
+    for leaf, kind, gen, apply in ops:
+        before = tree.to_bytes()
+        try:
+            use = tree.key_for(leaf, kind, gen)
+        except MLSError:
+            assert tree.to_bytes() == before
+            continue
+        assert tree.to_bytes() == before
+        if apply:
+            new = tree.applied(use)
+            assert tree.to_bytes() == before
+            in_place.commit_use(in_place.key_for(leaf, kind, gen))
+            tree = new
+        assert tree.to_bytes() == in_place.to_bytes()

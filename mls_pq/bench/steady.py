@@ -1,0 +1,261 @@
+"""Steady-state benchmark (issue 9): what a member of a big group pays per message, per
+late message and per bulk add, measured on the real engine (never a model).
+
+Figures (one JSON row each, medians and inter-quartile ranges of ``reps`` runs):
+
+``app_decrypt`` / ``app_encrypt``
+    A receiver that has already read one message from each of ``S`` distinct senders in
+    the epoch (so its secret tree holds ``S`` ratchets) decrypts the next message of one of
+    them / encrypts one of its own. Cost must not depend on N (nor on S).
+``jump_1000``
+    Decrypting a message whose generation is 1 000 ahead of the receiver's ratchet
+    (``GroupOptions.max_skip`` ≥ 1000): 1 000 chain steps plus the kept window of keys.
+``past_epoch``
+    Decrypting a message of the previous epoch after the commit that ended it
+    (``GroupOptions.max_past_epochs`` ≥ 1).
+``remove_commit``
+    Creating a Commit that removes one member (with its UpdatePath), from the committer of a
+    group built as :mod:`mls_pq.bench.scenarios` does (``--shape``).
+``bulk_add``
+    Creating one Commit adding ``K`` members with the ratchet_tree extension in the Welcome
+    (one Welcome for all), to a group of one member.
+
+Groups of N members are built like :class:`mls_pq.bench.scenarios.GroupScenario` (one bulk
+add, the tree out of band); the S senders' states are the near member's joined state with
+their own leaf keys (:func:`mls_pq.bench.scenarios.joined_state`), so no per-sender join.
+Every timed run starts from the same immutable state (``Group(state)``), so runs are
+independent; sub-millisecond operations are timed in batches of ``batch`` runs.
+
+Run ``python -m mls_pq.bench.steady --help``; :func:`run_steady` is the library entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..client import Client
+from ..group import Group, GroupOptions, GroupState
+from ..suites import CipherSuite, get_suite
+from .scenarios import GroupScenario, identity, joined_state
+
+DEFAULT_SIZES = (2, 128, 1024, 10_000)
+DEFAULT_SENDERS = 1000
+DEFAULT_BULK = (1000, 2000, 4000)
+PAYLOAD = bytes(100)
+
+
+def _stats(samples: Sequence[float]) -> dict[str, float]:
+    xs = sorted(samples)
+    if len(xs) >= 4:
+        q = statistics.quantiles(xs, n=4)
+        iqr = q[2] - q[0]
+    else:
+        iqr = xs[-1] - xs[0]
+    return {"median_s": statistics.median(xs), "iqr_s": iqr, "min_s": xs[0]}
+
+
+def time_op(run: Callable[[], Any], reps: int, batch: int = 1) -> dict[str, Any]:
+    """Median/IQR of ``reps`` timings of ``batch`` calls each (per call)."""
+    run()  # warm caches
+    samples = []
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            for _ in range(batch):
+                run()
+            samples.append((time.perf_counter() - t0) / batch)
+    finally:
+        if gc_was:
+            gc.enable()
+    return {**_stats(samples), "reps": reps, "batch": batch}
+
+
+def _receiver_with_senders(sc: GroupScenario, senders: int) -> tuple[GroupState, dict[int, GroupState]]:
+    """The far member after reading one message from each of ``senders`` other members, and
+    those senders' states after sending it."""
+    n = sc.n
+    recv = Group(sc.far.state)
+    base = sc.near.state
+    bundles = {i: b for i, (_, b) in enumerate(sc.key_packages, start=1)}
+    leaves = [i for i in range(n) if i != n - 1][:senders]
+    sender_states: dict[int, GroupState] = {}
+    for leaf in leaves:
+        st = sc.committer.state if leaf == 0 else base if leaf == 1 else joined_state(base, leaf, bundles[leaf])
+        g = Group(st)
+        recv.process(g.encrypt(PAYLOAD))
+        sender_states[leaf] = g.state
+    return recv.state, sender_states
+
+
+def bench_group(
+    suite: CipherSuite, n: int, *, senders: int, reps: int, shape: str = "sparse", remove: bool = True
+) -> list[dict[str, Any]]:
+    """Rows for one (suite, N): app_decrypt, app_encrypt, jump_1000, past_epoch, remove_commit."""
+    t0 = time.perf_counter()
+    opts = GroupOptions(max_skip=max(1000, GroupOptions().max_skip), max_past_epochs=max(1, GroupOptions().max_past_epochs))
+    sc = GroupScenario.build(suite, n, shape=shape, options=opts)
+    build_s = time.perf_counter() - t0
+    s = min(senders, n - 1)
+    recv_state, sender_states = _receiver_with_senders(sc, s)
+    leaf = next(iter(sender_states))
+    sender = Group(sender_states[leaf])
+    msg = sender.encrypt(PAYLOAD)
+    base = {"suite": f"0x{suite.id:04x}", "n": n, "senders": s, "shape": shape, "build_s": round(build_s, 3)}
+    rows: list[dict[str, Any]] = []
+
+    def row(op: str, stats: dict[str, Any], **extra: Any) -> None:
+        rows.append({**base, "op": op, **stats, **extra})
+
+    def decrypt() -> None:
+        r = Group(recv_state).process(msg)
+        assert r.application_data == PAYLOAD
+
+    row("app_decrypt", time_op(decrypt, reps, batch=50))
+    row("app_encrypt", time_op(lambda: Group(recv_state).encrypt(PAYLOAD), reps, batch=50))
+
+    # generation jump: the sender's 1001st message from now, 1000 ahead of the receiver
+    jumper = Group(sender.state)
+    for _ in range(999):
+        jumper.encrypt(PAYLOAD)
+    far_msg = jumper.encrypt(PAYLOAD)
+    row("jump_1000", time_op(lambda: Group(recv_state).process(far_msg), reps, batch=3))
+
+    # a message of the previous epoch, read after an Add commit (no UpdatePath needed)
+    kp, _ = Client.generate(suite, b"late-add").key_package()
+    late = Group(sender.state).encrypt(PAYLOAD)
+    committer = Group(sc.committer.state)
+    add = committer.commit(add=[kp], ratchet_tree_extension=False)
+    after = Group(recv_state)
+    after.process(add.commit)
+    after_state = after.state
+    row("past_epoch", time_op(lambda: Group(after_state).process(late), reps, batch=20))
+
+    if remove and n > 2:
+        st0 = sc.committer.state
+        row("remove_commit", time_op(lambda: Group(st0).commit(remove=[n - 2], ratchet_tree_extension=False), reps))
+    return rows
+
+
+def bench_bulk_add(suite: CipherSuite, ks: Sequence[int], *, reps: int) -> list[dict[str, Any]]:
+    """Rows for one Commit adding K members (Welcome with the ratchet_tree extension)."""
+    kmax = max(ks)
+    kps = [Client.generate(suite, identity(i)).key_package()[0] for i in range(1, kmax + 1)]
+    c0 = Client.generate(suite, identity(0))
+    st = Group.create(suite, b"mls-pq-bench-bulk", c0.credential, c0.signature_priv).state
+    rows = []
+    for k in ks:
+        batch = kps[:k]
+        stats = time_op(lambda: Group(st).commit(add=batch, ratchet_tree_extension=True), reps)
+        rows.append({"suite": f"0x{suite.id:04x}", "op": "bulk_add", "k": k, **stats})
+    return rows
+
+
+def run_steady(
+    suites: Sequence[int] = (1,),
+    sizes: Sequence[int] = DEFAULT_SIZES,
+    *,
+    senders: int = DEFAULT_SENDERS,
+    bulk: Sequence[int] = DEFAULT_BULK,
+    reps: int = 5,
+    bulk_reps: int = 3,
+    shape: str = "sparse",
+    remove: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the grid; returns ``{"meta": ..., "rows": [...]}`` (JSON-ready)."""
+    rows: list[dict[str, Any]] = []
+    for sid in suites:
+        suite = get_suite(sid)
+        for n in sizes:
+            got = bench_group(suite, n, senders=senders, reps=reps, shape=shape, remove=remove)
+            rows.extend(got)
+            if log:
+                for r in got:
+                    log(_fmt(r))
+        if bulk:
+            got = bench_bulk_add(suite, bulk, reps=bulk_reps)
+            rows.extend(got)
+            if log:
+                for r in got:
+                    log(_fmt(r))
+    meta = {
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "reps": reps,
+        "senders": senders,
+        "shape": shape,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    return {"meta": meta, "rows": rows, "ratios": ratios(rows)}
+
+
+def ratios(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The issue's acceptance ratios that the rows allow: t(N max)/t(N min) per op and suite,
+    t(K max)/t(K max / 2) for bulk adds."""
+    out: dict[str, float] = {}
+    by: dict[tuple[str, str], dict[int, float]] = {}
+    for r in rows:
+        key = r.get("n", r.get("k"))
+        by.setdefault((r["suite"], r["op"]), {})[key] = r["median_s"]
+    for (suite, op), vals in by.items():
+        lo, hi = min(vals), max(vals)
+        if op == "bulk_add" and hi // 2 in vals:
+            out[f"{suite} bulk_add t({hi})/t({hi // 2})"] = round(vals[hi] / vals[hi // 2], 3)
+        elif op != "bulk_add" and lo != hi:
+            out[f"{suite} {op} t({hi})/t({lo})"] = round(vals[hi] / vals[lo], 3)
+    return out
+
+
+def _fmt(r: dict[str, Any]) -> str:
+    where = f"N={r['n']:>6} S={r['senders']:>5}" if "n" in r else f"K={r['k']:>6}"
+    return f"{r['suite']} {r['op']:<14} {where}  median {r['median_s'] * 1e3:9.3f} ms  IQR {r['iqr_s'] * 1e3:8.3f} ms"
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x, 0) for x in text.split(",") if x]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m mls_pq.bench.steady", description=__doc__.split("\n\n")[0])
+    p.add_argument("--suites", default="1", help="comma-separated suite ids (default 1)")
+    p.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="group sizes N")
+    p.add_argument("--senders", type=int, default=DEFAULT_SENDERS, help="distinct senders seen in the epoch")
+    p.add_argument("--bulk", default=",".join(map(str, DEFAULT_BULK)), help="K for the bulk add ('' to skip)")
+    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--bulk-reps", type=int, default=3)
+    p.add_argument("--shape", default="sparse", choices=("sparse", "populated"))
+    p.add_argument("--no-remove", action="store_true", help="skip the Remove commit")
+    p.add_argument("--out", help="write the JSON here (default: stdout)")
+    a = p.parse_args(argv)
+    res = run_steady(
+        _ints(a.suites),
+        _ints(a.sizes),
+        senders=a.senders,
+        bulk=_ints(a.bulk),
+        reps=a.reps,
+        bulk_reps=a.bulk_reps,
+        shape=a.shape,
+        remove=not a.no_remove,
+        log=lambda s: print(s, file=sys.stderr, flush=True),
+    )
+    text = json.dumps(res, indent=1)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
