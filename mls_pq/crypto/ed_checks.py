@@ -12,9 +12,12 @@ one rule and checks it here, before any backend sees the input:
 * public key ``A`` and the signature's ``R`` must be **canonical** encodings (the
   y-coordinate is below p; for Ed448 the 7 unused bits of the last byte are zero) and must
   **not be of small order** (no point of the 8-torsion of Ed25519 / 4-torsion of Ed448);
-* ``S`` must be **canonical**: ``S < L`` (RFC 8032 §5.1.7 step 1 / §5.2.7 step 1);
-* :func:`public_key_ok` additionally requires ``A`` to decode to a curve point
-  (RFC 8032 §5.1.3 / §5.2.3).
+* ``S`` must be **canonical**: ``S < L`` (RFC 8032 §5.1.7 step 1 / §5.2.7 step 1).
+
+The curve equation is not checked here: a y-coordinate without a matching x (RFC 8032
+§5.1.3 / §5.2.3 decoding failure) is rejected by every backend's own decoding, so it cannot
+cause a disagreement, and checking it in Python would cost a modular exponentiation per new
+key (≈ 2–10 signature verifications) at every entry point.
 
 After this filter, both backends verify with the same cofactorless equation (they recompute
 ``R' = [S]B - [k]A`` and compare encodings), so their verdicts coincide; the Wycheproof
@@ -25,13 +28,10 @@ The rule is libsodium's (``crypto_sign_verify_detached``, ``ge25519_is_canonical
 Hand-written: no installed library exposes these checks for both curves (libsodium's
 ``crypto_core_ed25519_is_valid_point`` covers Ed25519 only, and only when pynacl is present;
 pyca/cryptography has none). The checks are integer comparisons against the curve constants
-plus, for public-key validation, one Legendre symbol (a modular exponentiation); no secret
-is involved, so constant time is not needed.
+only; no secret is involved, so constant time is not needed.
 """
 
 from __future__ import annotations
-
-import functools
 
 __all__ = [
     "ED448_L",
@@ -46,7 +46,6 @@ __all__ = [
 # --- Ed25519 (RFC 8032 §5.1) -----------------------------------------------------------
 ED25519_P = 2**255 - 19
 ED25519_L = 2**252 + 27742317777372353535851937790883648493
-_D25519 = (-121665 * pow(121666, -1, ED25519_P)) % ED25519_P
 # y-coordinates of the 8 points of small order: identity (1), order 2 (p-1), order 4 (0) and
 # the four points of order 8 (±Y8, each with both x signs) — libsodium's blocklist; the
 # values are re-derived in tests/crypto/test_signature.py.
@@ -56,7 +55,6 @@ _SMALL_Y_25519 = frozenset({0, 1, ED25519_P - 1, _Y8, ED25519_P - _Y8})
 # --- Ed448 (RFC 8032 §5.2) -------------------------------------------------------------
 ED448_P = 2**448 - 2**224 - 1
 ED448_L = 2**446 - 13818066809895115352007386748515426880336692474882178609894547503885
-_D448 = ED448_P - 39081
 # Ed448 has cofactor 4: identity (y = 1), order 2 (y = p-1), order 4 (x = ±1, y = 0)
 _SMALL_Y_448 = frozenset({0, 1, ED448_P - 1})
 
@@ -91,34 +89,9 @@ def point_ok(curve: str, b: bytes) -> bool:
     raise ValueError(f"unknown EdDSA curve {curve!r}")
 
 
-def _is_square(a: int, p: int) -> bool:
-    """Euler's criterion (0 counts as a square)."""
-    a %= p
-    return a == 0 or pow(a, (p - 1) // 2, p) == 1
-
-
-@functools.lru_cache(maxsize=1024)
 def public_key_ok(curve: str, pk: bytes) -> bool:
-    """``point_ok`` plus: ``pk`` decodes to a point on the curve (RFC 8032 §5.1.3 step 2 /
-    §5.2.3 step 2: x² = (y² - 1) / (d·y² ∓ 1) must have a square root)."""
-    if curve == "ed25519":
-        y = _y25519(pk)
-        if y is None:
-            return False
-        p = ED25519_P
-        u, v = y * y - 1, _D25519 * y * y + 1  # -x² + y² = 1 + d·x²·y²
-    elif curve == "ed448":
-        y = _y448(pk)
-        if y is None:
-            return False
-        p = ED448_P
-        u, v = y * y - 1, _D448 * y * y - 1  # x² + y² = 1 + d·x²·y²
-    else:
-        raise ValueError(f"unknown EdDSA curve {curve!r}")
-    v %= p
-    if v == 0:  # pragma: no cover - d is a non-square, so d·y² ∓ 1 never vanishes
-        return False
-    return _is_square(u * pow(v, -1, p), p)
+    """The rule for a public key alone: of the curve's size, canonical, not of small order."""
+    return point_ok(curve, bytes(pk))
 
 
 def signature_ok(curve: str, pk: bytes, sig: bytes) -> bool:

@@ -37,8 +37,7 @@ One verification rule whatever backend is installed: EdDSA inputs pass
 :mod:`mls_pq.crypto.ed_checks` before any backend sees them (public key and ``R``
 canonical and not of small order, ``S < L``), so the pynacl and cryptography Ed25519
 backends decide every signature identically (the Wycheproof files are run against both).
-``validate_public_key`` applies the same rule to a key alone (plus the curve equation);
-it is called at every signature-key entry point via
+``validate_public_key`` applies the same rule to a key alone; it is called at every signature-key entry point via
 :func:`mls_pq.credentials.check_credential_key`.
 
 ``verify`` never raises on malformed keys or signatures: it returns ``False``. ``sign`` and
@@ -174,10 +173,11 @@ class EdDSACryptography(SignatureScheme):
         return self._load_sk(bytes(sk)).sign(message)
 
     def validate_public_key(self, pk: bytes) -> None:
-        """Canonical, on the curve, not of small order (:mod:`mls_pq.crypto.ed_checks`)."""
+        """Canonical and not of small order (:mod:`mls_pq.crypto.ed_checks`); a y without a
+        curve point is left to ``verify``, which every backend rejects."""
         _check_pk_bytes(pk, self.pk_size, self.name)
         if not ed_checks.public_key_ok(self.name, bytes(pk)):
-            raise InvalidKeyError(f"{self.name}: public key is non-canonical, off the curve or of small order")
+            raise InvalidKeyError(f"{self.name}: public key is non-canonical or of small order")
 
     def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool:
         try:
@@ -238,10 +238,11 @@ class Ed25519Nacl(SignatureScheme):
         return _nacl.crypto_sign(bytes(message), sk64)[: self.sig_size]
 
     def validate_public_key(self, pk: bytes) -> None:
-        """Canonical, on the curve, not of small order (:mod:`mls_pq.crypto.ed_checks`)."""
+        """Canonical and not of small order (:mod:`mls_pq.crypto.ed_checks`); a y without a
+        curve point is left to ``verify``, which every backend rejects."""
         _check_pk_bytes(pk, self.pk_size, self.name)
         if not ed_checks.public_key_ok(self.name, bytes(pk)):
-            raise InvalidKeyError(f"{self.name}: public key is non-canonical, off the curve or of small order")
+            raise InvalidKeyError(f"{self.name}: public key is non-canonical or of small order")
 
     def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool:
         try:
