@@ -35,7 +35,9 @@ def _import_all_mls_pq() -> None:
     import mls_pq
 
     for mod in pkgutil.walk_packages(mls_pq.__path__, "mls_pq."):
-        if mod.name.startswith(("mls_pq.bench", "mls_pq.interop", "mls_pq.vectors", "mls_pq.cli")):
+        if mod.name.endswith("__main__") or mod.name.startswith(
+            ("mls_pq.bench", "mls_pq.interop", "mls_pq.vectors", "mls_pq.cli")
+        ):
             continue
         importlib.import_module(mod.name)
 

@@ -61,7 +61,9 @@ def one_input(data: bytes) -> None:
         try:
             stored = s.load_group(GROUP_ID)
             assert stored is not None
-            s.update_state(GROUP_ID, stored.epoch, blob)
+            # compare-and-swap storage (issue 8): name the version we read, when there is one
+            cas = {"expected_version": stored.version} if hasattr(stored, "version") else {}
+            s.update_state(GROUP_ID, stored.epoch, blob, **cas)
         finally:
             s.close()
     else:
