@@ -19,6 +19,7 @@ from ..extensions import EXTERNAL_PUB, EXTERNAL_SENDERS, Extension
 from ..framing import public_message, sign_content
 from ..group_context import GroupContext
 from ..key_schedule import EpochSecrets, advance
+from ..limits import DEFAULT_LIMITS, Limits
 from ..messages.commit import Commit
 from ..messages.credential import Credential
 from ..messages.framing_structs import (
@@ -168,14 +169,16 @@ def create_external_commit(
     validate_tree: bool = True,
     max_lifetime: int | None = None,
     validator: CredentialValidator | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ExternalJoin:
     """Join via an external Commit: verify the GroupInfo and tree, validate their credentials
     with the AS ``validator`` (§5.3.1), derive the init secret from ``external_pub`` (§8.3),
     and commit ExternalInit (+ Remove of ``remove_leaf`` for a resync, + PSKs) with a path
-    from the leftmost free leaf."""
+    from the leftmost free leaf. The tree is bounded by ``limits.max_group_size`` while it
+    is decoded (before any hashing), and so is the tree after our join."""
     gc = group_info.group_context
     check_credential_key(suite, leaf_template.credential, leaf_template.signature_key)
-    tree = tree_for_group_info(suite, group_info, ratchet_tree)
+    tree = tree_for_group_info(suite, group_info, ratchet_tree, limits=limits)
     verify_group_info(suite, group_info, tree, now=now, validate_tree=validate_tree, max_lifetime=max_lifetime)
     v.authenticate_joined_tree(suite, validator, gc.group_id, tree, group_info.signer, gc.extensions, None)
     ext = group_info.extension(EXTERNAL_PUB)
@@ -201,6 +204,7 @@ def create_external_commit(
     if leaf_index is None:
         leaf_index = t.n_leaves
         t.extend()
+    limits.check_group_size(max(t.leaf_span(), leaf_index + 1), "the tree after our join")
     provisional = GroupContext(
         cipher_suite=gc.cipher_suite,
         group_id=gc.group_id,

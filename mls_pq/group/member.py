@@ -58,6 +58,7 @@ from ..framing import (
 )
 from ..group_context import PROTOCOL_VERSION_MLS10, GroupContext
 from ..key_schedule import from_joiner
+from ..limits import DEFAULT_LIMITS, Limits
 from ..secret_tree import APPLICATION
 from ..messages.commit import Commit
 from ..messages.credential import Credential
@@ -178,7 +179,8 @@ class _Pending:
     effects: CommitEffects
 
 
-def _decode_message(data: bytes) -> MLSMessage:
+def _decode_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> MLSMessage:
+    limits.check_message_size(data)
     return MLSMessage.from_bytes(data)
 
 
@@ -199,6 +201,7 @@ class Group:
         storage: Storage | None = None,
         max_lifetime: int | None = None,
         credential_validator: CredentialValidator | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self._state = state
         self._pending: _Pending | None = None
@@ -222,6 +225,8 @@ class Group:
         self.max_lifetime = max_lifetime
         #: the application's Authentication Service (RFC 9420 §5.3.1); None accepts everything
         self.credential_validator = credential_validator
+        #: resource limits: message size, tree size, proposals per commit (:mod:`mls_pq.limits`)
+        self.limits = limits
 
     def __repr__(self) -> str:
         return f"<Group {self._state!r}{' pending-commit' if self._pending else ''}>"
@@ -247,6 +252,7 @@ class Group:
         max_lifetime: int | None = None,
         credential_validator: CredentialValidator | None = None,
         grease: bool = False,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> Group:
         """A one-member group at epoch 0 (RFC 9420 §11). With ``storage`` the group is saved
         (epoch 0) and every later change is written through. ``grease``: add random GREASE
@@ -298,6 +304,7 @@ class Group:
             storage=storage,
             max_lifetime=max_lifetime,
             credential_validator=credential_validator,
+            limits=limits,
         )
         g._store_epoch(state)
         return g
@@ -321,6 +328,7 @@ class Group:
         storage: Storage | None = None,
         max_lifetime: int | None = None,
         credential_validator: CredentialValidator | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> Group:
         """Join from a Welcome (§12.4.3.1). ``ratchet_tree`` is the tree out of band when the
         Welcome has no ``ratchet_tree`` extension; ``old_group`` is the group being
@@ -332,7 +340,7 @@ class Group:
         with :func:`~mls_pq.client.make_key_package` are looked up by KeyPackageRef); the
         group_id must not be one of an active stored group (§12.4.3.1); the joined state is
         saved and the used KeyPackage's private key deleted in ONE transaction."""
-        msg = _decode_message(welcome)
+        msg = _decode_message(welcome, limits)
         if not isinstance(msg.body, Welcome):
             raise DecodeError("the MLSMessage is not a Welcome")
         w = msg.body
@@ -352,6 +360,7 @@ class Group:
             options=options or GroupOptions(),
             max_lifetime=max_lifetime,
             validator=credential_validator,
+            limits=limits,
         )
         state = join_from_welcome(w, bundles, ctx, ratchet_tree=ratchet_tree, suite=suite)
         g = cls(
@@ -363,6 +372,7 @@ class Group:
             storage=storage,
             max_lifetime=max_lifetime,
             credential_validator=credential_validator,
+            limits=limits,
         )
         if storage is not None:
             used, _ = select_bundle(w, bundles, state.suite)
@@ -394,13 +404,14 @@ class Group:
         max_lifetime: int | None = None,
         credential_validator: CredentialValidator | None = None,
         grease: bool = False,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> tuple[Group, bytes]:
         """Join by an external Commit (§12.4.3.2). Returns the group (already in the new
         epoch) and the commit's MLSMessage bytes to send to the group. With ``storage`` the
         group_id must not be one of an active stored group (§12.4.3), unless ``remove_leaf``
         makes this a resync replacing our stale state; the new state is saved. ``grease``:
         random GREASE values in our leaf's capabilities and extensions (§13.5)."""
-        msg = _decode_message(group_info)
+        msg = _decode_message(group_info, limits)
         if not isinstance(msg.body, GroupInfo):
             raise DecodeError("the MLSMessage is not a GroupInfo")
         gi = msg.body
@@ -431,6 +442,7 @@ class Group:
             now=clock() if clock and check_tree_lifetimes else None,
             max_lifetime=max_lifetime,
             validator=credential_validator,
+            limits=limits,
         )
         g = cls(
             res.state,
@@ -440,6 +452,7 @@ class Group:
             storage=storage,
             max_lifetime=max_lifetime,
             credential_validator=credential_validator,
+            limits=limits,
         )
         if storage is not None:
             claim_group_id(storage, g.group_id, cs, replace_active=remove_leaf is not None, section="12.4.3")
@@ -745,6 +758,7 @@ class Group:
             refs = self._select_pending(by_value)
         else:
             refs = []
+        self.limits.check_proposal_count(len(by_value) + len(refs))
         build = create_commit(
             st,
             by_value,
@@ -762,6 +776,7 @@ class Group:
         )
         assert build.applied is not None
         nxt = build.next
+        self.limits.check_group_size(nxt.tree.leaf_span(), "the tree after this commit")
         gi_exts = (*group_info_extensions, _client.grease_extension()) if grease else tuple(group_info_extensions)
         welcome: bytes | None = None
         group_info: bytes | Callable[[], bytes]
@@ -842,7 +857,7 @@ class Group:
         if self._pending is not None and data == self._pending.message:
             effects = self.merge_pending_commit()
             return ProcessedMessage("commit", effects.committer, effects.epoch - 1, commit=effects)
-        msg = _decode_message(data)
+        msg = _decode_message(data, self.limits)
         st = self._state
         if not st.active:
             raise StateError("the group is inactive (we were removed or it was reinitialised)")
@@ -892,6 +907,8 @@ class Group:
             self._store_state(tentative)
             self._state = tentative
             return ProcessedMessage("proposal", proposal=prop, proposal_ref=ref, **common)  # type: ignore[arg-type]
+        if isinstance(content.body, Commit):
+            self.limits.check_proposal_count(len(content.body.proposals))
         new_state, effects = process_commit(
             tentative,
             ac,
@@ -901,6 +918,7 @@ class Group:
             max_lifetime=self.max_lifetime,
             validator=self.credential_validator,
         )
+        self.limits.check_group_size(new_state.tree.leaf_span(), "the tree after this commit")
         if new_state.epoch > st.epoch:
             self._store_epoch(new_state)  # one transaction; also drops a pending commit of ours
         else:  # removed: same epoch, inactive
@@ -1016,6 +1034,7 @@ class Group:
             storage=self.storage,
             max_lifetime=self.max_lifetime,
             credential_validator=self.credential_validator,
+            limits=self.limits,
         )
         pid = PreSharedKeyID.resumption(usage, st.group_id, st.epoch, random_psk_nonce(suite))
         new.resumption_psks[(st.group_id, st.epoch)] = psk_value
@@ -1120,6 +1139,7 @@ class Group:
         identity_of: v.IdentityOf = v.default_identity,
         max_lifetime: int | None = None,
         credential_validator: CredentialValidator | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> Group:
         """The member as last stored (current epoch and pending commit), writing through to
         ``storage`` from now on. StateError if the group is not stored. The application's
@@ -1128,6 +1148,7 @@ class Group:
         if stored is None:
             raise StateError("the group is not in the storage")
         state = GroupState.from_bytes(stored.state, suite)
+        limits.check_group_size(state.tree.leaf_span(), "the stored tree")
         g = cls(
             state,
             psk_store=psk_store,
@@ -1137,6 +1158,7 @@ class Group:
             storage=storage,
             max_lifetime=max_lifetime,
             credential_validator=credential_validator,
+            limits=limits,
         )
         g._version = stored.version
         pc = storage.load_pending_commit(group_id)
@@ -1155,7 +1177,9 @@ class Group:
         return w.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, suite: CipherSuite | None = None, **kwargs: object) -> Group:
+    def from_bytes(
+        cls, data: bytes, *, suite: CipherSuite | None = None, limits: Limits = DEFAULT_LIMITS, **kwargs: object
+    ) -> Group:
         r = Reader(data)
         try:
             if r.opaque() != b"MLSPQ-GROUP":
@@ -1165,7 +1189,8 @@ class Group:
             r.done()
         except (IndexError, ValueError) as e:
             raise DecodeError(f"malformed group: {e}") from None
-        g = cls(state, **kwargs)  # type: ignore[arg-type]
+        limits.check_group_size(state.tree.leaf_span(), "the serialised tree")
+        g = cls(state, limits=limits, **kwargs)  # type: ignore[arg-type]
         if pending is not None:
             nxt = GroupState.from_bytes(pending[0], state.suite)
             g._pending = _Pending(nxt, pending[1], _reconstructed_effects(state, nxt, pending[1]))

@@ -14,6 +14,7 @@ from ..errors import DecodeError, MLSError, StateError, ValidationError
 from ..extensions import EXTERNAL_PUB, RATCHET_TREE, Extension
 from ..group_context import GroupContext
 from ..key_schedule import EpochSecrets, from_joiner, welcome_secret_from_joiner
+from ..limits import DEFAULT_LIMITS, Limits
 from ..messages.key_package import KeyPackage
 from ..messages.welcome import (
     EncryptedGroupSecrets,
@@ -89,16 +90,25 @@ def build_group_info(
     return gi.sign(state.suite, signature_priv or state.private.signature_priv)
 
 
-def tree_for_group_info(suite: CipherSuite, gi: GroupInfo, ratchet_tree: bytes | RatchetTree | None) -> RatchetTree:
-    """The tree from the ``ratchet_tree`` extension, or the one given out of band (§12.4.3.3)."""
+def tree_for_group_info(
+    suite: CipherSuite,
+    gi: GroupInfo,
+    ratchet_tree: bytes | RatchetTree | None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+) -> RatchetTree:
+    """The tree from the ``ratchet_tree`` extension, or the one given out of band (§12.4.3.3),
+    truncated (§7.7) and within ``limits.max_group_size`` (checked while decoding, before
+    the tree is hashed or validated: the GroupInfo signature is checked only afterwards)."""
     if isinstance(ratchet_tree, RatchetTree):
+        limits.check_group_size(ratchet_tree.leaf_span())
         return ratchet_tree.copy()
     if ratchet_tree is not None:
-        return RatchetTree.from_bytes(suite, ratchet_tree)
+        return RatchetTree.from_bytes(suite, ratchet_tree, limits=limits)
     ext = gi.extension(RATCHET_TREE)
     if ext is None:
         raise ValidationError("no ratchet_tree extension and no tree given out of band", "12.4.3.3")
-    return RatchetTree.from_bytes(suite, ext.extension_data)
+    return RatchetTree.from_bytes(suite, ext.extension_data, limits=limits)
 
 
 def verify_group_info(
@@ -204,6 +214,8 @@ class JoinContext:
     validate_tree: bool = True
     #: the application's Authentication Service (§5.3.1); None accepts every credential
     validator: CredentialValidator | None = None
+    #: resource limits (tree size) for the tree we join with
+    limits: Limits = DEFAULT_LIMITS
 
 
 def select_bundle(
@@ -256,7 +268,7 @@ def join_from_welcome(
     if ctx.old_group is not None and ctx.old_group.group_id == gc.group_id and not special:
         raise ValidationError("we are already in a group with this group_id", "12.4.3.1")
 
-    tree = tree_for_group_info(suite, gi, ratchet_tree)
+    tree = tree_for_group_info(suite, gi, ratchet_tree, limits=ctx.limits)
     verify_group_info(suite, gi, tree, now=ctx.now, validate_tree=ctx.validate_tree, max_lifetime=ctx.max_lifetime)
     my_leaf = tree.find_leaf(kp.leaf_node)
     if my_leaf is None:

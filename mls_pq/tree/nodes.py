@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Self, TypeAlias
 
 from ..codec import CachedStruct, Reader, Writer
-from ..errors import DecodeError
+from ..errors import DecodeError, ValidationError
 from ..messages.leaf_node import LeafNode
 
 
@@ -87,18 +87,30 @@ def _encode_optional_node(w: Writer, node: Node | None) -> None:
         encode_node(w, node)
 
 
-def decode_ratchet_tree(data: bytes) -> list[Node | None]:
+def decode_ratchet_tree(data: bytes, max_nodes: int | None = None) -> list[Node | None]:
     """Decode a ``ratchet_tree`` value and extend it with blanks to ``2^(d+1) - 1`` nodes.
 
     Rejects (DecodeError) an empty or blank-terminated vector, a leaf node at an odd
-    position, a parent node at an even position, and trailing bytes (RFC 9420 §12.4.3.3).
+    position, a parent node at an even position, and trailing bytes (RFC 9420 §12.4.3.3);
+    and (ValidationError) a tree that is not truncated — its rightmost non-blank leaf is not
+    in the root's right subtree, i.e. it has trailing blank leaves (§7.7) — and, with
+    ``max_nodes``, a vector of more nodes, refused as soon as the count passes it so that
+    memory stays bounded whatever the input length (one blank node is one octet on the wire).
     """
     r = Reader(data)
+    nodes: list[Node | None] = []
     try:
-        nodes: list[Node | None] = r.vector(lambda rr: rr.optional(decode_node))
+        body = r.sub()
+        r.done()
+        while body.remaining() > 0:
+            if max_nodes is not None and len(nodes) >= max_nodes:
+                raise ValidationError(
+                    f"the ratchet_tree has more than {max_nodes} nodes ({(max_nodes + 1) // 2} leaves): "
+                    "more than Limits.max_group_size"
+                )
+            nodes.append(body.optional(decode_node))
     except (IndexError, ValueError) as e:  # defensive: never leak raw errors
         raise DecodeError(f"malformed ratchet_tree: {e}") from None
-    r.done()
     if not nodes:
         raise DecodeError("empty ratchet_tree (RFC 9420 §12.4.3.3)")
     if nodes[-1] is None:
@@ -112,5 +124,12 @@ def decode_ratchet_tree(data: bytes) -> list[Node | None]:
     width = 1
     while width < len(nodes):
         width = 2 * width + 1
+    last_leaf = next((x for x in range(len(nodes) - 1 - (len(nodes) - 1) % 2, -1, -2) if nodes[x] is not None), None)
+    root = (width - 1) // 2
+    if width > 1 and (last_leaf is None or last_leaf < root):
+        raise ValidationError(
+            "the ratchet_tree is not truncated: the root's right subtree has no non-blank leaf (trailing blank leaves)",
+            "7.7",
+        )
     nodes.extend([None] * (width - len(nodes)))
     return nodes

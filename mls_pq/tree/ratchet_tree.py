@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from ..codec import Reader
 from ..errors import DecodeError, ValidationError
 from ..extensions import DEFAULT_EXTENSION_TYPES, RATCHET_TREE, REQUIRED_CAPABILITIES, Extension
+from ..limits import DEFAULT_LIMITS, Limits
 from ..messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
 from . import math as tm
 from .hashes import leaf_hash_input, parent_hash_input, parent_hash_input_for_tree
@@ -130,9 +131,12 @@ class RatchetTree:
 
     # ---- construction / encoding -------------------------------------------------------
     @classmethod
-    def from_bytes(cls, suite: CipherSuite, data: bytes) -> RatchetTree:
-        """Decode the ``ratchet_tree`` extension value (RFC 9420 §12.4.3.3)."""
-        return cls(suite, decode_ratchet_tree(data))
+    def from_bytes(cls, suite: CipherSuite, data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> RatchetTree:
+        """Decode the ``ratchet_tree`` extension value (RFC 9420 §12.4.3.3). The tree must be
+        truncated (§7.7) and have at most ``limits.max_group_size`` leaves: decoding stops as
+        soon as the node count passes ``limits.max_tree_nodes``, so the memory it takes is
+        bounded by the limit, not by the input length (ValidationError)."""
+        return cls(suite, decode_ratchet_tree(data, limits.max_tree_nodes))
 
     @classmethod
     def decode(cls, suite: CipherSuite, r: Reader) -> RatchetTree:
@@ -209,6 +213,16 @@ class RatchetTree:
             if n is not None:
                 assert isinstance(n, LeafNode)
                 yield x // 2, n
+
+    def leaf_span(self) -> int:
+        """Leaves up to and including the rightmost non-blank one: the width the truncated
+        tree needs (RFC 9420 §7.7), what :class:`~mls_pq.limits.Limits` ``max_group_size``
+        bounds. O(1) for a truncated tree whose last leaf is set."""
+        nodes = self._nodes
+        for x in range(len(nodes) - 1 - (len(nodes) - 1) % 2, -1, -2):
+            if nodes[x] is not None:
+                return x // 2 + 1
+        return 0
 
     def member_count(self) -> int:
         return sum(1 for n in self._nodes[0::2] if n is not None)

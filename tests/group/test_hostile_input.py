@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from mls_pq.client import Client
+from mls_pq.errors import ValidationError
 from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
 from mls_pq.group import validation as v
 from mls_pq.group.external import new_member_add_proposal
@@ -205,3 +206,122 @@ def test_defect5_reinit_to_unregistered_suite_rejected_when_received(monkeypatch
     sender.discard_pending_commit()
     ok = sender.propose_reinit(b"new", 1)
     assert receiver.process(ok).kind == "proposal"
+
+
+# ---- resource limits (mls_pq.limits): each at and beyond its bound ----------------------------
+
+
+def test_limits_are_validated() -> None:
+    from mls_pq.limits import DEFAULT_LIMITS, Limits
+
+    assert DEFAULT_LIMITS.max_tree_nodes == 2 * DEFAULT_LIMITS.max_group_size - 1
+    for bad in ({"max_message_size": 0}, {"max_group_size": -1}, {"max_proposals_per_commit": True}):
+        with pytest.raises(ValueError):
+            Limits(**bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Limits(max_group_size=(1 << 31) + 1)
+
+
+def test_limit_max_message_size_process() -> None:
+    """``Group.process`` refuses a message one octet longer than ``max_message_size``
+    (DecodeError, state unchanged) and processes one of exactly that size."""
+    from mls_pq.errors import DecodeError
+    from mls_pq.limits import Limits
+
+    sim = Sim.start(1, 2)
+    msg = sim.members[0].encrypt(b"x" * 100)
+    g = sim.members[1]
+    g.limits = Limits(max_message_size=len(msg) - 1)
+    before = g.to_bytes()
+    with pytest.raises(DecodeError, match="max_message_size"):
+        g.process(msg)
+    assert g.to_bytes() == before
+    g.limits = Limits(max_message_size=len(msg))
+    assert g.process(msg).application_data == b"x" * 100
+
+
+def test_limit_max_message_size_join_and_join_external() -> None:
+    from mls_pq.errors import DecodeError
+    from mls_pq.group import Group
+    from mls_pq.limits import Limits
+
+    sim = Sim.start(1, 1)
+    kp, bundle = sim.key_package(b"joiner")
+    out = sim.members[0].commit(add=[kp])
+    sim.members[0].merge_pending_commit()
+    assert out.welcome is not None
+    w = out.welcome
+    with pytest.raises(DecodeError, match="max_message_size"):
+        Group.join(w, bundle, limits=Limits(max_message_size=len(w) - 1))
+    joined = Group.join(w, bundle, limits=Limits(max_message_size=len(w)))
+    assert joined.limits.max_message_size == len(w)
+    gi = sim.members[0].group_info(ratchet_tree=True, external_pub=True)
+    ext = Client.generate(1, b"external")
+    with pytest.raises(DecodeError, match="max_message_size"):
+        Group.join_external(gi, ext.credential, ext.signature_priv, limits=Limits(max_message_size=len(gi) - 1))
+    g, _ = Group.join_external(gi, ext.credential, ext.signature_priv, limits=Limits(max_message_size=len(gi)))
+    assert g.epoch == sim.members[0].epoch + 1
+
+
+def test_limit_max_proposals_per_commit() -> None:
+    """By value plus by reference: a committer refuses to build, and a receiver to process,
+    a commit covering more than ``max_proposals_per_commit`` proposals; at the limit both
+    succeed."""
+    from mls_pq.limits import Limits
+
+    sim = Sim.start(1, 4)
+    a, b, receiver = sim.members[0], sim.members[1], sim.members[2]
+    ref = b.propose_remove(3)
+    for m in (a, receiver):
+        m.process(ref)
+    a.limits = Limits(max_proposals_per_commit=1)
+    before = a.to_bytes()
+    with pytest.raises(ValidationError, match="max_proposals_per_commit"):
+        a.commit(remove=[1])  # one by value + one by reference
+    assert a.to_bytes() == before and not a.has_pending_commit
+    a.limits = Limits(max_proposals_per_commit=2)
+    out = a.commit(remove=[1])
+    assert len(out.effects.removed) == 2
+    receiver.limits = Limits(max_proposals_per_commit=1)
+    r_before = receiver.to_bytes()
+    with pytest.raises(ValidationError, match="max_proposals_per_commit"):
+        receiver.process(out.commit)
+    assert receiver.to_bytes() == r_before
+    receiver.limits = Limits(max_proposals_per_commit=2)
+    assert receiver.process(out.commit).kind == "commit"
+
+
+def test_limit_max_group_size_commit_load_and_from_bytes() -> None:
+    """A commit that would make the tree wider than ``max_group_size`` leaves is refused
+    by its committer and by a receiver; a stored or serialised group wider than the limit
+    is refused on load."""
+    from mls_pq.group import Group
+    from mls_pq.limits import Limits
+    from mls_pq.storage.memory import MemoryStorage
+
+    sim = Sim.start(1, 2)
+    a, b = sim.members
+    kp, _ = sim.key_package(b"third")
+    a.limits = Limits(max_group_size=2)
+    before = a.to_bytes()
+    with pytest.raises(ValidationError, match="max_group_size"):
+        a.commit(add=[kp])
+    assert a.to_bytes() == before
+    a.limits = Limits(max_group_size=3)
+    out = a.commit(add=[kp])
+    b.limits = Limits(max_group_size=2)
+    b_before = b.to_bytes()
+    with pytest.raises(ValidationError, match="max_group_size"):
+        b.process(out.commit)
+    assert b.to_bytes() == b_before
+    b.limits = Limits(max_group_size=3)
+    b.process(out.commit)
+    data = b.to_bytes()
+    with pytest.raises(ValidationError, match="max_group_size"):
+        Group.from_bytes(data, limits=Limits(max_group_size=2))
+    assert Group.from_bytes(data, limits=Limits(max_group_size=3)).limits.max_group_size == 3
+    storage = MemoryStorage()
+    b.save(storage)
+    with pytest.raises(ValidationError, match="max_group_size"):
+        Group.load(storage, b.group_id, limits=Limits(max_group_size=2))
+    assert Group.load(storage, b.group_id, limits=Limits(max_group_size=3)).epoch == b.epoch

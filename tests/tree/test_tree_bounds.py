@@ -1,0 +1,122 @@
+"""Ratchet-tree decoding bounds (issue 8, defect 2): shape (RFC 9420 §7.7, §12.4.3.3) and
+size (``Limits.max_group_size``), with memory measured by tracemalloc rather than time."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+
+from mls_pq.codec import Writer
+from mls_pq.errors import DecodeError, ValidationError
+from mls_pq.limits import DEFAULT_LIMITS, Limits
+from mls_pq.tree.nodes import ParentNode, encode_node
+from mls_pq.tree.ratchet_tree import RatchetTree
+
+from .helpers import Group, make_member, suite1
+
+
+def _encode(nodes: list[object]) -> bytes:
+    """``optional<Node> ratchet_tree<V>`` of exactly these nodes (None: blank), unlike
+    encode_ratchet_tree which drops trailing blanks."""
+    inner = Writer()
+    for n in nodes:
+        if n is None:
+            inner.uint8(0)
+        else:
+            inner.uint8(1)
+            encode_node(inner, n)  # type: ignore[arg-type]
+    return Writer().opaque(inner.getvalue()).getvalue()
+
+
+def _blank_padded(n_leaves: int) -> bytes:
+    """``n_leaves - 1`` blank leaves (with blank parents), then one real leaf last."""
+    leaf = make_member(suite1(), b"last").leaf
+    inner = Writer()
+    inner.buf += b"\x00" * (2 * (n_leaves - 1))
+    inner.uint8(1)
+    encode_node(inner, leaf)
+    return Writer().opaque(inner.getvalue()).getvalue()
+
+
+def test_defect2_blank_tree_memory_is_bounded_by_max_group_size() -> None:
+    """The audit's 4 MB tree of blank nodes (2M leaves) cost 526 MB and 20 s and was
+    accepted. Decoding now stops once the node count passes ``2 * max_group_size - 1``:
+    rejected with ValidationError, and the peak memory is a small multiple of the limit,
+    independent of the input length."""
+    data = _blank_padded(2_000_000)
+    assert len(data) > 4_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValidationError, match="max_group_size"):
+            RatchetTree.from_bytes(suite1(), data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # one 8-octet list slot per decoded node (plus list growth slack): ~1 MiB for 131071 nodes
+    assert peak < 16 * DEFAULT_LIMITS.max_tree_nodes, peak
+
+
+def test_defect2_blank_tree_rejected_by_join_external() -> None:
+    """End to end: a GroupInfo (signed by a member) carrying the 4 MB blank tree is refused
+    by ``Group.join_external`` while the tree is decoded, with the limit named."""
+    from mls_pq.client import Client
+    from mls_pq.extensions import RATCHET_TREE, Extension
+    from mls_pq.group import Group as MLSGroup
+    from mls_pq.messages.framing_structs import MLSMessage
+    from mls_pq.messages.welcome import GroupInfo
+
+    c = Client.generate(1, b"owner")
+    g = MLSGroup.create(1, b"g", c.credential, c.signature_priv)
+    gi = MLSMessage.from_bytes(g.group_info(ratchet_tree=True, external_pub=True)).body
+    assert isinstance(gi, GroupInfo)
+    exts = tuple(
+        e if e.extension_type != RATCHET_TREE else Extension(RATCHET_TREE, _blank_padded(2_000_000))
+        for e in gi.extensions
+    )
+    bad = GroupInfo(gi.group_context, exts, gi.confirmation_tag, gi.signer).sign(g.suite, c.signature_priv)
+    joiner = Client.generate(1, b"joiner")
+    with pytest.raises(ValidationError, match="max_group_size"):
+        MLSGroup.join_external(MLSMessage(bad).to_bytes(), joiner.credential, joiner.signature_priv)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8])
+def test_defect2_group_size_limit_at_and_beyond(n: int) -> None:
+    """A real n-member tree decodes with ``max_group_size = n`` and is refused with n - 1."""
+    data = Group(suite1(), n).tree.to_bytes()
+    tree = RatchetTree.from_bytes(suite1(), data, limits=Limits(max_group_size=n))
+    assert tree.leaf_span() == n and tree.member_count() == n
+    if n > 1:
+        with pytest.raises(ValidationError, match="max_group_size"):
+            RatchetTree.from_bytes(suite1(), data, limits=Limits(max_group_size=n - 1))
+
+
+def test_defect2_trailing_blank_leaves_rejected() -> None:
+    """§7.7 (truncation) with §12.4.3.3: the root's right subtree must hold a non-blank leaf.
+    A vector ending in a parent node after the last leaf decodes to a tree whose rightmost
+    leaves are all blank: refused, though its last node is non-blank."""
+    m0, m1 = make_member(suite1(), b"a"), make_member(suite1(), b"b")
+    p = ParentNode(make_member(suite1(), b"p").leaf.encryption_key)
+    # [leaf0, parent1]: root 1 non-blank, leaf 1 blank
+    for nodes in ([m0.leaf, p], [m0.leaf, None, None, p], [m0.leaf, None, m1.leaf, None, None, p]):
+        with pytest.raises(ValidationError) as ei:
+            RatchetTree.from_bytes(suite1(), _encode(nodes))
+        assert ei.value.section == "7.7"
+    # the truncated shapes are accepted: 1, 2 (full), 3 leaves
+    for nodes in ([m0.leaf], [m0.leaf, None, m1.leaf], [m0.leaf, None, None, None, m1.leaf]):
+        t = RatchetTree.from_bytes(suite1(), _encode(nodes))
+        assert t.to_bytes() == _encode(nodes)
+
+
+def test_blank_terminated_tree_still_a_decode_error() -> None:
+    m0 = make_member(suite1(), b"a")
+    with pytest.raises(DecodeError):
+        RatchetTree.from_bytes(suite1(), _encode([m0.leaf, None, None]))
+
+
+def test_leaf_span() -> None:
+    g = Group(suite1(), 5)
+    assert g.tree.n_leaves == 8 and g.tree.leaf_span() == 5
+    g.tree.blank_leaf(4)
+    assert g.tree.leaf_span() == 4
+    assert RatchetTree(suite1()).leaf_span() == 0
