@@ -51,7 +51,7 @@ contains secrets: store it encrypted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -258,6 +258,39 @@ class SecretTree:
         """Every ratchet row as (leaf, kind, position), in (leaf, kind code) order."""
         for k, r in self._ratchets.items():
             yield k >> 1, (HANDSHAKE if k & 1 == 0 else APPLICATION), r
+
+    def node_secrets(self) -> Iterator[tuple[int, bytes]]:
+        """The live node secrets as (node index, secret), ascending (§9.2: only nodes not
+        yet consumed)."""
+        return self._nodes.items()
+
+    @classmethod
+    def from_parts(
+        cls,
+        suite: CipherSuite,
+        n_leaves: int,
+        nodes: Iterable[tuple[int, bytes]],
+        positions: Iterable[tuple[int, str, RatchetPosition]],
+        *,
+        max_skip: int = 1000,
+        window: int = 128,
+    ) -> SecretTree:
+        """A tree from stored rows (the inverse of :meth:`node_secrets` and :meth:`positions`),
+        for a store that keeps them as rows rather than as one :meth:`to_bytes` blob.
+        :class:`~mls_pq.errors.DecodeError` for rows outside the tree or of the wrong size."""
+        w = Writer()
+        w.uint32(n_leaves).uint32(max_skip).uint32(window)
+        w.vector(sorted(nodes), lambda ww, kv: ww.uint32(kv[0]).opaque(kv[1]))
+
+        def enc(ww: Writer, item: tuple[int, str, RatchetPosition]) -> None:
+            leaf, kind, r = item
+            if kind not in _KIND_CODES:
+                raise DecodeError(f"unknown ratchet kind {kind!r}")
+            ww.uint32(leaf).uint8(_KIND_CODES[kind]).opaque(r.secret).uint32(r.generation)
+            ww.vector(r.skipped, lambda w3, g: w3.uint32(g[0]).opaque(g[1]).opaque(g[2]))
+
+        w.vector(sorted(positions, key=lambda p: (p[0], _KIND_CODES.get(p[1], 0))), enc)
+        return cls.from_bytes(suite, w.getvalue())
 
     # ---- serialisation -----------------------------------------------------------------
     def encode(self, w: Writer) -> None:

@@ -180,6 +180,18 @@ def test_lookups_are_pure_and_changes_encode() -> None:
         t3.applied(nxt)  # already applied: compare-and-swap fails
 
 
+def test_tree_rebuilt_from_rows() -> None:
+    """A store keeping node secrets and ratchet positions as rows rebuilds the same tree."""
+    s = get_suite(1)
+    t = _tree()
+    for leaf, gen in ((1, 4), (6, 0), (1, 9)):
+        t = t.applied(t.key_for(leaf, APPLICATION, gen))
+    rows = list(t.positions())
+    assert {(leaf, kind) for leaf, kind, _ in rows} == {(1, HANDSHAKE), (1, APPLICATION), (6, HANDSHAKE), (6, APPLICATION)}
+    again = SecretTree.from_parts(s, t.n_leaves, t.node_secrets(), rows, max_skip=t.max_skip, window=t.window)
+    assert again.to_bytes() == t.to_bytes()
+
+
 def test_apply_is_logarithmic_sharing() -> None:
     """Applying a change does not copy the other senders' ratchets (structure shared)."""
     t = SecretTree(get_suite(1), bytes(32), 1000)
