@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 from .. import client as _client
 from ..codec import Reader, Writer
 from ..credentials import CredentialValidator, check_credential_key
-from ..errors import ConcurrentModificationError, DecodeError, StateError, ValidationError
+from ..errors import ConcurrentModificationError, CorruptStateError, DecodeError, StateError, ValidationError
 from ..extensions import Extension
 from ..framing import (
     authenticate,
@@ -101,7 +101,9 @@ from .state import (
     OwnUpdate,
     forget_used_secrets,
     new_secret_tree,
+    open_digest,
     push_resumption_psk,
+    seal_digest,
 )
 from .welcome import (
     JoinContext,
@@ -1168,33 +1170,43 @@ class Group:
         return g
 
     def to_bytes(self) -> bytes:
-        """The member's state (and pending commit, if any) as versioned bytes. Contains
-        secrets. PSK stores, the clock and the credential validator are the application's and
-        are not included."""
-        w = Writer().opaque(b"MLSPQ-GROUP").opaque(self._state.to_bytes())
+        """The member's state (and pending commit, if any) as versioned bytes, ending with a
+        SHA-256 digest (checked by :meth:`from_bytes`: corruption is detected, forgery by
+        whoever can write the bytes is not). Contains secrets. PSK stores, the clock and the
+        credential validator are the application's and are not included."""
+        w = Writer().opaque(_GROUP_MAGIC).opaque(self._state.to_bytes())
         p = self._pending
         w.optional(p, lambda ww, pp: ww.opaque(pp.next.to_bytes()).opaque(pp.message))
-        return w.getvalue()
+        return seal_digest(w.getvalue(), _GROUP_MAGIC)
 
     @classmethod
     def from_bytes(
         cls, data: bytes, *, suite: CipherSuite | None = None, limits: Limits = DEFAULT_LIMITS, **kwargs: object
     ) -> Group:
-        r = Reader(data)
+        """Inverse of :meth:`to_bytes`. :class:`~mls_pq.errors.CorruptStateError` (a
+        StateError and a DecodeError) if the digest or any field is wrong."""
+        r = Reader(open_digest(data, _GROUP_MAGIC, "serialised group"))
         try:
-            if r.opaque() != b"MLSPQ-GROUP":
-                raise DecodeError("not a serialised mls-pq group")
+            if r.opaque() != _GROUP_MAGIC:
+                raise CorruptStateError("not a serialised mls-pq group")
             state = GroupState.from_bytes(r.opaque(), suite)
             pending = r.optional(lambda rr: (rr.opaque(), rr.opaque()))
             r.done()
         except (IndexError, ValueError) as e:
-            raise DecodeError(f"malformed group: {e}") from None
+            raise CorruptStateError(f"malformed group: {e}") from None
+        except DecodeError as e:
+            if isinstance(e, CorruptStateError):
+                raise
+            raise CorruptStateError(f"malformed group: {e}") from None
         limits.check_group_size(state.tree.leaf_span(), "the serialised tree")
         g = cls(state, limits=limits, **kwargs)  # type: ignore[arg-type]
         if pending is not None:
             nxt = GroupState.from_bytes(pending[0], state.suite)
             g._pending = _Pending(nxt, pending[1], _reconstructed_effects(state, nxt, pending[1]))
         return g
+
+
+_GROUP_MAGIC = b"MLSPQ-GROUP"
 
 
 def _summary(st: GroupState) -> v.CapSummary:

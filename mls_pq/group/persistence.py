@@ -29,7 +29,7 @@ state blob is :meth:`GroupState.to_bytes`; the pending-commit blob is
 from __future__ import annotations
 
 from ..codec import Reader, Writer
-from ..errors import DecodeError, MLSError, ValidationError
+from ..errors import CorruptStateError, DecodeError, MLSError, ValidationError
 from ..messages.welcome import Welcome
 from ..storage.base import Storage
 from ..suites import CipherSuite
@@ -45,12 +45,19 @@ def encode_pending(next_state: GroupState, message: bytes) -> bytes:
 
 
 def decode_pending(data: bytes, suite: CipherSuite) -> tuple[GroupState, bytes]:
-    r = Reader(data)
-    if r.opaque() != PENDING_MAGIC:
-        raise DecodeError("not an mls-pq pending commit")
-    nxt = GroupState.from_bytes(r.opaque(), suite)
-    message = r.opaque()
-    r.done()
+    """Inverse of :func:`encode_pending`; CorruptStateError if malformed (the next state
+    carries its own digest, see :mod:`.state`)."""
+    try:
+        r = Reader(data)
+        if r.opaque() != PENDING_MAGIC:
+            raise CorruptStateError("not an mls-pq pending commit")
+        nxt = GroupState.from_bytes(r.opaque(), suite)
+        message = r.opaque()
+        r.done()
+    except CorruptStateError:
+        raise
+    except DecodeError as e:
+        raise CorruptStateError(f"malformed pending commit: {e}") from None
     return nxt, message
 
 

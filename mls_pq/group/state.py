@@ -15,17 +15,28 @@ once every check has passed. Hence a rejected message leaves ``state.to_bytes()`
 Serialisation (:meth:`GroupState.to_bytes`) is a versioned TLS-style encoding written by
 hand for this package (no MLS wire format exists for it); maps are written in sorted key
 order so that ``from_bytes(x).to_bytes() == x``. It contains secrets: store it encrypted.
+
+Restored state is never trusted blindly (:meth:`GroupState.from_bytes`): the encoding ends
+with a SHA-256 digest of everything before it, checked first (a flipped bit anywhere is
+:class:`~mls_pq.errors.CorruptStateError`), and then every field is decoded with bounds and
+cross-checked (sizes of secrets, indices inside the tree, epochs, option limits), so a
+malformed state is one typed ``CorruptStateError`` (a ``StateError`` and a ``DecodeError``),
+never an IndexError, StopIteration or MemoryError. The digest detects accidental
+corruption (storage faults, truncation, bit rot); it has no key, so it does NOT stop someone
+who can write the stored bytes from forging a consistent state: protect the storage itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+import hashlib
+import hmac
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..codec import Reader, Writer
-from ..errors import DecodeError, MLSError, UnsupportedCipherSuite, ValidationError
+from ..errors import CorruptStateError, DecodeError, MLSError, UnsupportedCipherSuite, ValidationError
 from ..group_context import GroupContext
 from ..key_schedule import EpochSecrets
 from ..messages.framing_structs import Sender, SenderType, WireFormat
@@ -42,7 +53,29 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 STATE_MAGIC = b"MLSPQ-GROUP-STATE"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: trailing SHA-256 digest
+#: largest ``padding_block`` (RFC 9420 §6.3.1 padding is at most ``padding_block - 1`` zeros)
+MAX_PADDING_BLOCK = 1 << 16
+_DIGEST_SIZE = 32
+
+
+def seal_digest(body: bytes, label: bytes) -> bytes:
+    """``body`` followed by SHA-256(``label`` || ``body``): an integrity check against
+    corruption (no key: not against deliberate forgery)."""
+    return body + hashlib.sha256(label + body).digest()
+
+
+def open_digest(data: object, label: bytes, what: str) -> bytes:
+    """The body of :func:`seal_digest` output; CorruptStateError if the digest is wrong."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise CorruptStateError(f"{what} must be bytes, not {type(data).__name__}")
+    raw = bytes(data)
+    if len(raw) < _DIGEST_SIZE:
+        raise CorruptStateError(f"{what} is truncated")
+    body, digest = raw[:-_DIGEST_SIZE], raw[-_DIGEST_SIZE:]
+    if not hmac.compare_digest(digest, hashlib.sha256(label + body).digest()):
+        raise CorruptStateError(f"{what} failed its integrity check (corrupted)")
+    return body
 
 #: the EpochSecrets fields a member keeps after the epoch is set up (RFC 9420 §8, §9.2:
 #: joiner/welcome/epoch/encryption secrets are deleted once used)
@@ -99,6 +132,8 @@ class GroupOptions:
     def __post_init__(self) -> None:
         if self.handshake_wire_format not in (WireFormat.PUBLIC_MESSAGE, WireFormat.PRIVATE_MESSAGE):
             raise ValidationError("handshake messages are PublicMessage or PrivateMessage", "6")
+        if self.padding_block > MAX_PADDING_BLOCK:
+            raise ValidationError(f"padding_block is at most {MAX_PADDING_BLOCK}", "6.3.1")
         if min(self.padding_block, self.max_skip, self.window, self.resumption_epochs, self.max_past_epochs) < 0:
             raise ValidationError("group options must be non-negative", "6.3.1")
 
@@ -240,14 +275,16 @@ class GroupState:
         w.boolean(self.active)
         w.optional(self.reinit, lambda ww, ri: ri.encode(ww))
         w.vector(self.past_epochs, lambda ww, p: p.encode(ww))
-        return w.getvalue()
+        return seal_digest(w.getvalue(), STATE_MAGIC)
 
     @classmethod
     def from_bytes(cls, data: bytes, suite: CipherSuite | None = None) -> GroupState:
         """Decode :meth:`to_bytes` output. ``suite`` overrides the registry lookup (e.g. a
-        suite built over counting adapters); its id must match."""
+        suite built over counting adapters); its id must match. CorruptStateError if the
+        digest or any field is wrong (see the module docstring)."""
+        body = open_digest(data, STATE_MAGIC, "stored group state")
         try:
-            r = Reader(data)
+            r = Reader(body)
             if r.opaque() != STATE_MAGIC:
                 raise DecodeError("not a serialised mls-pq group state")
             version = r.uint16()
@@ -274,19 +311,61 @@ class GroupState:
             reinit = r.optional(ReInit.decode)
             past = tuple(r.vector(lambda rr: PastEpoch.decode(rr, suite)))
             r.done()
-        except (IndexError, ValueError, UnicodeDecodeError) as e:
-            raise DecodeError(f"malformed group state: {e}") from None
+            out = cls(
+                suite, context, tree, secrets, secret_tree, interim, tag, private, proposals, psks, options, active,
+                reinit, past,
+            )
+            _check_loaded(out)
+        except (IndexError, ValueError, UnicodeDecodeError, OverflowError, MemoryError, RecursionError) as e:
+            raise CorruptStateError(f"malformed group state: {type(e).__name__}") from None
+        except UnsupportedCipherSuite:
+            raise  # intact, but for a suite this process has not registered
+        except CorruptStateError:
+            raise
         except MLSError as e:
-            if isinstance(e, (DecodeError, UnsupportedCipherSuite)):
-                raise
-            raise DecodeError(f"malformed group state: {e}") from None
-        return cls(
-            suite, context, tree, secrets, secret_tree, interim, tag, private, proposals, psks, options, active, reinit,
-            past,
-        )
+            raise CorruptStateError(f"malformed group state: {e}") from None
+        return out
 
 
 # ---- helpers for the encoding ----------------------------------------------------------------
+
+
+def _check_loaded(st: GroupState) -> None:
+    """Cross-field checks of a decoded state (CorruptStateError): what the decoders cannot
+    see on their own."""
+    suite, n_h = st.suite, st.suite.n_h
+
+    def bad(why: str) -> CorruptStateError:
+        return CorruptStateError(f"inconsistent group state: {why}")
+
+    if st.context.cipher_suite != suite.id:
+        raise bad("GroupContext is for another cipher suite")
+    for name in _KEPT_SECRETS:
+        if len(getattr(st.secrets, name)) != n_h:
+            raise bad(f"{name} is not {n_h} octets")
+    if st.secret_tree.n_leaves > st.tree.n_leaves:
+        raise bad("the secret tree is wider than the ratchet tree")
+    if st.active:
+        if st.secret_tree.n_leaves != st.tree.n_leaves:
+            raise bad("the secret tree does not match the ratchet tree")
+        if not 0 <= st.private.leaf_index < st.tree.n_leaves or st.tree.leaf(st.private.leaf_index) is None:
+            raise bad("our own leaf is outside the tree or blank")
+        if st.reinit is not None:
+            raise bad("an active group with a committed ReInit")
+    if not st.private.encryption_priv or not st.private.signature_priv:
+        raise bad("missing private keys")
+    width = 2 * st.tree.n_leaves
+    if any(not 0 <= node < width for node in st.private.path_keys):
+        raise bad("a path secret for a node outside the tree")
+    epochs = [e for e, _ in st.resumption_psks]
+    if any(a >= b for a, b in zip(epochs, epochs[1:])) or any(e > st.epoch for e in epochs):
+        raise bad("resumption PSK epochs not ascending up to the current epoch")
+    if any(len(psk) != n_h for _, psk in st.resumption_psks):
+        raise bad("a resumption PSK of the wrong size")
+    past = [p.epoch for p in st.past_epochs]
+    if any(a >= b for a, b in zip(past, past[1:])) or any(e >= st.epoch for e in past):
+        raise bad("past epochs not ascending below the current epoch")
+
 
 
 def _encode_private(w: Writer, p: PrivateTree) -> None:
