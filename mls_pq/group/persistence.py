@@ -17,6 +17,21 @@ restarts from a state the group really was in:
   (after the current state, whose handshake ratchet it may have advanced, §14: the group
   state itself is unchanged until the commit is merged).
 
+Concurrency (several processes or Group objects on one storage): every write above is a
+compare-and-swap on the storage ``version`` the Group last read or wrote (see
+:mod:`mls_pq.storage.base`). A Group whose view is stale gets
+:class:`~mls_pq.errors.ConcurrentModificationError`, nothing is written and the Group is
+unchanged; :meth:`~mls_pq.group.member.Group.reload` re-reads it. Hence: ``encrypt``
+reserves its generation in storage *before* encrypting (two senders never share a key and
+nonce), a received message's consumed key cannot be written back by a stale process (no
+replay after reload), and ``commit`` stores its pending commit together with the state in
+one CAS without ``replace`` (a concurrent commit is refused, never silently replaced: no
+fork). :meth:`~mls_pq.group.member.Group.save` is the one explicit overwrite.
+
+Integrity: the state blobs end with a SHA-256 digest and are validated field by field on
+load (:class:`~mls_pq.errors.CorruptStateError`); SQLite additionally checks a per-row
+digest. Both detect corruption, not forgery by someone who can write the storage.
+
 Cost: each write serialises the member's whole state (O(N) in the group size, plus one
 storage transaction); a Group without storage writes nothing.
 
