@@ -329,11 +329,8 @@ def check_individual(
         for ext in body.extensions:
             if ext.extension_type == REQUIRED_CAPABILITIES:
                 required_capability_sets(ext.extension_data)  # well-formed
-    elif proposal.proposal_type not in DEFAULT_PROPOSAL_TYPES:
-        # registered non-default type: everybody staying in the group must support it (§12.2)
-        for i, leaf in tree.leaves():
-            if proposal.proposal_type not in leaf.capabilities.proposal_set:
-                raise ValidationError(f"member {i} does not support proposal type {proposal.proposal_type}", "12.2")
+    # a registered non-default type: whether the members support it depends on the commit
+    # that covers it (members it removes are exempt, §12.2), so it is checked by check_list
 
 
 # ---- the list (§12.2) ------------------------------------------------------------------------
@@ -413,6 +410,17 @@ def check_list(
                 raise ValidationError("multiple Add proposals for the same client", "12.2")
             added_ids.add(ident)
             adds.append(body.key_package.leaf_node)
+    nondefault = {t for t in types if t not in DEFAULT_PROPOSAL_TYPES}
+    if nondefault:
+        # "a non-default proposal type that is not supported by some members of the group
+        # that will process the Commit (i.e., members being added or removed by the Commit
+        # do not need to support the proposal type)": every current leaf not removed here
+        for i, leaf in tree.leaves():
+            if i in removed:
+                continue
+            missing = nondefault - leaf.capabilities.proposal_set
+            if missing:
+                raise ValidationError(f"member {i} does not support proposal type 0x{min(missing):04x}", "12.2")
     if adds:
         # an Add of a client already in the group, unless that member is removed here
         members: dict[bytes, int] = {}

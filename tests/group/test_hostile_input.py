@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 
 from mls_pq.client import Client
+from mls_pq.codec import Reader, Struct, Writer
 from mls_pq.errors import ValidationError
 from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
+from mls_pq.group import Group
 from mls_pq.group import validation as v
 from mls_pq.group.external import new_member_add_proposal
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.key_package import KeyPackage
-from mls_pq.messages.leaf_node import LeafNode, LeafNodeSource
-from mls_pq.messages.proposals import ReInit
+from mls_pq.messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
+from mls_pq.messages.proposals import PROPOSAL_TYPES, Proposal, ReInit, register_proposal_type
 from mls_pq.tree.ratchet_tree import validate_leaf_node
 
 from ._helpers import Sim
@@ -325,3 +328,86 @@ def test_limit_max_group_size_commit_load_and_from_bytes() -> None:
     with pytest.raises(ValidationError, match="max_group_size"):
         Group.load(storage, b.group_id, limits=Limits(max_group_size=2))
     assert Group.load(storage, b.group_id, limits=Limits(max_group_size=3)).epoch == b.epoch
+
+
+# ---- defect 7: non-default proposal types and the members a commit removes (RFC 9420 §12.2) ----
+
+CUSTOM_TYPE = 0xF0F1
+
+
+@dataclass(frozen=True)
+class _Custom(Struct):
+    proposal_type = CUSTOM_TYPE
+    payload: bytes
+
+    def encode(self, w: Writer) -> None:
+        w.opaque(self.payload)
+
+    @classmethod
+    def decode(cls, r: Reader) -> _Custom:
+        return cls(r.opaque())
+
+
+@pytest.fixture
+def custom_type() -> Iterator[None]:
+    register_proposal_type(_Custom, external=False, path_required=False)
+    yield
+    del PROPOSAL_TYPES[CUSTOM_TYPE]
+
+
+def _custom_group() -> list[Group]:
+    """Members 0 and 1 support CUSTOM_TYPE, member 2 does not."""
+    from mls_pq.client import default_capabilities, make_key_package
+
+    clients = [Client.generate(1, b"m%d" % i) for i in range(3)]
+
+    def caps(c: Client, custom: bool) -> Capabilities:
+        return default_capabilities(c.suite, c.credential, proposals=[CUSTOM_TYPE] if custom else [])
+
+    a = Group.create(
+        1, b"custom", clients[0].credential, clients[0].signature_priv, capabilities=caps(clients[0], True)
+    )
+    kps = [
+        make_key_package(1, c.credential, c.signature_priv, capabilities=caps(c, custom))
+        for c, custom in ((clients[1], True), (clients[2], False))
+    ]
+    out = a.commit(add=[kp for kp, _ in kps])
+    a.merge_pending_commit()
+    assert out.welcome is not None
+    return [a, *(Group.join(out.welcome, b) for _, b in kps)]
+
+
+def test_defect7_nondefault_proposal_type_exempts_removed_members(custom_type: None) -> None:
+    """§12.2: a commit with a non-default proposal type is valid if every member that will
+    process it supports the type: "members being added or removed by the Commit do not need
+    to support the proposal type". Member 2 does not support it and is removed by the same
+    commit: committer and receiver accept (the old code required every current leaf)."""
+    a, b, c = _custom_group()
+    out = a.commit(proposals=[Proposal(_Custom(b"hello"))], remove=[2])
+    assert b.process(out.commit).kind == "commit"
+    a.merge_pending_commit()
+    assert a.epoch_authenticator == b.epoch_authenticator
+    assert c.process(out.commit).commit is not None and not c.active
+
+
+def test_defect7_nondefault_proposal_type_unsupported_by_a_staying_member(
+    custom_type: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """§12.2: when member 2 stays, the commit is invalid: the committer refuses to build it
+    and a receiver (commit forged with the committer's list check switched off) rejects it,
+    state unchanged. A proposal of that type alone is not invalid when received (§12.1):
+    its validity depends on the commit."""
+    a, b, _ = _custom_group()
+    with pytest.raises(ValidationError) as ei:
+        a.commit(proposals=[Proposal(_Custom(b"hello"))])
+    assert ei.value.section == "12.2" and "member 2" in str(ei.value)
+    with monkeypatch.context() as m:
+        m.setattr(v, "check_list", lambda *x, **k: None)
+        forged = a.commit(proposals=[Proposal(_Custom(b"hello"))]).commit
+    before = b.to_bytes()
+    with pytest.raises(ValidationError) as ei:
+        b.process(forged)
+    assert ei.value.section == "12.2" and b.to_bytes() == before
+    a.discard_pending_commit()
+    ref = a.propose(Proposal(_Custom(b"by reference")))
+    assert b.process(ref).kind == "proposal"
