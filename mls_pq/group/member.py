@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 from .. import client as _client
 from ..codec import Reader, Writer
 from ..credentials import CredentialValidator, check_credential_key
-from ..errors import ConcurrentModificationError, CorruptStateError, DecodeError, StateError, ValidationError
+from ..errors import ConcurrentModificationError, CorruptStateError, DecodeError, PastEpochError, StateError, ValidationError
 from ..extensions import Extension
 from ..framing import (
     authenticate,
@@ -815,8 +815,9 @@ class Group:
         if self._pending is None:
             raise StateError("no pending commit")
         p = self._pending
-        self._store_epoch(p.next)  # one transaction: new epoch, pending commit dropped, old epoch deleted
-        self._state = p.next
+        nxt = _with_current_past_tree(p.next, self._state)
+        self._store_epoch(nxt)  # one transaction: new epoch, pending commit dropped, old epoch deleted
+        self._state = nxt
         self._pending = None
         return p.effects
 
@@ -876,6 +877,8 @@ class Group:
             )
             tentative = st
         elif isinstance(body, PrivateMessage):
+            if body.group_id == st.group_id and body.epoch < st.epoch:
+                return self._process_past(body)  # a late message of a past epoch (§9.2)
             # pure lookup; the ratchet change is applied (O(log N)) only to the accepted state
             ac, use = open_private(suite, body, st.context, st.secret_tree, st.secrets.sender_data_secret, st.member_key())
             tentative = st.with_secret_tree(st.secret_tree.applied(use))
@@ -930,6 +933,41 @@ class Group:
         self._state = new_state
         self._pending = None
         return ProcessedMessage("commit", commit=effects, **common)  # type: ignore[arg-type]
+
+    def _process_past(self, body: PrivateMessage) -> ProcessedMessage:
+        """An application message of one of the ``options.max_past_epochs`` past epochs,
+        decrypted with that epoch's secret tree, sender data secret, GroupContext and
+        leaves (§9.2, §12.4.2 "keep the secret tree for a short time to decrypt late
+        messages"); its ratchet change is applied to that past tree only if accepted."""
+        st = self._state
+        past = st.past_epoch(body.epoch)
+        if past is None:
+            raise PastEpochError(
+                f"message epoch {body.epoch} is older than the {st.options.max_past_epochs} past epoch(s) kept"
+                f" before {st.epoch}",
+                "9.2",
+            )
+        if body.content_type != ContentType.APPLICATION:
+            raise ValidationError("a proposal or commit of a past epoch is no longer valid", "12.4")
+        ac, use = open_private(
+            st.suite, body, past.context, past.secret_tree, past.sender_data_secret, past.member_key(st.tree)
+        )
+        updated = tuple(p.with_secret_tree(p.secret_tree.applied(use)) if p is past else p for p in st.past_epochs)
+        tentative = st.evolve(past_epochs=updated)
+        content = ac.content
+        assert isinstance(content.body, bytes)
+        leaf = past.leaf(content.sender.index, st.tree)
+        self._store_state(tentative)
+        self._state = tentative
+        return ProcessedMessage(
+            "application",
+            sender=content.sender,
+            epoch=content.epoch,
+            authenticated_data=content.authenticated_data,
+            sender_credential=leaf.credential if leaf is not None else None,
+            wire_format=int(ac.wire_format),
+            application_data=content.body,
+        )
 
     @staticmethod
     def _sender_credential(st: GroupState, sender: Sender, content: FramedContent) -> Credential | None:
@@ -1207,6 +1245,17 @@ class Group:
 
 
 _GROUP_MAGIC = b"MLSPQ-GROUP"
+
+
+def _with_current_past_tree(nxt: GroupState, current: GroupState) -> GroupState:
+    """``nxt`` (built when our commit was created) with the epoch it leaves recorded with
+    the ratchets as they are *now*: keys used since the commit was created stay deleted (§9.2)."""
+    if not nxt.past_epochs or current.epoch != nxt.past_epochs[-1].epoch:
+        return nxt
+    last = nxt.past_epochs[-1]
+    if last.secret_tree is current.secret_tree:
+        return nxt
+    return nxt.evolve(past_epochs=(*nxt.past_epochs[:-1], last.with_secret_tree(current.secret_tree)))
 
 
 def _summary(st: GroupState) -> v.CapSummary:
