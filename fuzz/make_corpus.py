@@ -8,7 +8,7 @@ Writes ``<out>/worlds/<suite>.json`` (the groups and keys the targets run agains
 Deterministic for a seed wherever the library's randomness comes from ``os.urandom`` (the
 classical suites byte for byte); ML-KEM encapsulation, ECDSA and hedged ML-DSA signatures
 draw from OpenSSL and vary between runs, the structure of the corpus does not. The corpus is
-generated, never fetched, and not committed (``fuzz/.gitignore``): about 2 MB.
+generated, never fetched, and not committed (``fuzz/.gitignore``): about 3 MB.
 
 Written by hand: a fixture generator, nothing a library provides.
 """
@@ -29,6 +29,7 @@ from worlds import (  # noqa: E402
     World,
     build_world,
     framed,
+    insider_contents,
     sqlite_files,
     stored_blobs,
     write_worlds,
@@ -36,6 +37,7 @@ from worlds import (  # noqa: E402
 
 TARGETS = (
     "process",
+    "process_insider",
     "join",
     "join_external",
     "commit_add",
@@ -55,6 +57,11 @@ def seeds(w: World, tmp: Path) -> dict[str, dict[str, bytes]]:
     kps = {f"kp{i}": kp for i, kp in enumerate(w.key_packages)}
     out: dict[str, dict[str, bytes]] = {
         "process": dict(w.messages),
+        "process_insider": {
+            f"{name}_{wf}": bytes([wf]) + content
+            for name, content in insider_contents(w).items()
+            for wf in (0, 1)
+        },
         "join": {"welcome": w.welcome},
         "join_external": {"group_info": w.group_info},
         "commit_add": {**kps, "kp_raw": w.extra["key_package_raw"]},

@@ -317,3 +317,58 @@ def stored_blobs(path: Path) -> list[tuple[str, bytes]]:
     finally:
         conn.close()
     return rows
+
+
+# ---- insider framing: alice signs, MACs and encrypts whatever content she is given -------------
+
+
+def insider_contents(world: World) -> dict[str, bytes]:
+    """The FramedContent encodings of the world's member messages, with alice (leaf 0) as the
+    sender: seeds of the insider target (PrivateMessages opened with bob's state)."""
+    from dataclasses import replace
+
+    from mls_pq.framing import unprotect_private
+    from mls_pq.messages.framing_structs import PrivateMessage, PublicMessage, Sender
+
+    st = world.receiver_group().state
+    out: dict[str, bytes] = {}
+    for name, data in world.messages.items():
+        body = MLSMessage.from_bytes(data).body
+        if isinstance(body, PublicMessage):
+            content = body.content
+        elif isinstance(body, PrivateMessage):
+            ac = unprotect_private(
+                st.suite, body, st.context, st.secret_tree.copy(), st.secrets.sender_data_secret, st.member_key()
+            )
+            content = ac.content
+        else:
+            continue
+        if content.sender.is_member:
+            out[name] = replace(content, sender=Sender.member(0)).to_bytes()
+    return out
+
+
+def insider_frame(alice_state: Any, content: Any, private: bool) -> bytes | None:
+    """``content`` framed by alice with her own keys: signed, with the epoch's membership tag
+    (PublicMessage) or encrypted under her next ratchet key (PrivateMessage); a commit gets
+    an all-zero confirmation tag (checked last by the receiver). None if it cannot be framed."""
+    from mls_pq.errors import MLSError
+    from mls_pq.framing import authenticate, membership_tag, private_message
+    from mls_pq.messages.framing_structs import ContentType, PublicMessage, WireFormat
+
+    st = alice_state
+    suite = st.suite
+    tag = bytes(suite.n_h) if content.content_type == ContentType.COMMIT else None
+    try:
+        if private and content.sender.is_member:
+            wf = WireFormat.PRIVATE_MESSAGE
+            ac = authenticate(suite, wf, content, st.private.signature_priv, st.context, tag)
+            return MLSMessage(private_message(suite, ac, st.secret_tree.copy(), st.secrets.sender_data_secret)).to_bytes()
+        if content.content_type == ContentType.APPLICATION:
+            return None
+        wf = WireFormat.PUBLIC_MESSAGE
+        ac = authenticate(suite, wf, content, st.private.signature_priv, st.context, tag)
+        mtag = membership_tag(suite, st.secrets.membership_key, ac, st.context) if content.sender.is_member else None
+        return MLSMessage(PublicMessage(content, ac.auth, mtag)).to_bytes()
+    except MLSError:
+        return None
