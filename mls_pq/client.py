@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .credentials import check_credential_key
-from .errors import DecodeError
+from .errors import DecodeError, MLSError
 from .extensions import GREASE_VALUES, Extension
 from .group.welcome import KeyPackageBundle
 from .messages.credential import BASIC, X509, Credential
-from .messages.framing_structs import MLSMessage
+from .messages.framing_structs import MLSMessage, WireFormat
 from .messages.key_package import PROTOCOL_VERSION_MLS10, KeyPackage
 from .messages.leaf_node import Capabilities, LeafNode, LeafNodeSource, Lifetime
 from .suites import CipherSuite, get_suite
@@ -166,14 +166,38 @@ def make_key_package(
     return MLSMessage(kp).to_bytes(), bundle
 
 
+_MLS10 = bytes.fromhex("0001")
+_KEY_PACKAGE_WIRE_FORMAT = int(WireFormat.KEY_PACKAGE).to_bytes(2, "big")
+
+
+def _framed_as_message(data: bytes) -> bool:
+    """True if ``data`` reads as an MLSMessage KeyPackage rather than a raw KeyPackage:
+    ``version = mls10`` then ``wire_format = mls_key_package``, or (a damaged wire format)
+    a KeyPackage version ``mls10`` at offset 4, where a raw KeyPackage has its init_key's
+    length (``00`` would be an empty HPKE key)."""
+    return data[:2] == _MLS10 and (data[2:4] == _KEY_PACKAGE_WIRE_FORMAT or data[4:6] == _MLS10)
+
+
 def parse_key_package(data: bytes | KeyPackage) -> KeyPackage:
-    """A KeyPackage from MLSMessage bytes, raw KeyPackage bytes, or the object itself."""
+    """A KeyPackage from MLSMessage bytes, raw KeyPackage bytes, or the object itself.
+
+    Bytes framed like an MLSMessage KeyPackage (:func:`_framed_as_message`) that fail to
+    decode as one are reported with the MLSMessage decoder's error — the real reason —
+    unless they decode as a raw KeyPackage (a raw one of suite 0x0005 starts the same
+    way). Reading a malformed MLSMessage again as a raw KeyPackage misaligns every field
+    after the first four octets, and used to report most malformations as "unknown
+    credential type" (issue 8, defect 8)."""
     if isinstance(data, KeyPackage):
         return data
     try:
         msg = MLSMessage.from_bytes(data)
-    except DecodeError:
-        return KeyPackage.from_bytes(data)
+    except DecodeError as as_message:
+        try:
+            return KeyPackage.from_bytes(data)
+        except MLSError:
+            if _framed_as_message(bytes(data[:6])):
+                raise as_message from None
+            raise
     if not isinstance(msg.body, KeyPackage):
         raise DecodeError("the MLSMessage is not a KeyPackage")
     return msg.body

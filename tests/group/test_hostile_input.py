@@ -411,3 +411,42 @@ def test_defect7_nondefault_proposal_type_unsupported_by_a_staying_member(
     a.discard_pending_commit()
     ref = a.propose(Proposal(_Custom(b"by reference")))
     assert b.process(ref).kind == "proposal"
+
+
+# ---- defect 8: a malformed KeyPackage is reported with its real reason --------------------------
+
+
+def test_defect8_malformed_key_package_reports_the_first_real_reason() -> None:
+    """Every single-octet corruption of an MLSMessage KeyPackage that the MLSMessage decoder
+    rejects is reported by ``parse_key_package`` (used by ``commit(add=...)`` and
+    ``propose_add``) with that decoder's own error, not with the error of reading the
+    bytes again as a raw KeyPackage (misaligned: the audit saw 77% reported as "unknown
+    credential type"). Raw KeyPackage bytes are still accepted, and their errors reported."""
+    import random
+
+    from mls_pq.client import parse_key_package
+    from mls_pq.errors import DecodeError, MLSError
+
+    kp_bytes, bundle = Client.generate(1, b"kp").key_package()
+    rng = random.Random(8)
+    checked = 0
+    for _ in range(1500):
+        b = bytearray(kp_bytes)
+        b[rng.randrange(len(b))] = rng.randrange(256)
+        try:
+            MLSMessage.from_bytes(bytes(b))
+            continue
+        except DecodeError as e:
+            real = str(e)
+        with pytest.raises(MLSError) as ei:
+            parse_key_package(bytes(b))
+        assert str(ei.value) == real
+        checked += 1
+    assert checked > 50
+    raw = bundle.key_package.to_bytes()
+    assert parse_key_package(raw) == bundle.key_package
+    with pytest.raises(DecodeError, match="trailing"):
+        parse_key_package(raw + b"\x00")
+    sim = Sim.start(1, 1)
+    with pytest.raises(DecodeError, match="trailing"):
+        sim.members[0].commit(add=[kp_bytes + b"\x00"])
