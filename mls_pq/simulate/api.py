@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from .calibrate import calibrate, fingerprint
+from .calibrate import _load, calibrate, fingerprint
 from .dask_runner import run
 from .model import Calibrated
 from .selfcheck import self_check
@@ -28,6 +29,20 @@ def calibrations(w: Workload, *, cache_dir: Path | None = None, refresh: bool = 
     return out
 
 
+def compare(model: dict[str, float], exact: dict[str, float]) -> dict[str, float]:
+    """(model - exact) / exact per metric (0 when both are 0; NaN when undefined)."""
+    out = {}
+    for k, e in exact.items():
+        m = model.get(k, math.nan)
+        if e == m:
+            out[k] = 0.0
+        elif e and math.isfinite(e) and math.isfinite(m):
+            out[k] = (m - e) / e
+        else:
+            out[k] = math.nan
+    return out
+
+
 def simulate(w: Workload, *, mode: str = "calibrated", seed: int | None = None, workers: int | None = None,
              scheduler: str | None = None, cache_dir: Path | None = None, refresh: bool = False,
              progress: bool = False, cals: dict[str, Calibrated] | None = None) -> dict[str, Any]:
@@ -36,14 +51,19 @@ def simulate(w: Workload, *, mode: str = "calibrated", seed: int | None = None, 
         raise ValueError(f"mode must be 'calibrated' or 'exact', not {mode!r}")
     s = w.seed if seed is None else seed
     t0 = time.perf_counter()
-    need_cal = mode == "calibrated" or w.self_check.groups > 0
-    if need_cal and cals is None:
+    load0 = _load()
+    if cals is None:  # exact mode too: the model is compared with it (model_vs_exact)
         cals = calibrations(w, cache_dir=cache_dir, refresh=refresh, progress=progress)
     t_cal = time.perf_counter() - t0
     aggs = run(w, mode=mode, seed=s, cals=cals if mode == "calibrated" else None, workers=workers,
                scheduler=scheduler, progress=progress)
     t_run = time.perf_counter() - t0 - t_cal
     results = {pol.name: a.summary(w.days) for pol, a in zip(w.policies, aggs)}
+    fleet_check = None
+    if mode == "exact" and cals is not None:
+        # the whole fleet once more through the model: every metric's model-vs-exact error
+        model = run(w, mode="calibrated", seed=s, cals=cals)
+        fleet_check = {pol.name: compare(m.summary(w.days), results[pol.name]) for pol, m in zip(w.policies, model)}
     checks = None
     if w.self_check.groups > 0 and cals is not None:
         if progress:
@@ -59,11 +79,14 @@ def simulate(w: Workload, *, mode: str = "calibrated", seed: int | None = None, 
                       "ratchet_tree": p.ratchet_tree} for p in w.policies],
         "results": results,
         "self_check": checks,
+        "model_vs_exact": fleet_check,
         "timing": {"calibration_s": t_cal, "run_s": t_run, "self_check_s": time.perf_counter() - t0 - t_cal - t_run},
         "runner": {"workers": workers, "scheduler": scheduler},
         "machine_fingerprint": fingerprint(),
+        "load_average": {"calibration": {p.name: cals[p.key].points.get("load_average") for p in w.policies},
+                         "run": [load0, _load()]},
         "wall_s": time.perf_counter() - t0,
     }
 
 
-__all__ = ["calibrations", "simulate"]
+__all__ = ["calibrations", "compare", "simulate"]

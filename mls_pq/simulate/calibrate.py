@@ -32,7 +32,10 @@ from .model import Calibrated, Curve
 from .workload import Calibration, Policy
 
 #: bump when what is measured changes (invalidates every cache)
-CACHE_VERSION = 1
+CACHE_VERSION = 3
+#: cheap events are repeated until they add up to this many CPU seconds (or MAX_FACTOR * reps runs)
+MIN_SAMPLE_S = 0.03
+MAX_FACTOR = 10
 
 
 def fingerprint() -> str:
@@ -81,29 +84,54 @@ def fit_curve(ns: Sequence[int], ys: Sequence[float]) -> Curve:
 
 def measure_policy(policy: Policy, cal: Calibration, *, progress: Callable[[str], None] | None = None
                    ) -> dict[str, Any]:
-    """Mean CPU seconds per operation and state octets at every calibration size."""
+    """Mean CPU seconds per operation and state octets at every calibration size.
+
+    The groups of every size are built first; then the events run in rounds, one run of each
+    event at each size per round, so that a change in machine load during calibration
+    affects every size alike instead of bending the fitted curves. An event stops once it
+    has ``reps`` runs and MIN_SAMPLE_S CPU seconds (or MAX_FACTOR * reps runs)."""
     suite = REGISTRY.get(policy.suite)
-    points: dict[str, Any] = {"n": list(cal.sizes), "state": [], **{op: [] for op in OPS}}
+    fixtures = []
     for n in cal.sizes:
         if progress:
-            progress(f"calibrating {policy.name} at N={n}")
-        fx = Fixture(suite, policy, n)
-        events: list[Callable[[], tuple[dict[str, int], dict[str, float]]]] = [fx.app, fx.update, fx.add,
-                                                                                 fx.external]
-        if n >= 3:
-            events.append(fx.remove)
-        sums: dict[str, list[float]] = {op: [] for op in OPS}
-        for ev in events:
-            ev()  # warm-up
-            for _ in range(cal.reps):
-                _, t = ev()
-                for k, v in t.items():
-                    sums[k].append(v)
-        for op in OPS:
-            vals = sums[op]
-            points[op].append(float(np.mean(vals)) if vals else None)
-        points["state"].append(fx.state_bytes())
+            progress(f"calibrating {policy.name}: building a group of {n}")
+        fixtures.append(Fixture(suite, policy, n))
+    if progress:
+        progress(f"calibrating {policy.name}: timing every operation at N = {', '.join(map(str, cal.sizes))}")
+    jobs: list[tuple[int, Callable[[], tuple[dict[str, int], dict[str, float]]]]] = []
+    for i, fx in enumerate(fixtures):
+        jobs += [(i, fx.app), (i, fx.update), (i, fx.add), (i, fx.external)]
+        if fx.n >= 3:
+            jobs.append((i, fx.remove))
+    samples: list[dict[str, list[float]]] = [{op: [] for op in OPS} for _ in fixtures]
+    spent = [0.0] * len(jobs)
+    runs = [0] * len(jobs)
+    load0 = _load()
+    while True:
+        active = [k for k in range(len(jobs))
+                  if runs[k] < cal.reps or (spent[k] < MIN_SAMPLE_S and runs[k] < MAX_FACTOR * cal.reps)]
+        if not active:
+            break
+        for k in active:
+            i, ev = jobs[k]
+            _, t = ev()
+            for op, v in t.items():
+                samples[i][op].append(v)
+            spent[k] += sum(t.values())
+            runs[k] += 1
+    points: dict[str, Any] = {"n": list(cal.sizes), "state": [fx.state_bytes() for fx in fixtures]}
+    for op in OPS:
+        points[op] = [float(np.mean(sm[op])) if sm[op] else None for sm in samples]
+    points["load_average"] = [load0, _load()]
     return points
+
+
+def _load() -> float | None:
+    """The 1-minute load average (recorded with a calibration: a loaded machine times slower)."""
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):  # pragma: no cover - not on Unix
+        return None
 
 
 def curves_from(points: dict[str, Any]) -> tuple[dict[str, Curve], Curve]:

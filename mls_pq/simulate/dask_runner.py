@@ -54,22 +54,29 @@ def exact_costs(w: Workload, spec: ShardSpec, seed: int, policy: Policy,
     return [run_group(fixture(policy, int(ev.members[j]), payload), ev.group(j)) for j in idx]
 
 
-def run_shard(w: Workload, spec: ShardSpec, seed: int, mode: str, cals: dict[str, Calibrated] | None
-              ) -> list[Agg]:
-    """One task: the shard's events costed under every policy (calibrated or exact)."""
+def run_shard(w: Workload, spec: ShardSpec, seed: int, mode: str, cals: dict[str, Calibrated] | None,
+              step: Callable[[int], None] | None = None) -> list[Agg]:
+    """One task: the shard's events costed under every policy (calibrated or exact);
+    ``step(k)`` after every k groups done (exact mode: after each group)."""
     order = _order(w, spec)
-    out = []
+    ev = generate(w, spec, seed)
+    payload = w.populations[spec.population].activity.message_bytes
     if mode == "calibrated":
         assert cals is not None
-        ev = generate(w, spec, seed)
-        payload = w.populations[spec.population].activity.message_bytes
         tables = size_tables(list(w.policies), ev.members, payload)
-        for pol, sizes in zip(w.policies, tables):
-            out.append(Agg.of(member_costs(ev, pol, cals[pol.key], payload, sizes), w.days, order))
-    else:
-        for pol in w.policies:
-            out.append(Agg.of(ShardCosts.from_groups(exact_costs(w, spec, seed, pol)), w.days, order))
-    return out
+        out = [Agg.of(member_costs(ev, pol, cals[pol.key], payload, sizes), w.days, order)
+               for pol, sizes in zip(w.policies, tables)]
+        if step is not None:
+            step(spec.count)
+        return out
+    costs: list[list[GroupCost]] = [[] for _ in w.policies]
+    for j in range(spec.count):
+        ge = ev.group(j)
+        for i, pol in enumerate(w.policies):
+            costs[i].append(run_group(fixture(pol, ge.members, payload), ge))
+        if step is not None:
+            step(1)
+    return [Agg.of(ShardCosts.from_groups(c), w.days, order) for c in costs]
 
 
 def _order(w: Workload, spec: ShardSpec) -> int:
@@ -84,6 +91,7 @@ class Progress:
     enabled: bool = True
     done: int = 0
     t0: float = 0.0
+    last: float = 0.0
 
     def start(self) -> None:
         self.t0 = time.perf_counter()
@@ -92,7 +100,11 @@ class Progress:
         self.done += groups
         if not self.enabled:
             return
-        el = time.perf_counter() - self.t0
+        now = time.perf_counter()
+        if now - self.last < 0.25 and self.done < self.total_groups:
+            return
+        self.last = now
+        el = now - self.t0
         rate = self.done / el if el > 0 else 0.0
         eta = (self.total_groups - self.done) / rate if rate > 0 else float("inf")
         pct = 100.0 * self.done / max(self.total_groups, 1)
@@ -114,8 +126,7 @@ def run(w: Workload, *, mode: str, seed: int, cals: dict[str, Calibrated] | None
     results: list[list[Agg] | None] = [None] * len(specs)
     if workers is None and scheduler is None:
         for i, spec in enumerate(specs):
-            results[i] = run_shard(w, spec, seed, mode, cals)
-            prog.step(spec.count)
+            results[i] = run_shard(w, spec, seed, mode, cals, prog.step)
     else:
         _run_dask(w, specs, seed, mode, cals, workers, scheduler, results, prog.step)
     prog.finish()

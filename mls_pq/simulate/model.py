@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..bench.model import Model, _direct_path, SuiteSizes, opaque, shape_facts, total
+from ..bench.model import Model, SuiteSizes, _direct_path, opaque, shape_facts, total
 from ..suites import REGISTRY
 from .events import ShardEvents
 from .exact import GroupCost
@@ -103,8 +103,9 @@ class Curve:
     c: float
 
     def __call__(self, n: np.ndarray) -> np.ndarray:
-        n = np.asarray(n, dtype=np.float64)
-        return self.a + self.b * n + self.c * np.log2(n)
+        x: np.ndarray = np.asarray(n, dtype=np.float64)
+        y: np.ndarray = self.a + self.b * x + self.c * np.log2(x)
+        return y
 
     def as_list(self) -> list[float]:
         return [self.a, self.b, self.c]

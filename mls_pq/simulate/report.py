@@ -78,12 +78,34 @@ def table(doc: dict[str, Any]) -> str:
             row.append(cell)
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = [f"{doc['workload']}: {doc['groups']} groups, {doc['days']:g} days, mode {doc['mode']}, "
-             f"seed {doc['seed']}, wall {doc['wall_s']:.1f} s"]
+    lines = [(f"{doc['workload']}: {doc['groups']} groups, {doc['days']:g} days, mode {doc['mode']}, "
+             f"seed {doc['seed']}, wall {doc['wall_s']:.1f} s")]
     for j, r in enumerate(rows):
         lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))
+    la = doc.get("load_average")
+    if la:
+        def f(x: Any) -> str:
+            return "?" if x is None else f"{x:.1f}"
+
+        cal = "; ".join(f"{n} {f(v[0])}->{f(v[1])}" for n, v in la["calibration"].items() if v)
+        lines.append("")
+        lines.append(f"machine load (1-min average; a loaded machine times slower): run {f(la['run'][0])}->"
+                     f"{f(la['run'][1])}" + (f"; calibration {cal}" if cal else ""))
+    mve = doc.get("model_vs_exact")
+    if mve:
+        lines.append("")
+        lines.append("whole fleet, calibrated model vs this exact run ((model - exact) / exact):")
+        for n, errs in mve.items():
+            b = [k for k in ("sent_mean", "recv_mean", "ds_per_day", "welcome_max", "sent_p99", "recv_p99")
+                 if k in errs and math.isfinite(errs[k])]
+            exact_b = all(errs[k] == 0 for k in b)
+            btxt = "identical" if exact_b else "differ: " + ", ".join(
+                f"{k} {100 * errs[k]:+.2f}%" for k in b if errs[k])
+            lines.append(f"  {n}: bytes {btxt}; CPU mean {100 * errs['cpu_mean']:+.1f}%, "
+                         f"p99 {100 * errs['cpu_p99']:+.1f}%; join time p99 {100 * errs['join_time_p99']:+.1f}%; "
+                         f"state {100 * errs['state_mean']:+.1f}%")
     sc = doc.get("self_check")
     if sc:
         lines.append("")

@@ -94,8 +94,8 @@ def test_empirical_csv(tmp_path: Path) -> None:
     assert w.populations[0].size.table == ((2, 10, 500), (0.7, 0.25, 0.05))
     doc = with_(populations=[{"groups": 5, "size": {"dist": "empirical", "csv": "bad.csv"}}])
     assert problems(doc, base=tmp_path) == [
-        "populations[0].size.csv line 3: expected 'size,weight' with an integer size >= 1 and a weight >= 0, "
-        "got 'ten,3'"]
+        ("populations[0].size.csv line 3: expected 'size,weight' with an integer size >= 1 and a weight >= 0, "
+        "got 'ten,3'")]
     doc = with_(populations=[{"groups": 5, "size": {"dist": "empirical", "csv": "missing.csv"}}])
     assert problems(doc, base=tmp_path) == [
         "populations[0].size.csv: expected a readable CSV file, got 'missing.csv (No such file or directory)'"]
