@@ -233,3 +233,18 @@ def test_prepared_info_gives_the_same_key_schedule(suite_id: int) -> None:
     assert hp.open(enc, sk, info, b"", ct) == b"pt"
     other = get_suite(2 if suite_id == 1 else 1).hpke.prepare_info(info)  # prepared for another KDF: ignored
     assert hp.combine_secrets(0, shared, other) == hp.combine_secrets(0, shared, info)
+
+
+def test_steady_benchmark_smoke() -> None:
+    """The benchmark module runs end to end on a tiny grid and yields JSON-ready rows."""
+    import json
+
+    from mls_pq.bench.steady import run_steady
+
+    res = run_steady((1,), (3,), senders=2, bulk=(2, 4), reps=1, bulk_reps=1, remove=True)
+    ops = {(r["op"], r.get("n", r.get("k"))) for r in res["rows"]}
+    assert {("app_decrypt", 3), ("app_encrypt", 3), ("jump_1000", 3), ("past_epoch", 3), ("remove_commit", 3)} <= ops
+    assert {("bulk_add", 2), ("bulk_add", 4), ("kdf_expand", 0)} <= ops
+    assert all(r["median_s"] > 0 for r in res["rows"])
+    assert "0x0001 bulk_add t(4)/t(2)" in res["ratios"]
+    json.dumps(res)
