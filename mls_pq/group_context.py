@@ -6,10 +6,22 @@ from dataclasses import dataclass, replace
 from typing import Self
 
 from .codec import Reader, Struct, Writer
-from .errors import DecodeError
+from .errors import DecodeError, ValidationError
 from .extensions import Extension
 
 PROTOCOL_VERSION_MLS10 = 1
+
+#: the last value of the uint64 ``epoch`` (RFC 9420 §8): a group there cannot advance
+LAST_EPOCH = (1 << 64) - 1
+
+
+def next_epoch(epoch: int) -> int:
+    """``epoch + 1``, or :class:`~mls_pq.errors.ValidationError` when ``epoch`` is already
+    the last uint64 value (RFC 9420 §8: ``uint64 epoch``): such a group (or a GroupInfo
+    claiming it) cannot be committed to or joined by an external commit."""
+    if epoch >= LAST_EPOCH:
+        raise ValidationError("the group is at the last epoch (2^64-1) and cannot advance", "8")
+    return epoch + 1
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from ..credentials import CredentialEvent, CredentialEventType, CredentialValida
 from ..errors import MLSError, StateError, ValidationError
 from ..extensions import Extension
 from ..framing import public_message, seal_private, sign_content
-from ..group_context import GroupContext
+from ..group_context import GroupContext, next_epoch
 from ..key_schedule import EpochSecrets, advance
 from ..messages.commit import Commit
 from ..messages.credential import Credential
@@ -130,7 +130,7 @@ def _provisional_context(state: GroupState, extensions: tuple[Extension, ...]) -
     return GroupContext(
         cipher_suite=state.context.cipher_suite,
         group_id=state.group_id,
-        epoch=state.epoch + 1,
+        epoch=next_epoch(state.epoch),
         tree_hash=b"",
         confirmed_transcript_hash=state.context.confirmed_transcript_hash,
         extensions=extensions,
@@ -406,7 +406,7 @@ def process_commit(
     if applied.own_update is not None:
         private.encryption_priv = applied.own_update.encryption_priv
         private.signature_priv = applied.own_update.signature_priv
-    epoch = state.epoch + 1
+    epoch = next_epoch(state.epoch)
     provisional = _provisional_context(state, applied.extensions)
     commit_secret: bytes | None = None
     path_leaf: tuple[int, LeafNode] | None = None
@@ -582,7 +582,7 @@ def create_commit(
     # the PSKs must be available before anything is signed
     psk = lookup_psks(suite, applied.psks, psk_lookup)
     tree = applied.tree
-    epoch = state.epoch + 1
+    epoch = next_epoch(state.epoch)
     provisional = _provisional_context(state, applied.extensions)
     use_path = force_path or v.path_required(c.proposal for c in items)
     sig_priv = signature_priv or state.private.signature_priv

@@ -17,7 +17,7 @@ from ..credentials import CredentialValidator, check_credential_key
 from ..errors import DecodeError, ValidationError
 from ..extensions import EXTERNAL_PUB, EXTERNAL_SENDERS, Extension
 from ..framing import public_message, sign_content
-from ..group_context import GroupContext
+from ..group_context import GroupContext, next_epoch
 from ..key_schedule import EpochSecrets, advance
 from ..limits import DEFAULT_LIMITS, Limits
 from ..messages.commit import Commit
@@ -208,7 +208,7 @@ def create_external_commit(
     provisional = GroupContext(
         cipher_suite=gc.cipher_suite,
         group_id=gc.group_id,
-        epoch=gc.epoch + 1,
+        epoch=next_epoch(gc.epoch),
         tree_hash=b"",
         confirmed_transcript_hash=gc.confirmed_transcript_hash,
         extensions=applied.extensions,

@@ -133,11 +133,6 @@ def test_join_external(suite: int, data: st.DataObject) -> None:
     assert g.epoch == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding (fuzz_findings.md F1): a GroupInfo signed by a member with epoch 2**64-1 makes "
-    "join_external raise struct.error instead of an mls_pq.errors exception (the next epoch overflows uint64)",
-)
 def test_join_external_at_the_last_epoch() -> None:
     """RFC 9420 §8: ``epoch`` is a uint64; a GroupInfo at the last epoch cannot be joined by an
     external commit (there is no next epoch) and must be rejected with a typed error."""
