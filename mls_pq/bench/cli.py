@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from ..cliutil import Parser, UsageError, check_out_dir, fail, parse_int_list, parse_sizes, parse_suites
 from .config import (
     DEFAULT_PAYLOAD,
     DEFAULT_REPS,
@@ -28,11 +31,12 @@ from .config import (
 )
 
 
+#: above this group size a run needs --allow-large (it prints an estimate first)
+LARGE_N = 20_000
+
+
 def _int_list(spec: list[str]) -> list[int]:
-    out: list[int] = []
-    for item in spec:
-        out += [int(t, 0) for t in item.split(",") if t.strip()]
-    return out
+    return parse_int_list(spec, "--sizes")
 
 
 def _ops(spec: list[str] | None) -> list[str]:
@@ -46,8 +50,10 @@ def _ops(spec: list[str] | None) -> list[str]:
                 out += [*TIME_OPS, "sizes"]
             elif t == "times":
                 out += list(TIME_OPS)
-            elif t:
+            elif t in TIME_OPS or t == "sizes":
                 out.append(t)
+            elif t:
+                raise UsageError(f"--ops: unknown operation {t!r}; valid: {', '.join(TIME_OPS)}, sizes, times, all")
     return list(dict.fromkeys(out))
 
 
@@ -59,9 +65,19 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Measure sizes and times of MLS operations over the real engine, per suite, group size N "
         "and tree shape; count primitive calls for the crypto floor; compare sizes with the analytic model.",
     )
+    p.add_argument("diff", nargs="*", metavar="diff A.json B.json",
+                   help="compare two results.json files figure by figure (change and its significance)")
     p.add_argument("--suites", action="append", default=None,
-                   help="suite ids, comma-separated, or 'all' / 'pq' (default: every suite registered in the "
-                        "profile: 0x0001-0x0007, 0xF001-0xF00B and installed plugin suites)")
+                   help="suites, comma-separated: ids (1, 0xF001), names or aliases, case-insensitive (suite1, "
+                        "x-wing, mlkem768, mldsa65, a full MLS_... name), or 'all' / 'pq' (default: every suite "
+                        "registered in the profile: 0x0001-0x0007, 0xF001-0xF00B and installed plugin suites)")
+    p.add_argument("--at", type=int, default=None, metavar="N",
+                   help="one-screen answer for a group of N members: each suite's bytes and time relative to "
+                        "suite 1 and to --baseline (runs the largest size N only, unless --sizes is given)")
+    p.add_argument("--baseline", default=None, metavar="SUITE",
+                   help="the suite the --at table (and every ratio) is relative to besides suite 1")
+    p.add_argument("--allow-large", action="store_true",
+                   help=f"run group sizes above {LARGE_N:,} (prints an estimate of the time and memory first)")
     p.add_argument("--sizes", action="append", default=None,
                    help=f"group sizes N, comma-separated (default: {','.join(map(str, DEFAULT_SIZES))})")
     p.add_argument("--shape", choices=[*SHAPES, "both"], default=None,
@@ -106,17 +122,37 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
+    """The run's configuration; raises :class:`~mls_pq.cliutil.UsageError` for a wrong argument."""
     if args.suites:
-        from ..cli import _parse_suites
-
-        suites = _parse_suites(args.suites, args.profile)
+        suites = parse_suites(args.suites, args.profile)
     else:
         suites = list(DEFAULT_SUITES or ())  # empty: every registered suite of the profile
+    if getattr(args, "baseline", None):
+        (base,) = parse_suites([args.baseline], args.profile)[:1]
+        if suites and base not in suites:
+            suites = [*suites, base]
+        elif not suites:
+            suites = [*parse_suites(["all"], args.profile)]
     shapes = list(SHAPES) if args.shape == "both" else [args.shape] if args.shape else list(DEFAULT_SHAPES)
     ext = [n for n in (args.extrapolate or [100_000]) if n > 0]
-    return BenchConfig(
+    if args.sizes:
+        sizes = parse_sizes(args.sizes)
+    elif getattr(args, "at", None) is not None:
+        sizes = parse_sizes([str(args.at)])
+    else:
+        sizes = list(DEFAULT_SIZES)
+    if getattr(args, "at", None) is not None and args.at < 2:
+        raise UsageError(f"--at: the group size must be an integer >= 2, got {args.at}")
+    for flag, v, lo in (("--reps", args.reps, 1), ("--warmup", args.warmup, 0), ("--payload", args.payload, 0)):
+        if v < lo:
+            raise UsageError(f"{flag}: must be >= {lo}, got {v}")
+    if not 0 < getattr(args, "target", 5.0) < 100:
+        raise UsageError(f"--target: a percentage between 0 and 100, got {args.target}")
+    if getattr(args, "budget", 0.5) < 0:
+        raise UsageError(f"--budget: seconds >= 0, got {args.budget}")
+    cfg = BenchConfig(
         suites=suites,
-        sizes=sorted(set(_int_list(args.sizes))) if args.sizes else list(DEFAULT_SIZES),
+        sizes=sizes,
         shapes=shapes,
         ops=_ops(args.ops),
         reps=args.reps,
@@ -131,16 +167,43 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         budget=getattr(args, "budget", 0.5),
         interleave=not getattr(args, "no_interleave", False),
     )
+    if getattr(args, "baseline", None):
+        cfg.baseline = parse_suites([args.baseline], args.profile)[0]
+    return cfg
+
+
+def estimate(config: BenchConfig) -> str:
+    """A rough estimate of a large run, scaled from a measured 10 000-member run (bench/README.md:
+    building one group took 11-38 s and the run's main process peaked at 1.9 GB with a 62 MiB
+    tree): time ∝ N per suite, memory ∝ the largest tree (from the size model)."""
+    from ..suites import get_suite
+    from .model import SuiteSizes, model_sizes
+
+    n = max(config.sizes)
+    trees = []
+    for sid in config.suites:
+        t = model_sizes(SuiteSizes.of(get_suite(sid, config.profile)), n, "populated")["ratchet_tree"]
+        trees.append(t if t is not None else math.inf)
+    mem = 30 * max(trees)
+    secs = len(config.suites) * (n / 10_000) * 25
+    mem_txt = "more than the MLS vector limit allows (not encodable)" if math.isinf(mem) else f"{mem / 2**30:.1f} GB"
+    return (f"N = {n:,} over {len(config.suites)} suites: roughly {secs / 60:.0f} min and {mem_txt} of memory "
+            "(scaled from a 10 000-member run; rough)")
 
 
 class _Progress:
-    """A rich progress bar on stderr if rich is installed, else one line per step."""
+    """Progress on stderr with an ETA: a rich bar if rich is installed, else one line per
+    step. Steps are weighted by N (building and measuring a group grows about linearly
+    with N), so the ETA comes from the measured rate of the steps done so far."""
 
-    def __init__(self, total: int, quiet: bool) -> None:
+    def __init__(self, config: BenchConfig, quiet: bool) -> None:
         self.quiet = quiet
         self.bar: Any = None
         self.done = 0
-        self.total = total
+        self.total = len(config.suites) * len(config.sizes) * len(config.shapes)
+        self.weight_total = len(config.suites) * len(config.shapes) * sum(self._w(n) for n in config.sizes)
+        self.weight_done = 0.0
+        self.t0 = time.perf_counter()
         if quiet:
             return
         try:
@@ -149,21 +212,37 @@ class _Progress:
 
             # no auto-refresh thread: it would take the GIL in the middle of timed runs
             self.bar = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-                                auto_refresh=False)
-            self.task = self.bar.add_task("bench", total=total)
+                                TimeElapsedColumn(), TextColumn("{task.fields[eta]}"), console=Console(stderr=True),
+                                transient=True, auto_refresh=False)
+            self.task = self.bar.add_task("bench", total=self.total, eta="")
             self.bar.start()
         except ImportError:
             self.bar = None
+
+    @staticmethod
+    def _w(n: int) -> float:
+        return 20.0 + n
+
+    def eta(self) -> str:
+        if self.weight_done <= 0:
+            return "ETA after the first group"
+        left = (time.perf_counter() - self.t0) / self.weight_done * (self.weight_total - self.weight_done)
+        return f"about {left / 60:.0f} min left" if left >= 90 else f"about {left:.0f} s left"
 
     def __call__(self, desc: str, advance: int) -> None:
         if self.quiet:
             return
         self.done += advance
+        if advance:
+            n = next((int(t[2:]) for t in desc.split() if t.startswith("N=") and t[2:].isdigit()), 0)
+            self.weight_done += advance * self._w(n)
         if self.bar is not None:
-            self.bar.update(self.task, description=desc, advance=advance, refresh=True)
+            self.bar.update(self.task, description=desc, advance=advance, eta=self.eta(), refresh=True)
         elif advance:
-            print(f"[{self.done}/{self.total}] {desc}", file=sys.stderr, flush=True)
+            print(f"[{self.done}/{self.total}] {desc} done; {self.eta()}", file=sys.stderr, flush=True)
+        elif desc.endswith("build"):  # a large group takes a while to build: say what is going on
+            print(f"[{self.done}/{self.total}] building the {desc.removesuffix(' build')} group (not timed)…",
+                  file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -171,41 +250,49 @@ class _Progress:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.diff:
+        from .diff import cmd_diff
+
+        return cmd_diff(args.diff)
     if getattr(args, "compare", None):
         from .compare import cmd_compare
 
         return cmd_compare(args)
+    # every argument is checked before any work (and before importing numpy)
+    config = config_from_args(args)
     try:
-        from . import plots, report
-        from .runner import run
-    except ImportError as e:  # numpy is the one hard requirement of the benchmark
-        print(f"error: {e}; install the benchmark extra: pip install 'mls-pq[bench]'", file=sys.stderr)
-        return 2
-
-    try:
-        config = config_from_args(args)
         config.validate()
     except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    total = len(config.suites) * len(config.sizes) * len(config.shapes)
-    prog = _Progress(total, args.quiet or args.json and not sys.stderr.isatty())
+        raise UsageError(str(e)) from None
+    out = check_out_dir(args.out)
+    if max(config.sizes) > LARGE_N and not args.allow_large:
+        raise UsageError(f"--sizes: {estimate(config)}; pass --allow-large to run it")
+    try:
+        from . import plots, report
+        from .reliability import summary_line
+        from .runner import run
+    except ImportError as e:  # numpy is the one hard requirement of the benchmark
+        return fail(f"{e}; install the benchmark extra: pip install 'mls-pq[bench]'")
+    if max(config.sizes) > LARGE_N and not args.quiet:
+        print(f"note: {estimate(config)}", file=sys.stderr)
+    prog = _Progress(config, args.quiet or args.json and not sys.stderr.isatty())
     try:
         doc = run(config, progress=prog)
     finally:
         prog.close()
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report.write_json(doc, out / "results.json")
     report.write_csv(doc, out / "results.csv")
     written = [out / "results.json", out / "results.csv"]
+    if not doc.get("complete", True):  # Ctrl-C: the partial results are written, marked incomplete
+        print(f"mls-pq: interrupted: partial results (marked incomplete) in {out / 'results.json'}",
+              file=sys.stderr)
+        return 130
     if not args.no_plots:
         if plots.available():
             written += plots.write_plots(doc, out)
         else:
             print("note: matplotlib is not installed (pip install 'mls-pq[bench]'): no plots", file=sys.stderr)
-    from .reliability import summary_line
-
     verdict = summary_line(doc["rows"], doc.get("reliability"))
     if args.json:
         json.dump(doc, sys.stdout, indent=1, default=str)
@@ -213,7 +300,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if verdict:
             print(verdict, file=sys.stderr)
         return 0
-    if sys.stdout.isatty():
+    if getattr(args, "at", None) is not None:
+        from .at import render_at
+
+        print(render_at(doc, args.at, config.baseline))
+    elif sys.stdout.isatty():
         try:
             report.render_rich(doc, wide=args.wide)
         except ImportError:
@@ -227,12 +318,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point: ``python -m mls_pq.bench.cli``."""
-    parser = argparse.ArgumentParser(prog="mls-pq")
+    """Stand-alone entry point: ``python -m mls_pq.bench`` (the same as ``mls-pq bench``)."""
+    parser = Parser(prog="mls-pq")
     sub = parser.add_subparsers(dest="command", required=True)
     add_bench_parser(sub)
-    args = parser.parse_args(["bench", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.func(args))
+    try:
+        args = parser.parse_args(["bench", *(sys.argv[1:] if argv is None else argv)])
+        return int(args.func(args))
+    except UsageError as e:
+        return fail(str(e))
+    except KeyboardInterrupt:
+        print("mls-pq: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -730,9 +730,9 @@ def footnotes(doc: dict[str, Any]) -> list[str]:
 
 
 def config_from_args(args: Any) -> CompareConfig:
-    from .cli import _int_list
+    from ..cliutil import parse_sizes
 
-    sizes = sorted(set(_int_list(args.sizes))) if args.sizes else list(DEFAULT_COMPARE_SIZES)
+    sizes = parse_sizes(args.sizes) if args.sizes else list(DEFAULT_COMPARE_SIZES)
     return CompareConfig(
         suites=parse_suites(args.suites), sizes=sizes, reps=args.reps, warmup=args.warmup,
         payload=args.payload, cold=not args.warm_caches,

@@ -87,6 +87,8 @@ class BenchConfig:
     #: suite-to-suite ratios at the largest N from runs interleaved with the baseline suite's
     #: (A B A B), so that drift in machine speed cancels out
     interleave: bool = True
+    #: the suite a team compares with (``--baseline``; the ``--at`` table), besides 0x0001
+    baseline: int | None = None
 
     def __post_init__(self) -> None:
         if not self.suites:

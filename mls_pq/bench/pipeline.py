@@ -23,6 +23,8 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import signal
+import threading
 import tempfile
 import time
 from collections import deque
@@ -38,6 +40,10 @@ from .scenarios import GroupScenario
 #: turn comes, while a run at N = 10 000 keeps only a few large groups' states on disk
 AHEAD = 4
 MIN_BUDGET = 8192
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def usable_cpus() -> int:
@@ -109,7 +115,15 @@ class Builder:
         worker_done, self.done = ctx.Pipe()
         self.proc = ctx.Process(target=_worker, args=(worker_tasks, worker_done, self.folder), daemon=True,
                                 name="mls-pq bench builder")
-        self.proc.start()
+        # the worker ignores SIGINT (inherited through exec; Python keeps an ignored SIGINT
+        # ignored): Ctrl-C in the terminal stops this process, which ends the worker
+        # without a traceback from it
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        try:
+            self.proc.start()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         worker_tasks.close()
         worker_done.close()
         self.pending: deque[tuple[int, int, int]] = deque()  # (index, suite, N) sent, not yet taken
@@ -150,12 +164,14 @@ class Builder:
             return None
         return [(shape, GroupScenario.restore(cs, snap)) for shape, snap in res["snapshots"].items()], res["build_s"]
 
-    def close(self) -> None:
+    def close(self, fast: bool = False) -> None:
+        """End the worker: let it finish its current build (at most 2 s), or with ``fast``
+        (after Ctrl-C) terminate it right away."""
         try:
             self.tasks.send(None)
         except (BrokenPipeError, OSError):
             pass
-        self.proc.join(timeout=2)
+        self.proc.join(timeout=0 if fast else 2)
         if self.proc.is_alive():  # still building something nobody will take
             self.proc.terminate()
             self.proc.join(timeout=5)

@@ -141,7 +141,7 @@ def run(config: BenchConfig, progress: Progress | None = None) -> dict[str, Any]
     finally:
         if builder is not None:
             try:
-                builder.close()
+                builder.close(fast=interrupted)
             except KeyboardInterrupt:  # a second Ctrl-C while closing: leave the rest to the OS
                 interrupted = True
         base.keep.clear()

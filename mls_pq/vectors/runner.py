@@ -151,6 +151,10 @@ def infer_kind(path: str | Path) -> str:
     raise MLSError(f"cannot infer the vector kind of {path}; pass --kind (known: {', '.join(sorted(KINDS))})")
 
 
+#: the start of a failed case's reason when a field the kind reads is missing
+MISSING_FIELD = "missing field"
+
+
 def verify_case(kind_name: str, case: dict[str, Any], index: int = 0) -> CaseResult:
     _load_kinds()
     fn = KINDS.get(kind_name.replace("_", "-"))
@@ -167,6 +171,10 @@ def verify_case(kind_name: str, case: dict[str, Any], index: int = 0) -> CaseRes
         return CaseResult(index, "failed", str(e), notes)
     except MLSError as e:
         return CaseResult(index, "failed", f"{type(e).__name__}: {e}", notes)
+    except KeyError as e:  # the case lacks a field this kind reads: a wrong kind or a malformed case
+        return CaseResult(index, "failed", f"{MISSING_FIELD} {e}", notes)
+    except (TypeError, ValueError, AttributeError) as e:  # a field of the wrong JSON type or not hex
+        return CaseResult(index, "failed", f"malformed case for kind {kind_key}: {type(e).__name__}: {e}", notes)
     finally:
         _CASE_NOTES.reset(token)
     return CaseResult(index, "passed", "", notes)
@@ -190,4 +198,13 @@ def verify_file(path: str | Path, kind_name: str | None = None, profile: str | N
     result = FileResult(str(path), k)
     for i, case in enumerate(cases):
         result.cases.append(verify_case(k, case, i))
+    if result.cases and all(c.reason.startswith(MISSING_FIELD) for c in result.cases):
+        # not one case has the fields of this kind: the file is of another kind
+        try:
+            inferred = infer_kind(path)
+        except MLSError:
+            inferred = None
+        hint = f"; its name says {inferred}" if inferred and inferred != k else ""
+        raise MLSError(f"the file does not fit kind {k} (its cases have no field "
+                       f"{result.cases[0].reason.removeprefix(MISSING_FIELD).strip()}){hint}")
     return result

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from mls_pq.bench import plots, report
+from mls_pq.cliutil import UsageError
 from mls_pq.bench.cli import add_bench_parser, config_from_args
 from mls_pq.bench.runner import BenchConfig, run
 from mls_pq.bench.scenarios import SIZE_METRICS, TIME_OPS
@@ -101,6 +102,11 @@ def test_cli_arguments() -> None:
     assert not config_from_args(_parse(["--serial"])).build_ahead
     with pytest.raises(ValueError):
         BenchConfig(ops=["nonsense"]).validate()
+    with pytest.raises(UsageError, match="unknown operation 'nonsense'"):
+        config_from_args(_parse(["--ops", "nonsense"]))
+    # suites by name or alias, case-insensitive
+    cfg = config_from_args(_parse(["--suites", "suite1,X-Wing,mldsa65,MLS_128_DHKEMP256_AES128GCM_SHA256_P256"]))
+    assert list(cfg.suites) == [1, 0xF001, 0xF00A, 2]
 
 
 def test_cli_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -111,7 +117,8 @@ def test_cli_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert {r["metric"] for r in out["rows"]} == {"app_encrypt", *SIZE_METRICS}
     assert (tmp_path / "results.csv").exists() and (tmp_path / "results.json").exists()
     bad = _parse(["--shape", "sparse", "--sizes", "1", "--out", str(tmp_path)])
-    assert bad.func(bad) == 2
+    with pytest.raises(UsageError, match="group sizes must be integers >= 2, got 1"):
+        bad.func(bad)
 
 
 def test_parser_import_is_light() -> None:
