@@ -415,10 +415,10 @@ def check_list(
         # "a non-default proposal type that is not supported by some members of the group
         # that will process the Commit (i.e., members being added or removed by the Commit
         # do not need to support the proposal type)": every current leaf not removed here
-        for i, leaf in tree.leaves():
+        for i, member in tree.leaves():
             if i in removed:
                 continue
-            missing = nondefault - leaf.capabilities.proposal_set
+            missing = nondefault - member.capabilities.proposal_set
             if missing:
                 raise ValidationError(f"member {i} does not support proposal type 0x{min(missing):04x}", "12.2")
     if adds:

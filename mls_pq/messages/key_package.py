@@ -6,10 +6,10 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Self
 
-from ..codec import CachedStruct, Reader, Writer
+from ..codec import CachedStruct, Reader, Writer, encode_opaque
 from ..errors import DecodeError, ValidationError
 from ..extensions import Extension
-from .leaf_node import LeafNode, LeafNodeSource
+from .leaf_node import LeafNode, LeafNodeSource, decode_extension_list
 
 if TYPE_CHECKING:
     from ..suites import CipherSuite
@@ -35,10 +35,9 @@ class KeyPackage(CachedStruct):
         w.structs(self.extensions)
 
     def tbs(self) -> bytes:
-        """The encoded ``KeyPackageTBS``."""
-        w = Writer()
-        self._encode_tbs(w)
-        return w.getvalue()
+        """The encoded ``KeyPackageTBS``: the cached encoding without its trailing
+        ``opaque signature<V>`` (no re-encoding of long extension lists)."""
+        return self.encoded[: len(self.encoded) - len(encode_opaque(self.signature))]
 
     @cached_property
     def encoded(self) -> bytes:
@@ -49,14 +48,17 @@ class KeyPackage(CachedStruct):
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
+        start = r.pos
         version = r.uint16()
         if version != PROTOCOL_VERSION_MLS10:
             raise DecodeError(f"unsupported protocol version {version} (RFC 9420 §6)")
         cipher_suite = r.uint16()
         init_key = r.opaque()
         leaf_node = LeafNode.decode(r)
-        extensions = tuple(r.structs(Extension))
-        return cls(version, cipher_suite, init_key, leaf_node, extensions, r.opaque())
+        extensions = decode_extension_list(r)
+        kp = cls(version, cipher_suite, init_key, leaf_node, extensions, r.opaque())
+        kp.__dict__["encoded"] = bytes(r.data[start : r.pos])  # canonical: see LeafNode.decode
+        return kp
 
     def sign(self, suite: CipherSuite, signature_priv: bytes) -> KeyPackage:
         """A copy signed with ``signature_priv`` (the leaf node's signature key)."""

@@ -220,7 +220,7 @@ def test_limits_are_validated() -> None:
     assert DEFAULT_LIMITS.max_tree_nodes == 2 * DEFAULT_LIMITS.max_group_size - 1
     for bad in ({"max_message_size": 0}, {"max_group_size": -1}, {"max_proposals_per_commit": True}):
         with pytest.raises(ValueError):
-            Limits(**bad)  # type: ignore[arg-type]
+            Limits(**bad)
     with pytest.raises(ValueError):
         Limits(max_group_size=(1 << 31) + 1)
 
@@ -450,3 +450,38 @@ def test_defect8_malformed_key_package_reports_the_first_real_reason() -> None:
     sim = Sim.start(1, 1)
     with pytest.raises(DecodeError, match="trailing"):
         sim.members[0].commit(add=[kp_bytes + b"\x00"])
+
+
+# ---- the one-pass extension-list decoder agrees with the generic one ---------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "000100",
+        "0001026162" + "f00d00",
+        "00014040" + "00" * 64,  # 2-byte varint, minimal
+        "00014005" + "00" * 5,  # 2-byte varint for 5: not minimal
+        "000180000005" + "00" * 5,  # 4-byte varint for 5: not minimal
+        "0001c0",  # 8-byte form
+        "0001",  # short
+        "000105ab",  # data shorter than its length
+        "00014001",  # truncated 2-byte varint... also not minimal
+    ],
+)
+def test_decode_extension_list_matches_generic_decoder(body: str) -> None:
+    from mls_pq.codec import Reader, encode_opaque
+    from mls_pq.errors import DecodeError
+    from mls_pq.messages.leaf_node import decode_extension_list
+
+    data = encode_opaque(bytes.fromhex(body))
+    try:
+        expected: object = tuple(Reader(data).structs(Extension))
+    except DecodeError:
+        expected = DecodeError
+    try:
+        got: object = decode_extension_list(Reader(data))
+    except DecodeError:
+        got = DecodeError
+    assert got == expected

@@ -4,19 +4,20 @@ size (``Limits.max_group_size``), with memory measured by tracemalloc rather tha
 from __future__ import annotations
 
 import tracemalloc
+from collections.abc import Sequence
 
 import pytest
 
 from mls_pq.codec import Writer
 from mls_pq.errors import DecodeError, ValidationError
 from mls_pq.limits import DEFAULT_LIMITS, Limits
-from mls_pq.tree.nodes import ParentNode, encode_node
+from mls_pq.tree.nodes import Node, ParentNode, encode_node
 from mls_pq.tree.ratchet_tree import RatchetTree
 
 from .helpers import Group, make_member, suite1
 
 
-def _encode(nodes: list[object]) -> bytes:
+def _encode(nodes: Sequence[Node | None]) -> bytes:
     """``optional<Node> ratchet_tree<V>`` of exactly these nodes (None: blank), unlike
     encode_ratchet_tree which drops trailing blanks."""
     inner = Writer()
@@ -25,7 +26,7 @@ def _encode(nodes: list[object]) -> bytes:
             inner.uint8(0)
         else:
             inner.uint8(1)
-            encode_node(inner, n)  # type: ignore[arg-type]
+            encode_node(inner, n)
     return Writer().opaque(inner.getvalue()).getvalue()
 
 
@@ -98,12 +99,14 @@ def test_defect2_trailing_blank_leaves_rejected() -> None:
     m0, m1 = make_member(suite1(), b"a"), make_member(suite1(), b"b")
     p = ParentNode(make_member(suite1(), b"p").leaf.encryption_key)
     # [leaf0, parent1]: root 1 non-blank, leaf 1 blank
-    for nodes in ([m0.leaf, p], [m0.leaf, None, None, p], [m0.leaf, None, m1.leaf, None, None, p]):
+    bad: list[list[Node | None]] = [[m0.leaf, p], [m0.leaf, None, None, p], [m0.leaf, None, m1.leaf, None, None, p]]
+    for nodes in bad:
         with pytest.raises(ValidationError) as ei:
             RatchetTree.from_bytes(suite1(), _encode(nodes))
         assert ei.value.section == "7.7"
     # the truncated shapes are accepted: 1, 2 (full), 3 leaves
-    for nodes in ([m0.leaf], [m0.leaf, None, m1.leaf], [m0.leaf, None, None, None, m1.leaf]):
+    good: list[list[Node | None]] = [[m0.leaf], [m0.leaf, None, m1.leaf], [m0.leaf, None, None, None, m1.leaf]]
+    for nodes in good:
         t = RatchetTree.from_bytes(suite1(), _encode(nodes))
         assert t.to_bytes() == _encode(nodes)
 
