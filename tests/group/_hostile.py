@@ -65,3 +65,33 @@ def blank_padded_tree(leaf: LeafNode, n_leaves: int) -> bytes:
     encode_node(inner, leaf)
     w.opaque(inner.getvalue())
     return w.getvalue()
+
+
+def blank_tree_group_info(n_leaves: int, *, owner: Client | None = None) -> bytes:
+    """A GroupInfo (MLSMessage bytes) that ``join_external`` can accept: an attacker's own
+    group whose tree has ``n_leaves - 1`` blank leaves and its one member last; the tree
+    hash is right and the attacker (the last leaf) signs. ~2 octets per leaf on the wire."""
+    from mls_pq.extensions import RATCHET_TREE
+    from mls_pq.group import Group
+    from mls_pq.group.welcome import external_pub_extension
+    from mls_pq.messages.framing_structs import MLSMessage
+    from mls_pq.messages.welcome import GroupInfo
+    from mls_pq.tree.ratchet_tree import RatchetTree
+
+    c = owner or Client.generate(1, b"attacker")
+    g = Group.create(c.suite, b"blank-tree", c.credential, c.signature_priv)
+    leaf = g.state.tree.leaf(0)
+    assert leaf is not None
+    width = 1
+    while width < 2 * n_leaves - 1:
+        width = 2 * width + 1
+    nodes: list[LeafNode | None] = [None] * width
+    nodes[2 * (n_leaves - 1)] = leaf
+    tree = RatchetTree(c.suite, nodes)
+    ctx = g.group_context.evolve(tree_hash=tree.tree_hash())
+    exts = (
+        Extension(RATCHET_TREE, tree.to_bytes()),
+        external_pub_extension(g.state.secrets.external_key_pair()[1]),
+    )
+    gi = GroupInfo(ctx, exts, g.state.confirmation_tag, n_leaves - 1).sign(c.suite, c.signature_priv)
+    return MLSMessage(gi).to_bytes()
