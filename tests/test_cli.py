@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +61,142 @@ def test_vectors_verify_exit_status_on_failure(tmp_path, capsys: pytest.CaptureF
 def test_console_script_entry_point() -> None:
     out = subprocess.run([sys.executable, "-m", "mls_pq.cli", "suites", "--json"], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout)
+
+
+# ---- errors are sentences: exit status 2, one line, no traceback, nothing written ------------------------
+
+
+def _cli(*argv: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mls_pq", *argv], capture_output=True, text=True, timeout=120,
+                          cwd=cwd)
+
+
+def _one_line_error(out: subprocess.CompletedProcess[str], status: int = 2) -> str:
+    assert out.returncode == status, (out.returncode, out.stderr)
+    assert "Traceback" not in out.stderr and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mls-pq: error: "), out.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["bench", "--suites", "nonsense"], "unknown suite 'nonsense'; valid: 0x0001"),
+    (["bench", "--suites", "0x9999"], "unknown suite '0x9999'"),
+    (["bench", "--sizes", "1"], "group sizes must be integers >= 2, got 1"),
+    (["bench", "--sizes", "-5"], "group sizes must be integers >= 2"),
+    (["bench", "--sizes", "two"], "--sizes: 'two' is not an integer"),
+    (["bench", "--sizes", ","], "give at least one group size"),
+    (["bench", "--ops", "nonsense"], "unknown operation 'nonsense'"),
+    (["bench", "--reps", "0"], "--reps: must be >= 1"),
+    (["bench", "--target", "0"], "--target"),
+    (["bench", "--sizes", "100000", "--suites", "1"], "pass --allow-large"),
+    (["bench", "--at", "1"], "group sizes must be integers >= 2"),
+    (["bench", "--baseline", "nonsense"], "unknown suite 'nonsense'"),
+    (["bench", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+    (["bench", "diff", "a.json"], "mls-pq bench diff A.json B.json"),
+    (["bench", "diff", "missing-a.json", "missing-b.json"], "missing-a.json: no such file"),
+    (["nonsense"], "invalid choice: 'nonsense'"),
+    (["vectors", "generate", "--suite", "1", "--kind", "nonsense", "--out", "OUT"], "unknown kind 'nonsense'"),
+    (["vectors", "generate", "--suite", "nonsense", "--out", "OUT"], "unknown suite 'nonsense'"),
+    (["vectors", "verify", "--kind", "nonsense", "x.json"], "--kind: unknown kind 'nonsense'"),
+])
+def test_usage_errors_are_one_line(argv: list[str], says: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    argv = [str(out) if a == "OUT" else a for a in argv]
+    if argv[0] == "bench" and "diff" not in argv:
+        argv += ["--out", str(out)]
+    t0 = time.perf_counter()
+    line = _one_line_error(_cli(*argv, cwd=str(tmp_path)))
+    assert says in line
+    assert time.perf_counter() - t0 < 15  # checked before any work (the interpreter start is most of it)
+    assert list(tmp_path.iterdir()) == []  # nothing written, no empty folder
+
+
+def test_out_not_writable_fails_fast(tmp_path: Path) -> None:
+    f = tmp_path / "a-file"
+    f.write_text("x")
+    assert "exists and is not a directory" in _one_line_error(_cli("bench", "--out", str(f)))
+    line = _one_line_error(_cli("bench", "--out", "/proc/mls-pq-cannot/exist"))
+    assert "--out /proc/mls-pq-cannot/exist: cannot create it" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_check_out_dir_leaves_nothing(tmp_path: Path) -> None:
+    from mls_pq.cliutil import check_out_dir
+
+    assert check_out_dir(tmp_path / "x" / "y") == tmp_path / "x" / "y"
+    assert list(tmp_path.iterdir()) == []  # the probe folders were removed again
+    assert check_out_dir(tmp_path) == tmp_path and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (None, "no such file"),
+    ("not json", "not a JSON file (Expecting value at line 1, column 1)"),
+    ("[]", "contains no test cases (an empty list)"),
+    ('"a string"', "not a vector file"),
+])
+def test_vectors_verify_bad_files(content: str | None, says: str, tmp_path: Path) -> None:
+    p = tmp_path / "psk_secret.json"
+    if content is not None:
+        p.write_text(content)
+    assert says in _one_line_error(_cli("vectors", "verify", str(p)))
+
+
+def test_vectors_verify_wrong_kind(tmp_path: Path) -> None:
+    p = require(MLS, "psk_secret.json")
+    line = _one_line_error(_cli("vectors", "verify", "--kind", "tree-math", str(p)))
+    assert "does not fit kind tree-math" in line and "its name says psk-secret" in line
+
+
+def test_vectors_verify_help_lists_kinds_and_schema() -> None:
+    from mls_pq.cli import GENERATE_KINDS, VERIFY_KINDS
+    from mls_pq.vectors.generate import available_kinds
+    from mls_pq.vectors.runner import KINDS
+
+    assert set(VERIFY_KINDS) == set(KINDS) and list(GENERATE_KINDS) == available_kinds()
+    out = _cli("vectors", "verify", "--help")
+    assert out.returncode == 0
+    text = " ".join(out.stdout.split())
+    assert all(k in text for k in VERIFY_KINDS) and '"passed": int' in text and "exit status" in text
+
+
+def test_version_and_python_m() -> None:
+    from mls_pq import __version__
+
+    out = _cli("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"mls-pq {__version__}"
+    out = _cli("suites", "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)
+
+
+def test_vectors_generate_unknown_kind_leaves_no_folder(tmp_path: Path) -> None:
+    out = tmp_path / "vectors"
+    _one_line_error(_cli("vectors", "generate", "--suite", "1", "--kind", "bogus", "--out", str(out)))
+    assert not out.exists()
+
+
+def test_bench_ctrl_c_writes_partial_results(tmp_path: Path) -> None:
+    """A real SIGINT to the process group (what Ctrl-C in a terminal sends, so the group
+    builder gets it too): stop within about a second, partial results marked incomplete,
+    one line, exit status 130, no traceback from either process."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "mls_pq", "bench", "--suites", "1,2", "--sizes", "2,512,1024",
+                             "--out", str(out), "--no-plots"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:  # wait until the first group was measured (the builder is at work meanwhile)
+        seen.append(line)
+        if "done" in line:
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    t0 = time.perf_counter()
+    stdout, stderr = proc.communicate(timeout=60)
+    stopped = time.perf_counter() - t0
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert stderr.strip().splitlines()[-1] == f"mls-pq: interrupted: partial results (marked incomplete) in {out}/results.json"
+    assert stopped < 5, stopped  # about a second on a quiet machine; this one is shared
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["complete"] is False and doc["rows"] and doc["note"].startswith("interrupted")
+    assert (out / "results.csv").exists()

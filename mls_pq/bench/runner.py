@@ -135,6 +135,8 @@ def run(config: BenchConfig, progress: Progress | None = None) -> dict[str, Any]
                         # built here, the sparse scenario is populated in place next: keep a copy
                         timed = GroupScenario.restore(cs, timed.portable())
                     rows += _measure(config, cs, info, units, timed, n, shape, time_ops, want_sizes, progress, base)
+                    if progress:  # after the rows are kept: Ctrl-C from here on loses nothing of them
+                        progress(f"{info['suite_hex']} N={n} {shape}", 1)
             suite_wall[info["suite_hex"]] = time.perf_counter() - t_suite
     except KeyboardInterrupt:
         interrupted = True
@@ -250,8 +252,6 @@ def _measure(config: BenchConfig, cs: CipherSuite, info: dict[str, Any], units: 
                     row["ratio_vs"] = f"0x{base.suite:04x}"
             row["flags"] = R.figure_flags(row)
             rows.append(row)
-    if progress:
-        progress(f"{info['suite_hex']} N={n} {shape}", 1)
     return rows
 
 
