@@ -13,6 +13,7 @@ the current one. Encryption and signature keys are indexed for O(1) uniqueness c
 
 from __future__ import annotations
 
+import bisect
 import hmac
 import itertools
 import math
@@ -109,7 +110,7 @@ class _KeyIndex:
 class RatchetTree:
     """A ratchet tree for one cipher suite (the suite's hash is used for tree/parent hashes)."""
 
-    __slots__ = ("_enc", "_nodes", "_res", "_sig", "_th", "suite")
+    __slots__ = ("_blank", "_enc", "_nodes", "_res", "_sig", "_th", "suite")
 
     def __init__(self, suite: CipherSuite, nodes: Sequence[Node | None] = ()) -> None:
         width = len(nodes)
@@ -117,6 +118,9 @@ class RatchetTree:
             raise ValidationError(f"a full tree has 2^(d+1)-1 nodes, not {width}", "4.1")
         self.suite = suite
         self._nodes: list[Node | None] = list(nodes)
+        #: every leaf below this index is non-blank (a hint for leftmost_blank_leaf, so a bulk
+        #: add of K members does not rescan the tree K times)
+        self._blank = 0
         self._th: list[bytes | None] = [None] * width
         self._res: list[tuple[int, ...] | None] = [None] * width
         self._enc = _KeyIndex()
@@ -157,6 +161,7 @@ class RatchetTree:
         t = RatchetTree.__new__(RatchetTree)
         t.suite = self.suite
         t._nodes = self._nodes.copy()
+        t._blank = self._blank
         t._th = self._th.copy()
         t._res = self._res.copy()
         t._enc = self._enc.copy()
@@ -228,8 +233,15 @@ class RatchetTree:
         return sum(1 for n in self._nodes[0::2] if n is not None)
 
     def leftmost_blank_leaf(self) -> int | None:
-        # identity test: list.index(None) would call the node classes' __eq__ on every leaf
-        return next((i for i, n in enumerate(self._nodes[0::2]) if n is None), None)
+        # identity test: list.index(None) would call the node classes' __eq__ on every leaf;
+        # the scan starts at the hint (all leaves below it are known to be non-blank)
+        nodes = self._nodes
+        for x in range(2 * self._blank, len(nodes), 2):
+            if nodes[x] is None:
+                self._blank = x // 2
+                return x // 2
+        self._blank = (len(nodes) + 1) // 2
+        return None
 
     def find_leaf(self, leaf: LeafNode) -> int | None:
         """The index of the leaf equal to ``leaf`` (by encoding), or None."""
@@ -295,6 +307,8 @@ class RatchetTree:
         self._nodes[x] = node
         if node is not None:
             self._index(x, node)
+        elif x % 2 == 0 and x // 2 < self._blank:
+            self._blank = x // 2
         self._invalidate(x)
 
     def set_leaf(self, i: int, leaf: LeafNode | None) -> None:
@@ -444,11 +458,14 @@ class RatchetTree:
         return [self.tree_hash(x) for x in range(len(self._nodes))]
 
     # ---- parent hash (RFC 9420 §7.9) -----------------------------------------------------
-    def _tree_hash_without(self, x: int, excluded: frozenset[int]) -> bytes:
+    def _tree_hash_without(self, x: int, excluded: frozenset[int], ordered: Sequence[int]) -> bytes:
         """Tree hash of ``x`` with the ``excluded`` leaves blanked and removed from every
-        unmerged_leaves list (the "original" tree of RFC 9420 §7.9)."""
+        unmerged_leaves list (the "original" tree of RFC 9420 §7.9). ``ordered``: the
+        excluded leaves sorted, so "does this subtree hold one" is a binary search (a scan
+        made a parent with U unmerged leaves cost O(U^2) to verify)."""
         lo, hi = _leaf_range(x)
-        if not any(lo <= leaf < hi for leaf in excluded):
+        i = bisect.bisect_left(ordered, lo)
+        if i == len(ordered) or ordered[i] >= hi:
             return self.tree_hash(x)
         n = self._nodes[x]
         if x % 2 == 0:
@@ -456,15 +473,16 @@ class RatchetTree:
         assert n is None or isinstance(n, ParentNode)
         if n is not None and n.unmerged_leaves:
             n = ParentNode(n.encryption_key, n.parent_hash, tuple(u for u in n.unmerged_leaves if u not in excluded))
-        lh = self._tree_hash_without(tm.left(x), excluded)
-        rh = self._tree_hash_without(tm.right(x), excluded)
+        lh = self._tree_hash_without(tm.left(x), excluded, ordered)
+        rh = self._tree_hash_without(tm.right(x), excluded, ordered)
         return self.suite.digest(parent_hash_input_for_tree(n, lh, rh))
 
     def original_sibling_tree_hash(self, p: int, s: int) -> bytes:
         node = self._nodes[p]
         if not isinstance(node, ParentNode):
             raise ValidationError(f"parent hash of blank node {p}", "7.9")
-        return self._tree_hash_without(s, frozenset(node.unmerged_leaves))
+        excluded = frozenset(node.unmerged_leaves)
+        return self._tree_hash_without(s, excluded, sorted(excluded))
 
     def parent_hash(self, p: int, s: int) -> bytes:
         """Parent hash of parent node ``p`` with copath child ``s`` (RFC 9420 §7.9)."""
@@ -527,6 +545,14 @@ class RatchetTree:
         """Unmerged leaves are sorted, name non-blank descendant leaves, and appear in
         every non-blank node between the leaf and the parent (RFC 9420 §7.1, §12.4.3.1)."""
         n_leaves = self.n_leaves
+        sets: dict[int, frozenset[int]] = {}  # unmerged_leaves as sets: O(1) membership
+
+        def unmerged_set(q: int, qn: ParentNode) -> frozenset[int]:
+            got = sets.get(q)
+            if got is None:
+                got = sets[q] = frozenset(qn.unmerged_leaves)
+            return got
+
         for p in range(1, len(self._nodes), 2):
             node = self._nodes[p]
             if not isinstance(node, ParentNode) or not node.unmerged_leaves:
@@ -540,11 +566,11 @@ class RatchetTree:
                     raise ValidationError(
                         f"unmerged leaf {leaf} of node {p} is not a non-blank descendant leaf", "12.4.3.1"
                     )
-                for q in tm.direct_path(x, n_leaves):
+                for q in tm.direct_path_tuple(x, n_leaves):
                     if q == p:
                         break
                     qn = self._nodes[q]
-                    if isinstance(qn, ParentNode) and leaf not in qn.unmerged_leaves:
+                    if isinstance(qn, ParentNode) and leaf not in unmerged_set(q, qn):
                         raise ValidationError(
                             f"node {q} between leaf {leaf} and node {p} lacks it in unmerged_leaves", "12.4.3.1"
                         )

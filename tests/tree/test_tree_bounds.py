@@ -123,3 +123,65 @@ def test_leaf_span() -> None:
     g.tree.blank_leaf(4)
     assert g.tree.leaf_span() == 4
     assert RatchetTree(suite1()).leaf_span() == 0
+
+
+# ---- unmerged leaves: verification linear in their number (issue 8, defect 1) --------------
+
+
+class _Counted(int):
+    """A leaf index whose comparisons are counted."""
+
+    calls = 0
+
+    def _count(self) -> None:
+        _Counted.calls += 1
+
+    def __eq__(self, other: object) -> bool:
+        self._count()
+        return int(self) == other
+
+    def __lt__(self, other: int) -> bool:
+        self._count()
+        return int(self) < other
+
+    def __le__(self, other: int) -> bool:
+        self._count()
+        return int(self) <= other
+
+    def __gt__(self, other: int) -> bool:
+        self._count()
+        return int(self) > other
+
+    def __ge__(self, other: int) -> bool:
+        self._count()
+        return int(self) >= other
+
+    __hash__ = int.__hash__
+
+
+def test_defect1_unmerged_leaves_checks_are_not_quadratic() -> None:
+    """§12.4.3.1/§7.9: a tree whose every parent lists all its descendant leaves as unmerged
+    (consistent, so every check runs to the end). Checking the unmerged lists and the
+    parent hashes' "original" sibling trees used to scan the lists per node: ~N^2
+    comparisons (2M for N = 1024); now O(N log^2 N)."""
+    import os
+
+    from mls_pq.tree import math as tm
+
+    suite = suite1()
+    n = 1024
+    width = 2 * n - 1
+    nodes: list[Node | None] = [None] * width
+    for i in range(n):
+        nodes[2 * i] = make_member(suite, b"m%d" % i).leaf
+    for p in range(1, width, 2):
+        k = tm.level(p)
+        lo = (p - ((1 << k) - 1)) // 2
+        nodes[p] = ParentNode(os.urandom(32), b"", tuple(_Counted(u) for u in range(lo, lo + (1 << k))))
+    tree = RatchetTree(suite, nodes)
+    _Counted.calls = 0
+    tree.verify_unmerged_leaves()
+    for p in range(1, width, 2):
+        tree.original_sibling_tree_hash(p, tm.right(p))
+    budget = 4 * n * 10 * 10  # N log^2 N with room
+    assert _Counted.calls < budget, _Counted.calls
