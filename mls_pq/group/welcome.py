@@ -319,6 +319,20 @@ def _same(ctx: JoinContext, a: object, b: object) -> bool:
     return getattr(a, "credential", None) == getattr(b, "credential", None)
 
 
+def _all_matched(ctx: JoinContext, old: Sequence[object], new: Sequence[object], *, every_old: bool) -> bool:
+    """Every old leaf has the same client among the new ones (``every_old``), or every new
+    leaf among the old ones. With the default rule (equal credentials) a set lookup: linear,
+    not O(N^2), in the group size; an application's ``same_client(old, new)`` predicate
+    cannot be indexed and is tried pairwise."""
+    if ctx.same_client is None:
+        wanted, among = (old, new) if every_old else (new, old)
+        have = {getattr(x, "credential", None) for x in among}
+        return all(getattr(x, "credential", None) in have for x in wanted)
+    if every_old:
+        return all(any(_same(ctx, o, n) for n in new) for o in old)
+    return all(any(_same(ctx, o, n) for o in old) for n in new)
+
+
 def _check_resumption(pid: PreSharedKeyID, gc: GroupContext, tree: RatchetTree, ctx: JoinContext) -> None:
     """§12.4.3.1 last step: a reinit/branch Welcome starts epoch 1 of a matching group."""
     if gc.epoch != 1:
@@ -339,15 +353,13 @@ def _check_resumption(pid: PreSharedKeyID, gc: GroupContext, tree: RatchetTree, 
             tuple(ri.extensions),
         ):
             raise ValidationError("the new group does not match the ReInit proposal", "11.2")
-        for o in old_leaves:
-            if not any(_same(ctx, o, n) for n in new_leaves):
-                raise ValidationError("a member of the old group is missing from the reinitialised group", "11.2")
+        if not _all_matched(ctx, old_leaves, new_leaves, every_old=True):
+            raise ValidationError("a member of the old group is missing from the reinitialised group", "11.2")
     else:
         if gc.version != old.context.version or gc.cipher_suite != old.context.cipher_suite:
             raise ValidationError("a branch keeps the version and cipher suite", "11.3")
-        for n in new_leaves:
-            if not any(_same(ctx, o, n) for o in old_leaves):
-                raise ValidationError("a member of the branch is not in the old group", "11.3")
+        if not _all_matched(ctx, old_leaves, new_leaves, every_old=False):
+            raise ValidationError("a member of the branch is not in the old group", "11.3")
 
 
 def is_application_psk(pid: PreSharedKeyID) -> bool:

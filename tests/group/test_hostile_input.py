@@ -485,3 +485,37 @@ def test_decode_extension_list_matches_generic_decoder(body: str) -> None:
     except DecodeError:
         got = DecodeError
     assert got == expected
+
+
+def test_defect1_reinit_membership_check_is_linear() -> None:
+    """§11.2/§11.3: "every member of the old group is in the new one" (and the converse for
+    a branch) with the default same-client rule (equal credentials) is a set lookup, not a
+    pairwise O(N^2) comparison; a custom predicate is still honoured."""
+    from mls_pq.group.welcome import JoinContext, _all_matched
+
+    calls = [0]
+
+    class Cred:
+        def __init__(self, ident: int) -> None:
+            self.ident = ident
+
+        def __eq__(self, other: object) -> bool:
+            calls[0] += 1
+            return isinstance(other, Cred) and other.ident == self.ident
+
+        def __hash__(self) -> int:
+            return hash(self.ident)
+
+    class Leaf:
+        def __init__(self, ident: int) -> None:
+            self.credential = Cred(ident)
+
+    n = 2000
+    old = [Leaf(i) for i in range(n)]
+    new = [Leaf(i) for i in reversed(range(n + 1))]
+    ctx = JoinContext(psk_lookup=lambda _p: None)
+    assert _all_matched(ctx, old, new, every_old=True)
+    assert not _all_matched(ctx, old, new, every_old=False)  # the new leaf n is not old
+    assert calls[0] <= 4 * n
+    custom = JoinContext(psk_lookup=lambda _p: None, same_client=lambda a, b: a.credential.ident == b.credential.ident)
+    assert _all_matched(custom, old[:50], new, every_old=True)
