@@ -17,6 +17,7 @@ import bisect
 import hmac
 import itertools
 import math
+import struct
 import time
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
@@ -622,15 +623,19 @@ class RatchetTree:
         self.verify_parent_hashes()
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=2)
 def required_capability_sets(data: bytes) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
     """Decode ``RequiredCapabilities`` (RFC 9420 §11.1) into sets of extension, proposal and
     credential types, parsed once per extension value (cached: every member's leaf is
-    checked against the same group extensions) so each check is O(1) per required type."""
+    checked against the same group extensions; two entries, the current and a proposed
+    value, so a hostile list is not kept around) so each check is O(1) per required type."""
     r = Reader(data)
 
     def u16s() -> frozenset[int]:
-        return frozenset(r.vector(lambda rr: rr.uint16()))
+        body = r.opaque()
+        if len(body) % 2:
+            raise DecodeError(f"malformed required_capabilities: a uint16 vector of {len(body)} bytes")
+        return frozenset(struct.unpack(f">{len(body) // 2}H", body))
 
     try:
         out = (u16s(), u16s(), u16s())
