@@ -17,6 +17,7 @@ Written by hand: test fixtures, nothing a library provides.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import random
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from functools import cache
 from hypothesis import HealthCheck, settings
 
 from mls_pq.client import Client
+from mls_pq.codec import Writer
 from mls_pq.errors import MLSError
 from mls_pq.framing import authenticate, membership_tag, private_message, unprotect_private
 from mls_pq.group import Group, GroupOptions, GroupState, KeyPackageBundle
@@ -266,3 +268,21 @@ def mutate_bytes(data: bytes, edits: list[tuple[int, int, int]]) -> bytes:
             j = i % n
             b[j:j] = b[j : j + 1 + val % 64]
     return bytes(b)
+
+
+# ---- the integrity digests of stored state (mls_pq.group.state: SHA-256(label || body)) ------------
+
+STATE_LABEL = b"MLSPQ-GROUP-STATE"
+GROUP_LABEL = b"MLSPQ-GROUP"
+
+
+def seal(body: bytes, label: bytes) -> bytes:
+    """``body`` with the trailing digest the library checks first, so a mutated state reaches
+    the field-by-field validation behind it (as a forged or consistently corrupted file)."""
+    return body + hashlib.sha256(label + body).digest()
+
+
+def resealed_group(state_body: bytes) -> bytes:
+    """``Group.to_bytes()`` (no pending commit) around a GroupState body, both sealed."""
+    w = Writer().opaque(GROUP_LABEL).opaque(seal(state_body, STATE_LABEL)).uint8(0)
+    return seal(w.getvalue(), GROUP_LABEL)

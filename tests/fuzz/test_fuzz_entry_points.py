@@ -29,7 +29,20 @@ from mls_pq.storage import SQLiteStorage
 from mls_pq.suites import get_suite
 from mls_pq.tree.ratchet_tree import RatchetTree
 
-from ._world import FUZZ, GROUP_ID, NOW, SUITES, World, clock, count, mutate_bytes, world
+from ._world import (
+    FUZZ,
+    GROUP_ID,
+    NOW,
+    STATE_LABEL,
+    SUITES,
+    World,
+    clock,
+    count,
+    mutate_bytes,
+    resealed_group,
+    seal,
+    world,
+)
 
 EDITS = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 1 << 16), st.integers(0, 255)), min_size=1, max_size=4)
 SMALL = st.binary(max_size=24)
@@ -99,8 +112,8 @@ def _group_info_input(w: World, data: st.DataObject) -> bytes | None:
         which = data.draw(st.integers(0, 3))
         try:
             if which == 0:
-                # 2**64 - 1: see test_join_external_at_the_last_epoch (a known finding)
-                gc = replace(gc, epoch=data.draw(st.sampled_from([0, 1, 3, 2**63])))
+                # 2**64 - 1: finding F1 (fixed; test_join_external_at_the_last_epoch)
+                gc = replace(gc, epoch=data.draw(st.sampled_from([0, 1, 3, 2**63, 2**64 - 1])))
             elif which == 1:
                 gc = replace(gc, cipher_suite=data.draw(st.sampled_from([0x0001, 0xF001, 0x9999])))
             elif which == 2:
@@ -227,16 +240,25 @@ def _use(w: World, g: Group) -> None:
 
 @pytest.mark.parametrize("suite", SUITES, **IDS)
 @settings(FUZZ, max_examples=80)
-@given(edits=EDITS)
-def test_from_bytes(suite: int, edits: list[tuple[int, int, int]]) -> None:
+@given(edits=EDITS, resealed=st.booleans())
+def test_from_bytes(suite: int, edits: list[tuple[int, int, int]], resealed: bool) -> None:
+    """``resealed``: the GroupState body is mutated and sealed again with the digests, so the
+    mutation reaches the field validation behind them (a forged or consistently corrupted
+    state); otherwise the serialised group is mutated as it is."""
     w = world(suite)
-    blob = mutate_bytes(w.bob, edits)
+    if resealed:
+        body = w.fresh_bob().state.to_bytes()[:-32]
+        assert seal(body, STATE_LABEL) == w.fresh_bob().state.to_bytes(), "state digest layout changed"
+        blob = resealed_group(mutate_bytes(body, edits))
+    else:
+        blob = mutate_bytes(w.bob, edits)
+    entry = "Group.from_bytes" + (" (resealed)" if resealed else "")
     try:
         g = Group.from_bytes(blob, clock=clock)
     except MLSError:
-        count("Group.from_bytes", True)
+        count(entry, True)
     else:
-        count("Group.from_bytes", False)
+        count(entry, False)
         assert g.to_bytes() == blob, "from_bytes/to_bytes does not round-trip"
         _use(w, g)
     assert w.fresh_bob().process(w.valid_next).kind == "commit"
@@ -258,17 +280,22 @@ def stored_bob(tmp_path_factory: pytest.TempPathFactory) -> dict[int, bytes]:
 
 
 @pytest.mark.parametrize("suite", SUITES, **IDS)
-@settings(FUZZ, max_examples=30)
-@given(edits=EDITS)
-def test_sqlite_load(suite: int, edits: list[tuple[int, int, int]], stored_bob: dict[int, bytes], tmp_path: Path) -> None:
-    """The stored state blob is corrupted in the file (outside the library)."""
+@settings(FUZZ, max_examples=40)
+@given(edits=EDITS, resealed=st.booleans())
+def test_sqlite_load(
+    suite: int, edits: list[tuple[int, int, int]], resealed: bool, stored_bob: dict[int, bytes], tmp_path: Path
+) -> None:
+    """The stored state blob is corrupted in the file (outside the library); ``resealed``: with
+    its digest recomputed, so the corruption reaches the field validation."""
     w = world(suite)
     path = tmp_path / "bob.db"
     path.write_bytes(stored_bob[suite])
     conn = sqlite3.connect(path)
     try:
         (blob,) = conn.execute("SELECT state FROM group_states").fetchone()
-        conn.execute("UPDATE group_states SET state = ?", (mutate_bytes(bytes(blob), edits),))
+        blob = bytes(blob)
+        new = seal(mutate_bytes(blob[:-32], edits), STATE_LABEL) if resealed else mutate_bytes(blob, edits)
+        conn.execute("UPDATE group_states SET state = ?", (new,))
         conn.commit()
     finally:
         conn.close()
