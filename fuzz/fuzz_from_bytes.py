@@ -2,7 +2,10 @@
 """Fuzz ``Group.from_bytes``: a serialised member (state and pending commit) from an
 untrusted place.
 
-Input: two octets choosing the suite's world, then the serialised group. Asserts: only
+Input: two octets choosing the suite's world, one mode octet, then the serialised group (mode
+even) or — mode odd — the body of a GroupState, which the target seals with the SHA-256 digests
+the library checks first (so the mutation reaches the field-by-field validation behind them,
+as a forged or consistently corrupted file would). Asserts: only
 ``mls_pq.errors`` exceptions while loading and while the loaded group processes a real
 application message, encrypts, and re-serialises (round trip: ``to_bytes()`` returns the
 input)."""
@@ -15,13 +18,16 @@ instrumented()
 
 from mls_pq.errors import MLSError  # noqa: E402
 from mls_pq.group import Group  # noqa: E402
-from worlds import clock, load_worlds, pick  # noqa: E402
+from worlds import clock, group_bytes, load_worlds, pick  # noqa: E402
 
 WORLDS = load_worlds()
 
 
 def one_input(data: bytes) -> None:
     w, payload = pick(WORLDS, data)
+    if not payload:
+        return
+    payload = group_bytes(payload[1:]) if payload[0] & 1 else payload[1:]
     try:
         g = Group.from_bytes(payload, clock=clock)
     except MLSError:

@@ -5,8 +5,9 @@ overwritten with the input, as a corrupted or tampered file would hold them.
 
 Input: two octets choosing the suite's world, one octet choosing what is overwritten
 (0: bob's state; 1: alice's pending commit; 2: alice's state; 3: bob's state written through
-``Storage.update_state``, i.e. with whatever integrity protection the storage adds), then the
-blob. Asserts: only ``mls_pq.errors`` exceptions while loading and while the loaded member
+``Storage.update_state``, i.e. with whatever integrity protection the storage adds; plus 4:
+a state blob is first sealed with the digest the library checks, so it reaches the validation
+behind it), then the blob. Asserts: only ``mls_pq.errors`` exceptions while loading and while the loaded member
 processes a real application message and encrypts."""
 
 from __future__ import annotations
@@ -23,7 +24,18 @@ instrumented()
 from mls_pq.errors import MLSError  # noqa: E402
 from mls_pq.group import Group  # noqa: E402
 from mls_pq.storage import SQLiteStorage  # noqa: E402
-from worlds import GROUP_ID, PENDING_SQL, STATE_SQL, World, clock, load_worlds, pick, sqlite_files  # noqa: E402
+from worlds import (  # noqa: E402
+    GROUP_ID,
+    PENDING_SQL,
+    STATE_LABEL,
+    STATE_SQL,
+    World,
+    clock,
+    load_worlds,
+    pick,
+    seal,
+    sqlite_files,
+)
 
 WORLDS = load_worlds()
 _TMP = Path(tempfile.mkdtemp(prefix="mls-pq-fuzz-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
@@ -54,6 +66,8 @@ def _use(w: World, g: Group) -> None:
 def one_input(data: bytes) -> None:
     w, payload = pick(WORLDS, data)
     mode, blob = (payload[0] % 4, payload[1:]) if payload else (0, b"")
+    if payload and payload[0] & 4 and mode != 1:
+        blob = seal(blob, STATE_LABEL)
     bob, alice, work = FILES[w.suite]
     shutil.copyfile(alice if mode in (1, 2) else bob, work)
     if mode == 3:

@@ -28,8 +28,10 @@ from worlds import (  # noqa: E402
     SUITE_FAMILIES,
     World,
     build_world,
+    STATE_LABEL,
     framed,
     insider_contents,
+    unseal,
     sqlite_files,
     stored_blobs,
     write_worlds,
@@ -65,7 +67,7 @@ def seeds(w: World, tmp: Path) -> dict[str, dict[str, bytes]]:
         "join": {"welcome": w.welcome},
         "join_external": {"group_info": w.group_info},
         "commit_add": {**kps, "kp_raw": w.extra["key_package_raw"]},
-        "from_bytes": {"receiver": w.receiver, "committer_pending": w.committer},
+        "from_bytes": {"receiver": b"\0" + w.receiver, "committer_pending": b"\0" + w.committer},
         "decode_message": {**w.messages, **kps, "welcome": w.welcome, "group_info": w.group_info},
         "decode_key_package": {**kps, "kp_raw": w.extra["key_package_raw"]},
         "decode_leaf_node": {"leaf_node": w.extra["leaf_node"]},
@@ -73,6 +75,9 @@ def seeds(w: World, tmp: Path) -> dict[str, dict[str, bytes]]:
         "decode_welcome": {"welcome": w.welcome},
         "decode_ratchet_tree": {"ratchet_tree": w.ratchet_tree},
     }
+    body = unseal(w.state_blob, STATE_LABEL)
+    if body is not None:
+        out["from_bytes"]["receiver_state_resealed"] = b"\1" + body
     try:
         bob, alice = sqlite_files(w, tmp)
     except Exception as e:  # noqa: BLE001 - report and go on without these seeds
@@ -82,6 +87,9 @@ def seeds(w: World, tmp: Path) -> dict[str, dict[str, bytes]]:
     for table, blob in stored_blobs(bob):
         sq[f"bob_{table}"] = bytes([0]) + blob
         sq[f"bob_{table}_api"] = bytes([3]) + blob
+        body = unseal(blob, STATE_LABEL)
+        if body is not None:
+            sq[f"bob_{table}_resealed"] = bytes([4]) + body
     for table, blob in stored_blobs(alice):
         sq[f"alice_{table}"] = bytes([1 if table == "pending" else 2]) + blob
     out["sqlite_load"] = sq

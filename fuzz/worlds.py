@@ -372,3 +372,31 @@ def insider_frame(alice_state: Any, content: Any, private: bool) -> bytes | None
         return MLSMessage(PublicMessage(content, ac.auth, mtag)).to_bytes()
     except MLSError:
         return None
+
+
+# ---- integrity digests of stored state (mls_pq.group.state: SHA-256(label || body), no key) ------
+
+STATE_LABEL = b"MLSPQ-GROUP-STATE"
+GROUP_LABEL = b"MLSPQ-GROUP"
+
+
+def seal(body: bytes, label: bytes) -> bytes:
+    """``body`` with the trailing SHA-256 digest the library checks first on load: lets a
+    target get a mutated state past the digest to the field-by-field validation behind it."""
+    import hashlib
+
+    return body + hashlib.sha256(label + body).digest()
+
+
+def unseal(blob: bytes, label: bytes) -> bytes | None:
+    """The body of a sealed blob, or None if ``blob`` does not end with its digest."""
+    body = blob[:-32]
+    return body if len(blob) >= 32 and seal(body, label) == blob else None
+
+
+def group_bytes(state_body: bytes) -> bytes:
+    """A ``Group.to_bytes()`` (no pending commit) around a GroupState body, both sealed."""
+    from mls_pq.codec import Writer
+
+    w = Writer().opaque(GROUP_LABEL).opaque(seal(state_body, STATE_LABEL)).uint8(0)
+    return seal(w.getvalue(), GROUP_LABEL)
