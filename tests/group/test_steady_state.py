@@ -248,3 +248,18 @@ def test_steady_benchmark_smoke() -> None:
     assert all(r["median_s"] > 0 for r in res["rows"])
     assert "0x0001 bulk_add t(4)/t(2)" in res["ratios"]
     json.dumps(res)
+
+
+def test_adds_fill_the_leftmost_blank_leaves_after_removes() -> None:
+    """§12.1.1 "the leftmost blank leaf" with the tree's blank-leaf hint (bulk adds are linear)."""
+    sim = _sim(7)
+    sim.commit(0, remove=[4, 2])
+    tree = sim.members[0].state.tree
+    assert tree.leftmost_blank_leaf() == 2
+    kps = [sim.key_package(b"late-%d" % i)[0] for i in range(3)]
+    sim.commit(0, add=kps)
+    st = sim.members[0].state
+    assert [i for i, _ in st.tree.leaves()] == list(range(8))
+    got = {i: st.tree.leaf(i).credential.identity for i in (2, 4, 7)}  # type: ignore[union-attr]
+    assert got == {2: b"late-0", 4: b"late-1", 7: b"late-2"}
+    assert st.tree.leftmost_blank_leaf() is None
