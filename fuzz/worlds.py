@@ -259,7 +259,14 @@ def load_worlds(root: Path | None = None) -> list[World]:
     files = sorted(d.glob("*.json"))
     if not files:
         raise SystemExit(f"no worlds in {d}: run `python fuzz/make_corpus.py` first")
-    return [World.from_json(json.loads(f.read_text())) for f in files]
+    worlds = [World.from_json(json.loads(f.read_text())) for f in files]
+    from mls_pq.errors import MLSError
+
+    try:
+        worlds[0].receiver_group()
+    except MLSError as e:  # serialised states follow the library's own versioned format
+        raise SystemExit(f"the worlds in {d} do not load with this mls-pq ({e}): run `python fuzz/make_corpus.py`")
+    return worlds
 
 
 def pick(worlds: list[World], data: bytes) -> tuple[World, bytes]:
