@@ -87,6 +87,7 @@ class World:
     messages: dict[str, bytes]
     sender: dict[str, GroupState]
     valid_next: bytes  # alice's commit (Add + path): proves bob still works
+    alice_pending: bytes  # Group.to_bytes() of alice with that commit pending
     welcome: bytes
     joiner_bundle: KeyPackageBundle
     group_info: bytes  # alice's GroupInfo with the ratchet_tree extension
@@ -141,6 +142,7 @@ def _build(suite: int) -> World:
     c = alice.commit(add=[grace_kp], path=True, include_pending=False)
     put("commit", a0, c.commit)
     assert c.welcome is not None
+    alice_pending = alice.to_bytes()
     put("commit_remove", c0, carol.commit(remove=[0], include_pending=False).commit)
     erin = Client.generate(suite, b"erin")
     erin_kp = MLSMessage.from_bytes(erin.key_package(now=NOW)[0]).body
@@ -155,6 +157,7 @@ def _build(suite: int) -> World:
         messages=msgs,
         sender=sender,
         valid_next=c.commit,
+        alice_pending=alice_pending,
         welcome=c.welcome,
         joiner_bundle=grace_bundle,
         group_info=gi,
@@ -245,6 +248,24 @@ def receive(w: World, message: bytes, entry: str = "Group.process") -> bool:
         res = bob.process(w.valid_next)
         assert res.kind == "commit" and bob.epoch == 3, "the next valid commit was not processed"
     return accepted
+
+
+def receive_pending(w: World, message: bytes, entry: str) -> None:
+    """Alice, with her commit pending, processes ``message``: only mls_pq.errors, a rejection
+    leaves her (pending commit included) byte-identical, and she can still merge her commit
+    when it comes back from the delivery service."""
+    alice = Group.from_bytes(w.alice_pending, clock=clock)
+    before = alice.to_bytes()
+    try:
+        alice.process(message)
+    except MLSError:
+        count(entry, True)
+        assert alice.to_bytes() == before, "a rejected message changed alice's state or pending commit"
+    else:
+        count(entry, False)
+    if alice.has_pending_commit:
+        res = alice.process(w.valid_next)
+        assert res.kind == "commit" and alice.epoch == 3, "alice could not merge her own commit"
 
 
 def mutate_bytes(data: bytes, edits: list[tuple[int, int, int]]) -> bytes:

@@ -39,7 +39,19 @@ from mls_pq.messages.proposals import (
 from mls_pq.psk import PreSharedKeyID
 from mls_pq.suites import get_suite
 
-from ._world import FUZZ, GROUP_ID, SUITES, World, content_of, mutate_bytes, receive, reframe, with_content, world
+from ._world import (
+    FUZZ,
+    GROUP_ID,
+    SUITES,
+    World,
+    content_of,
+    mutate_bytes,
+    receive,
+    receive_pending,
+    reframe,
+    with_content,
+    world,
+)
 
 INSIDER = ("update", "remove", "add", "gce", "commit", "commit_remove", "app")
 EDITS = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 1 << 16), st.integers(0, 255)), min_size=1, max_size=4)
@@ -195,3 +207,18 @@ def test_outsider_bytes(suite: int, name: str, edits: list[tuple[int, int, int]]
     w = world(suite)
     receive(w, mutate_bytes(w.messages[name], edits), "Group.process (outsider, bytes)")
 
+
+
+@pytest.mark.parametrize("suite", SUITES, ids=lambda s: f"0x{s:04x}")
+@settings(FUZZ, max_examples=80)
+@given(data=st.data())
+def test_insider_to_a_member_with_a_pending_commit(suite: int, data: st.DataObject) -> None:
+    """Carol's mutated, re-signed proposals and commits reach alice while her own commit is
+    pending (RFC 9420 §12.4): a rejection keeps the pending commit, which still merges."""
+    w = world(suite)
+    name = data.draw(st.sampled_from(["update", "remove", "add", "gce", "commit_remove"]), label="message")
+    content, tag, wf = content_of(w, name)
+    new = _mutate(w, content, data)
+    framed = None if new is None else reframe(w.sender[name], new, data.draw(st.sampled_from([wf, 2])), tag)
+    if framed is not None:
+        receive_pending(w, framed, "Group.process (insider, pending commit)")
