@@ -862,7 +862,7 @@ class Group:
             return ProcessedMessage("commit", effects.committer, effects.epoch - 1, commit=effects)
         msg = _decode_message(data, self.limits)
         st = self._state
-        if not st.active:
+        if not st.active and not _late_application(st, msg.body):
             raise StateError("the group is inactive (we were removed or it was reinitialised)")
         body = msg.body
         suite = st.suite
@@ -1245,6 +1245,18 @@ class Group:
 
 
 _GROUP_MAGIC = b"MLSPQ-GROUP"
+
+
+def _late_application(st: GroupState, body: object) -> bool:
+    """Whether an inactive member still reads ``body``: an application PrivateMessage of the
+    epoch it was removed in or of a kept past epoch (§12.4.2: "a client might keep the secret
+    tree for a short time to decrypt late messages in the previous epoch"; kept only while
+    ``options.max_past_epochs`` > 0)."""
+    if not isinstance(body, PrivateMessage) or body.content_type != ContentType.APPLICATION:
+        return False
+    if st.options.max_past_epochs == 0 or body.group_id != st.group_id:
+        return False
+    return body.epoch < st.epoch or (body.epoch == st.epoch and st.reinit is None)
 
 
 def _with_current_past_tree(nxt: GroupState, current: GroupState) -> GroupState:

@@ -263,3 +263,23 @@ def test_adds_fill_the_leftmost_blank_leaves_after_removes() -> None:
     got = {i: st.tree.leaf(i).credential.identity for i in (2, 4, 7)}  # type: ignore[union-attr]
     assert got == {2: b"late-0", 4: b"late-1", 7: b"late-2"}
     assert st.tree.leftmost_blank_leaf() is None
+
+
+@pytest.mark.parametrize("keep", [0, 1])
+def test_removed_member_reads_late_messages_of_its_last_epoch(keep: int) -> None:
+    """§12.4.2: a removed member "might keep the secret tree for a short time to decrypt late
+    messages in the previous epoch" — with ``max_past_epochs`` 0 it does not."""
+    sim = _sim(3, max_past_epochs=keep)
+    a, gone = sim.members[0], sim.members[2]
+    late = a.encrypt(b"before the removal")
+    sim.commit(1, remove=[gone.state.leaf_index])
+    assert not gone.active
+    if keep:
+        assert gone.process(late).application_data == b"before the removal"
+        with pytest.raises(ValidationError):
+            gone.process(late)  # consumed (§9.2)
+    else:
+        with pytest.raises(StateError):
+            gone.process(late)
+    with pytest.raises(StateError):  # never anything else
+        gone.process(Group.from_bytes(sim.members[1].to_bytes()).encrypt(b"new epoch"))
