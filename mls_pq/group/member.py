@@ -93,7 +93,18 @@ from ..treekem import PrivateTree
 from . import validation as v
 from .commit import CommitEffects, MemberInfo, create_commit, padding, process_commit, random_psk_nonce
 from .external import create_external_commit, external_sender_keys
-from .persistence import claim_group_id, decode_pending, encode_pending, stored_bundles
+from .persistence import (
+    claim_group_id,
+    decode_pending,
+    encode_pending,
+    epoch_blob,
+    only_tree_changed,
+    row_changes_between,
+    stored_bundles,
+    tree_changes,
+    tree_rows,
+    with_rows,
+)
 from .state import (
     CachedProposal,
     GroupOptions,
@@ -804,7 +815,8 @@ class Group:
                 st.epoch,
                 encode_pending(nxt, message),
                 expected_version=self._require_version(),
-                state=None if build.current is st else build.current.to_bytes(),
+                state=None if only_tree_changed(st, build.current) else epoch_blob(build.current),
+                rows=tree_changes(st.secret_tree, build.current.secret_tree),
             )
         self._state = build.current
         self._pending = _Pending(nxt, message, build.effects)
@@ -1108,18 +1120,28 @@ class Group:
             self._version = self.storage.save_epoch(
                 st.group_id,
                 st.epoch,
-                st.to_bytes(),
+                epoch_blob(st),
                 expected_version=self._version,
                 resumption_psk=st.secrets.resumption_psk,
                 consumed_key_package=consumed,
+                rows=tree_rows(st.secret_tree),
+                # the epoch we leave must still have the rows we saw (no stale secret tree is
+                # carried into the past epochs kept in the new state)
+                expected_rows=None if self._version is None else tree_rows(self._state.secret_tree),
             )
 
     def _store_state(self, st: GroupState) -> None:
         """Write a change inside the current epoch (before it takes effect): a
-        compare-and-swap, ConcurrentModificationError if another writer got there first."""
+        compare-and-swap, ConcurrentModificationError if another writer got there first.
+        A change of the secret tree only (a message sent or received) writes just its rows."""
         if self.storage is not None and st is not self._state:
+            old = self._state
             self._version = self.storage.update_state(
-                st.group_id, st.epoch, st.to_bytes(), expected_version=self._require_version()
+                st.group_id,
+                st.epoch,
+                None if only_tree_changed(old, st) else epoch_blob(st),
+                expected_version=self._require_version(),
+                rows=tree_changes(old.secret_tree, st.secret_tree),
             )
 
     def _require_version(self) -> int:
@@ -1150,12 +1172,24 @@ class Group:
         gid = st.group_id
         stored = storage.load_group(gid)
         seen = None if stored is None else stored.version  # each write below is a CAS on it
+        rows = tree_rows(st.secret_tree)
         if stored is None or stored.epoch < st.epoch:
             version = storage.save_epoch(
-                gid, st.epoch, st.to_bytes(), expected_version=seen, resumption_psk=st.secrets.resumption_psk
+                gid,
+                st.epoch,
+                epoch_blob(st),
+                expected_version=seen,
+                resumption_psk=st.secrets.resumption_psk,
+                rows=rows,
             )
         elif stored.epoch == st.epoch:
-            version = storage.update_state(gid, st.epoch, st.to_bytes(), expected_version=stored.version)
+            version = storage.update_state(
+                gid,
+                st.epoch,
+                epoch_blob(st),
+                expected_version=stored.version,
+                rows=row_changes_between(stored.rows, rows),
+            )
         else:
             raise StateError(f"the storage holds epoch {stored.epoch}, newer than ours ({st.epoch})")
         if self._pending is not None:
@@ -1187,7 +1221,7 @@ class Group:
         stored = storage.load_group(group_id)
         if stored is None:
             raise StateError("the group is not in the storage")
-        state = GroupState.from_bytes(stored.state, suite)
+        state = with_rows(GroupState.from_bytes(stored.state, suite), stored.rows)
         limits.check_group_size(state.tree.leaf_span(), "the stored tree")
         g = cls(
             state,

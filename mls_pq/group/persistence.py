@@ -32,8 +32,18 @@ Integrity: the state blobs end with a SHA-256 digest and are validated field by 
 load (:class:`~mls_pq.errors.CorruptStateError`); SQLite additionally checks a per-row
 digest. Both detect corruption, not forgery by someone who can write the storage.
 
-Cost: each write serialises the member's whole state (O(N) in the group size, plus one
-storage transaction); a Group without storage writes nothing.
+Cost: writes are proportional to what changed (issue 9). The member state is stored in two
+parts: the *epoch blob* (:func:`epoch_blob`: the GroupState with its secret tree emptied,
+O(N), written when the epoch or anything besides the secret tree changes: epoch
+transitions, cached proposals, a removal) and *rows* (:func:`tree_rows`: one per live
+secret-tree node ``b"n" || uint32 node`` and one per sender ratchet
+``b"r" || uint32 leaf || uint8 kind`` (1 handshake, 2 application), whose value is
+:meth:`~mls_pq.secret_tree.RatchetPosition.to_bytes`). An application message sent or
+received changes one ratchet row (plus O(log N) node rows the first time a sender is seen
+in the epoch, §9.2 node deletion), computed by :func:`tree_changes` in O(changes) and
+written with ``update_state(state=None, rows=...)``: each row a compare-and-swap on its
+previous value, in the same transaction as the version bump. :func:`with_rows` rebuilds the
+secret tree on load. A Group without storage writes nothing.
 
 Formats (hand-written for this package; storage treats them as opaque blobs): the group
 state blob is :meth:`GroupState.to_bytes`; the pending-commit blob is
@@ -43,10 +53,16 @@ state blob is :meth:`GroupState.to_bytes`; the pending-commit blob is
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator, Sequence
+from typing import Any
+
 from ..codec import Reader, Writer
 from ..errors import CorruptStateError, DecodeError, MLSError, ValidationError
 from ..messages.welcome import Welcome
-from ..storage.base import Storage
+from ..persistent import IntMap
+from ..secret_tree import APPLICATION, HANDSHAKE, RatchetPosition, SecretTree
+from ..storage.base import RowChange, Storage
 from ..suites import CipherSuite
 from .state import GroupState
 from .welcome import KeyPackageBundle
@@ -130,11 +146,134 @@ def _same_suite(state_blob: bytes, suite: CipherSuite | None) -> bool:
         return False
 
 
+# ---- the member state in two parts: epoch blob + rows --------------------------------------
+
+_NODE = b"n"
+_RATCHET = b"r"
+_KIND_CODE = {HANDSHAKE: 1, APPLICATION: 2}
+_KIND_OF = {1: HANDSHAKE, 2: APPLICATION}
+#: GroupState fields that are caches (not part of the state)
+_TREE_FIELD = "secret_tree"
+
+
+def epoch_blob(st: GroupState) -> bytes:
+    """The state blob stored once per epoch (and when something besides the secret tree
+    changes): ``st`` with an empty secret tree of the same shape; the tree is in the rows."""
+    t = st.secret_tree
+    empty = SecretTree.from_parts(st.suite, t.n_leaves, [], [], max_skip=t.max_skip, window=t.window)
+    return st.with_secret_tree(empty).to_bytes()
+
+
+def only_tree_changed(old: GroupState, new: GroupState) -> bool:
+    """True if ``new`` differs from ``old`` at most in its secret tree (then only rows change)."""
+    return all(
+        getattr(old, f.name) is getattr(new, f.name)
+        for f in dataclasses.fields(GroupState)
+        if f.name != _TREE_FIELD and f.compare
+    )
+
+
+def _node_key(node: int) -> bytes:
+    return _NODE + node.to_bytes(4, "big")
+
+
+def _ratchet_key(rkey: int) -> bytes:
+    # SecretTree keys its ratchets by 2 * leaf + (kind code - 1) (see SecretTree.positions)
+    return _RATCHET + (rkey >> 1).to_bytes(4, "big") + bytes([(rkey & 1) + 1])
+
+
+def tree_rows(tree: SecretTree) -> list[tuple[bytes, bytes]]:
+    """Every row of ``tree``: live node secrets and ratchet positions."""
+    rows = [(_node_key(x), secret) for x, secret in tree.node_secrets()]
+    rows += [
+        (_RATCHET + leaf.to_bytes(4, "big") + bytes([_KIND_CODE[kind]]), pos.to_bytes())
+        for leaf, kind, pos in tree.positions()
+    ]
+    return rows
+
+
+def tree_changes(old: SecretTree, new: SecretTree) -> list[RowChange]:
+    """The row changes from ``old`` to ``new`` (prior value, new value; None: absent), in
+    O(changes): the persistent maps share every unchanged subtree, which is skipped by
+    identity. (Reads the maps' structure: :mod:`mls_pq.persistent` is this package's.)"""
+    out: list[RowChange] = []
+    for x, a, b in _diff(old._nodes, new._nodes):
+        out.append((_node_key(x), a, b))
+    for k, p, q in _diff(old._ratchets, new._ratchets):
+        out.append((_ratchet_key(k), None if p is None else p.to_bytes(), None if q is None else q.to_bytes()))
+    return out
+
+
+def _diff(a: IntMap[Any], b: IntMap[Any]) -> Iterator[tuple[int, Any, Any]]:
+    if a is b:
+        return
+    if a._shift != b._shift:  # different shapes (cannot happen within an epoch): compare all
+        da, db = dict(a.items()), dict(b.items())
+        for k in sorted(da.keys() | db.keys()):
+            if da.get(k) != db.get(k):
+                yield k, da.get(k), db.get(k)
+        return
+    yield from _diff_node(a._root, b._root, a._shift, 0)
+
+
+def _diff_node(x: Any, y: Any, shift: int, base: int) -> Iterator[tuple[int, Any, Any]]:
+    if x is y:
+        return
+    for i in range(32):
+        cx = None if x is None else x[i]
+        cy = None if y is None else y[i]
+        if cx is cy:
+            continue
+        if shift == 0:
+            if cx != cy:
+                yield base | i, cx, cy
+        else:
+            yield from _diff_node(cx, cy, shift - 5, (base | i) << 5)
+
+
+def row_changes_between(stored: Sequence[tuple[bytes, bytes]], ours: Sequence[tuple[bytes, bytes]]) -> list[RowChange]:
+    """The changes that turn the ``stored`` rows into ``ours`` (an explicit save)."""
+    have, want = dict(stored), dict(ours)
+    return [(k, have.get(k), want.get(k)) for k in sorted(have.keys() | want.keys()) if have.get(k) != want.get(k)]
+
+
+def with_rows(st: GroupState, rows: Sequence[tuple[bytes, bytes]]) -> GroupState:
+    """``st`` (decoded from an epoch blob) with its secret tree rebuilt from ``rows``;
+    no rows: a blob written before rows existed, whose tree is inside it.
+    CorruptStateError for a malformed row."""
+    if not rows:
+        return st
+    nodes: list[tuple[int, bytes]] = []
+    positions: list[tuple[int, str, RatchetPosition]] = []
+    try:
+        for key, value in rows:
+            if len(key) == 5 and key[:1] == _NODE:
+                nodes.append((int.from_bytes(key[1:], "big"), value))
+            elif len(key) == 6 and key[:1] == _RATCHET and key[5] in _KIND_OF:
+                leaf = int.from_bytes(key[1:5], "big")
+                positions.append((leaf, _KIND_OF[key[5]], RatchetPosition.from_bytes(st.suite, value)))
+            else:
+                raise CorruptStateError("a stored row has an unknown key")
+        t = st.secret_tree
+        tree = SecretTree.from_parts(st.suite, t.n_leaves, nodes, positions, max_skip=t.max_skip, window=t.window)
+    except CorruptStateError:
+        raise
+    except (MLSError, ValueError, IndexError) as e:
+        raise CorruptStateError(f"malformed secret tree rows: {e}") from None
+    return st.with_secret_tree(tree)
+
+
 __all__ = [
     "PENDING_MAGIC",
     "claim_group_id",
     "decode_pending",
     "encode_pending",
+    "epoch_blob",
+    "only_tree_changed",
+    "row_changes_between",
     "store_key_package",
     "stored_bundles",
+    "tree_changes",
+    "tree_rows",
+    "with_rows",
 ]

@@ -12,7 +12,7 @@ own versioned format); storage never parses it. What storage does guarantee:
   :meth:`~Storage.delete_group` when given ``expected_version``) is a compare-and-swap: it
   names the version its writer read (``expected_version``; ``None`` for "the group is not
   stored") and, in ONE transaction, checks it, applies the change and increments the
-  version by exactly one. A writer whose version is stale gets
+  version by exactly one (row-only writes excepted, see "Rows" below). A writer whose version is stale gets
   :class:`~mls_pq.errors.ConcurrentModificationError` (a ``StateError``), nothing is
   written, and it must reload. This holds between objects of one process and between
   processes sharing one SQLite file (the check and the write are one ``BEGIN IMMEDIATE``
@@ -24,6 +24,19 @@ own versioned format); storage never parses it. What storage does guarantee:
   before the message is reported, and a stale process cannot write the key back; a pending
   commit is never replaced by a concurrent one (only with an explicit ``replace=True`` *and*
   a current version).
+* **Rows: writes proportional to the change.** Besides its state blob, each stored epoch
+  has small opaque *rows* (key -> value; the group engine keeps one per sender ratchet and
+  per live secret-tree node, RFC 9420 §9). A message changes one or a few rows: pass them
+  as ``rows=[(key, prior, new), ...]`` to :meth:`~Storage.update_state` with ``state=None``
+  and only those rows (and the version) are written, in the same compare-and-swap
+  transaction. Each row change is itself a compare-and-swap: the stored value must be
+  ``prior`` (None: absent) or the whole write fails with ConcurrentModificationError.
+  ``new`` None deletes the row. A row-only write checks ``expected_version`` but does not
+  increment it (so it writes one small page, not two): rows are protected by their own
+  compare-and-swap, and a writer leaving the epoch names the rows it saw
+  (``save_epoch(expected_rows=...)``), so a stale view of the rows can never be carried
+  into the next epoch either. :meth:`~Storage.save_epoch` writes the new epoch's initial
+  rows; rows are deleted together with their epoch's state (§9.2).
 * **Atomic epoch transitions.** :meth:`Storage.save_epoch` is one transaction: it writes the
   new epoch's state, drops the pending commit, deletes past epoch states beyond the retention
   count, stores the new epoch's ``resumption_psk`` and deletes the KeyPackage private key
@@ -65,6 +78,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from types import TracebackType
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple, Self
 
 from ..errors import ConcurrentModificationError, MLSError
@@ -77,17 +91,26 @@ DEFAULT_PAST_EPOCHS = 0
 DEFAULT_MAX_RESUMPTION_PSKS = 8
 
 
+#: one row change: (key, prior value or None if absent, new value or None to delete)
+RowChange = tuple[bytes, bytes | None, bytes | None]
+
+
 class StoredEpoch(NamedTuple):
-    """A group's current epoch, its state blob and the group's storage ``version`` (the
-    value to pass as ``expected_version`` to the next write). The repr shows only the
-    blob's length."""
+    """A group's current epoch, its state blob, the group's storage ``version`` (the value
+    to pass as ``expected_version`` to the next write) and the epoch's rows, by key. The
+    repr shows only sizes."""
 
     epoch: int
     state: bytes
     version: int = 0
+    rows: tuple[tuple[bytes, bytes], ...] = ()
 
     def __repr__(self) -> str:
-        return f"StoredEpoch(epoch={self.epoch}, state=<{len(self.state)} bytes>, version={self.version})"
+        return (
+            f"StoredEpoch(epoch={self.epoch}, state=<{len(self.state)} bytes>, version={self.version}"
+            + (f", rows={len(self.rows)}" if self.rows else "")
+            + ")"
+        )
 
 
 class PendingCommit(NamedTuple):
@@ -163,6 +186,38 @@ def check_cas(stored: int | None, expected: int | None, *, exists: bool) -> None
         )
 
 
+def check_rows(rows: object) -> list[tuple[bytes, bytes]]:
+    """Initial rows ``[(key, value), ...]``, keys unique."""
+    out = [(check_bytes(k, "row key"), check_bytes(v, "row value")) for k, v in _pairs(rows, 2)]
+    if len({k for k, _ in out}) != len(out):
+        raise MLSError("row keys must be unique")
+    return out
+
+
+def check_row_changes(changes: object) -> list[tuple[bytes, bytes | None, bytes | None]]:
+    """Row changes ``[(key, prior, new), ...]``, keys unique."""
+    out = [
+        (
+            check_bytes(k, "row key"),
+            None if p is None else check_bytes(p, "row prior"),
+            None if n is None else check_bytes(n, "row value"),
+        )
+        for k, p, n in _pairs(changes, 3)
+    ]
+    if len({k for k, _, _ in out}) != len(out):
+        raise MLSError("row keys must be unique")
+    return out
+
+
+def _pairs(items: object, width: int) -> list[tuple[object, ...]]:
+    if isinstance(items, (bytes, str)) or not isinstance(items, Iterable):
+        raise MLSError("rows must be a sequence of tuples")
+    out = [tuple(x) if isinstance(x, (tuple, list)) else () for x in items]
+    if any(len(x) != width for x in out):
+        raise MLSError(f"each row must be a tuple of {width}")
+    return out
+
+
 def check_count(value: object, what: str) -> int:
     """Return ``value`` if it is a non-negative int (a retention count)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -221,9 +276,13 @@ class Storage(ABC):
         resumption_psk: bytes | None = None,
         consumed_key_package: bytes | None = None,
         delete_before_epoch: int | None = None,
+        rows: Sequence[tuple[bytes, bytes]] = (),
+        expected_rows: Sequence[tuple[bytes, bytes]] | None = None,
     ) -> int:
         """Make ``epoch`` the group's current epoch, in ONE transaction, and return the
-        group's new version:
+        group's new version (``rows``: the new epoch's initial rows; rows of deleted epoch
+        states are deleted with them; ``expected_rows``: if given, the current epoch's rows
+        must be exactly these, ConcurrentModificationError otherwise):
 
         0. compare-and-swap: ``expected_version`` must be the stored version (None: no state
            of the group is stored); ConcurrentModificationError otherwise;
@@ -244,12 +303,26 @@ class Storage(ABC):
         """
 
     @abstractmethod
-    def update_state(self, group_id: bytes, epoch: int, state: bytes, *, expected_version: int) -> int:
-        """Overwrite the stored state of ``epoch`` (the current one or a retained past one)
-        within the epoch, e.g. after ratchet secrets were consumed (RFC 9420 §9.2), if the
-        group's version is still ``expected_version`` (ConcurrentModificationError
-        otherwise); returns the new version. The pending commit is kept. StateError if that
+    def update_state(
+        self,
+        group_id: bytes,
+        epoch: int,
+        state: bytes | None,
+        *,
+        expected_version: int,
+        rows: Sequence[RowChange] = (),
+    ) -> int:
+        """Overwrite the stored state of ``epoch`` (the current one or a retained past one;
+        ``None``: keep it) and apply the row changes (each a compare-and-swap on its prior
+        value), within the epoch, e.g. after ratchet secrets were consumed (RFC 9420 §9.2),
+        if the group's version is still ``expected_version`` (ConcurrentModificationError
+        otherwise, or if a row's prior value differs); returns the new version (unchanged
+        for a row-only write, ``state=None``). The pending commit is kept. StateError if that
         epoch's state is not stored."""
+
+    @abstractmethod
+    def load_rows(self, group_id: bytes, epoch: int) -> list[tuple[bytes, bytes]]:
+        """The rows of a stored epoch, by key ([] if none)."""
 
     @abstractmethod
     def load_group(self, group_id: bytes) -> StoredEpoch | None:
@@ -294,10 +367,11 @@ class Storage(ABC):
         expected_version: int,
         state: bytes | None = None,
         replace: bool = False,
+        rows: Sequence[RowChange] = (),
     ) -> int:
         """Store the commit this member created in ``epoch`` and, if given, the current
-        epoch's ``state`` (whose handshake ratchet the commit may have advanced) in ONE
-        compare-and-swap transaction; returns the new version. ConcurrentModificationError
+        epoch's ``state`` and row changes (the handshake ratchet the commit may have
+        advanced) in ONE compare-and-swap transaction; returns the new version. ConcurrentModificationError
         if the version is not ``expected_version``; StateError if the group is not stored,
         ``epoch`` is not its current epoch, or a commit is pending and not ``replace`` (a
         pending commit is never replaced implicitly). The epoch itself does not change

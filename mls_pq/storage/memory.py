@@ -14,20 +14,25 @@ serialised, so there is nothing to checksum; a stored value is returned as it wa
 
 from __future__ import annotations
 
+import hmac
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..errors import StateError
+from ..errors import ConcurrentModificationError, StateError
 from .base import (
     DEFAULT_MAX_RESUMPTION_PSKS,
     DEFAULT_PAST_EPOCHS,
     PendingCommit,
+    RowChange,
     Storage,
     StoredEpoch,
     check_bytes,
     check_cas,
     check_count,
     check_epoch,
+    check_row_changes,
+    check_rows,
     check_save_epoch_args,
     check_version,
 )
@@ -37,6 +42,7 @@ from .base import (
 class _Group:
     states: dict[int, bytes] = field(default_factory=dict)  # epoch -> state; max is current
     pending: PendingCommit | None = None
+    rows: dict[int, dict[bytes, bytes]] = field(default_factory=dict)  # epoch -> key -> value
 
     @property
     def current(self) -> int:
@@ -133,15 +139,21 @@ class MemoryStorage(Storage):
         resumption_psk: bytes | None = None,
         consumed_key_package: bytes | None = None,
         delete_before_epoch: int | None = None,
+        rows: Sequence[tuple[bytes, bytes]] = (),
+        expected_rows: Sequence[tuple[bytes, bytes]] | None = None,
     ) -> int:
         gid, epoch, state, psk, kp, before = check_save_epoch_args(
             group_id, epoch, state, resumption_psk, consumed_key_package, delete_before_epoch
         )
         expected = check_version(expected_version)
+        initial = dict(check_rows(rows))
+        seen_rows = None if expected_rows is None else dict(check_rows(expected_rows))
         with self._lock:
             self._open()
             group = self._groups.get(gid)
             check_cas(self._versions.get(gid), expected, exists=group is not None)
+            if seen_rows is not None and group is not None and seen_rows != group.rows.get(group.current, {}):
+                raise ConcurrentModificationError("the stored rows of the current epoch changed since they were read")
             if group is not None and epoch <= group.current:
                 raise StateError(f"epoch {epoch} does not advance the stored epoch {group.current}")
             if kp is not None and kp not in self._kps:
@@ -150,12 +162,14 @@ class MemoryStorage(Storage):
             if group is None:
                 group = self._groups[gid] = _Group()
             group.states[epoch] = state
+            group.rows[epoch] = initial
             group.pending = None
             past = sorted(e for e in group.states if e != epoch)
             keep = set(past[max(0, len(past) - self.past_epochs) :])
             for e in past:
                 if e not in keep or (before is not None and e < before):
                     del group.states[e]
+                    group.rows.pop(e, None)
             if psk is not None:
                 self._put_psk(gid, epoch, psk)
             if kp is not None and not self._kps[kp][1]:
@@ -167,19 +181,55 @@ class MemoryStorage(Storage):
         self._versions[gid] = version
         return version
 
-    def update_state(self, group_id: bytes, epoch: int, state: bytes, *, expected_version: int) -> int:
+    def update_state(
+        self,
+        group_id: bytes,
+        epoch: int,
+        state: bytes | None,
+        *,
+        expected_version: int,
+        rows: Sequence[RowChange] = (),
+    ) -> int:
         gid = check_bytes(group_id, "group_id")
         epoch = check_epoch(epoch)
-        state = check_bytes(state, "state")
+        new_state = None if state is None else check_bytes(state, "state")
         expected = check_version(expected_version)
+        changes = check_row_changes(rows)
         with self._lock:
             self._open()
             group = self._groups.get(gid)
             check_cas(self._versions.get(gid), expected, exists=group is not None)
             if group is None or epoch not in group.states:
                 raise StateError(f"no stored state for this group at epoch {epoch}")
-            group.states[epoch] = state
+            self._apply_rows(group, epoch, changes)
+            if new_state is None:
+                return expected  # row-only: compare-and-swapped row by row, version kept
+            group.states[epoch] = new_state
             return self._bump(gid)
+
+    @staticmethod
+    def _apply_rows(group: _Group, epoch: int, changes: list[tuple[bytes, bytes | None, bytes | None]]) -> None:
+        """Check every row's prior value, then apply (all or nothing)."""
+        table = group.rows.setdefault(epoch, {})
+        for key, prior, _ in changes:
+            have = table.get(key)
+            if (have is None) != (prior is None) or (
+                have is not None and prior is not None and not hmac.compare_digest(have, prior)
+            ):
+                raise ConcurrentModificationError("a stored row changed since it was read: reload")
+        for key, _, new in changes:
+            if new is None:
+                table.pop(key, None)
+            else:
+                table[key] = new
+
+    def load_rows(self, group_id: bytes, epoch: int) -> list[tuple[bytes, bytes]]:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        with self._lock:
+            self._open()
+            group = self._groups.get(gid)
+            return [] if group is None else sorted(group.rows.get(epoch, {}).items())
 
     def load_group(self, group_id: bytes) -> StoredEpoch | None:
         gid = check_bytes(group_id, "group_id")
@@ -189,7 +239,7 @@ class MemoryStorage(Storage):
             if group is None:
                 return None
             cur = group.current
-            return StoredEpoch(cur, group.states[cur], self._versions[gid])
+            return StoredEpoch(cur, group.states[cur], self._versions[gid], tuple(sorted(group.rows.get(cur, {}).items())))
 
     def load_epoch(self, group_id: bytes, epoch: int) -> bytes | None:
         gid = check_bytes(group_id, "group_id")
@@ -218,6 +268,7 @@ class MemoryStorage(Storage):
             doomed = [e for e in group.states if e != cur and (before is None or e < before)]
             for e in doomed:
                 del group.states[e]
+                group.rows.pop(e, None)
             return len(doomed)
 
     def list_groups(self) -> list[bytes]:
@@ -252,12 +303,14 @@ class MemoryStorage(Storage):
         expected_version: int,
         state: bytes | None = None,
         replace: bool = False,
+        rows: Sequence[RowChange] = (),
     ) -> int:
         gid = check_bytes(group_id, "group_id")
         epoch = check_epoch(epoch)
         commit = check_bytes(commit, "commit")
         new_state = None if state is None else check_bytes(state, "state")
         expected = check_version(expected_version)
+        changes = check_row_changes(rows)
         with self._lock:
             self._open()
             group = self._groups.get(gid)
@@ -268,6 +321,7 @@ class MemoryStorage(Storage):
                 raise StateError(f"pending commit epoch {epoch} is not the current epoch {group.current}")
             if group.pending is not None and not replace:
                 raise StateError("a commit is already pending for this group")
+            self._apply_rows(group, epoch, changes)
             group.pending = PendingCommit(epoch, commit)
             if new_state is not None:
                 group.states[epoch] = new_state

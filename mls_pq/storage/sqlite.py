@@ -17,8 +17,19 @@ Deletion (RFC 9420 §9.2)
     in the journal file, which is removed when the transaction commits. With
     ``journal_mode="WAL"`` old page versions stay in the main file and earlier WAL frames
     until a checkpoint, so this class runs ``wal_checkpoint(TRUNCATE)`` after every write
-    transaction (best effort: a concurrent reader can delay it). Neither mode can scrub what
-    the file system or the storage device keeps of freed blocks.
+    that replaces or deletes a state blob, a pending commit, a KeyPackage or a PSK (epoch
+    transitions, §9.2) — best effort: a concurrent reader can delay it. Per-message row
+    writes (one consumed ratchet position each) do not checkpoint (issue 9: that rewrote the
+    file per message); their old values stay in the WAL until SQLite's auto-checkpoint
+    (1000 pages) or the next epoch transition. Neither mode can scrub what the file system
+    or the storage device keeps of freed blocks.
+
+Size of a write
+    ``page_size`` (default 1024, for a new file) is small because a per-message write
+    changes one B-tree page (the sender's ratchet row): 1 048 bytes appended to the WAL per
+    application message, independent of the group size (``tests/storage/bytes_per_message.py``).
+    ``synchronous=FULL`` stays on: a reserved generation must be durable before its
+    ciphertext leaves, or a power loss could hand the same key and nonce out again.
 
 Concurrency (see :mod:`mls_pq.storage.base`)
     Each group has a row in ``group_versions``; every write to the group's state or pending
@@ -48,20 +59,23 @@ import hmac
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from ..errors import CorruptStateError, MLSError, StateError
+from ..errors import ConcurrentModificationError, CorruptStateError, MLSError, StateError
 from .base import (
     DEFAULT_MAX_RESUMPTION_PSKS,
     DEFAULT_PAST_EPOCHS,
     PendingCommit,
+    RowChange,
     Storage,
     StoredEpoch,
     check_bytes,
     check_cas,
     check_count,
     check_epoch,
+    check_row_changes,
+    check_rows,
     check_save_epoch_args,
     check_version,
 )
@@ -69,7 +83,7 @@ from .base import (
 #: ``PRAGMA application_id`` of an mls-pq storage file ("MLSQ").
 APPLICATION_ID = 0x4D4C5351
 #: ``PRAGMA user_version``: version of the schema below.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = (
     """CREATE TABLE key_packages (
@@ -96,8 +110,17 @@ _SCHEMA = (
         PRIMARY KEY (group_id, epoch))""",
     """CREATE TABLE group_versions (
         group_id BLOB PRIMARY KEY NOT NULL,
-        version INTEGER NOT NULL)""",
+        version INTEGER NOT NULL) WITHOUT ROWID""",
+    """CREATE TABLE group_rows (
+        group_id BLOB NOT NULL,
+        epoch BLOB NOT NULL,
+        key BLOB NOT NULL,
+        value BLOB NOT NULL,
+        digest BLOB NOT NULL,
+        PRIMARY KEY (group_id, epoch, key)) WITHOUT ROWID""",
 )
+_VERSIONS_TABLE = 4  # index in _SCHEMA (schema 2)
+_ROWS_TABLE = 5  # index in _SCHEMA (schema 3)
 
 #: (table, value column, key columns) of every digest-protected table
 _PROTECTED = (
@@ -105,10 +128,15 @@ _PROTECTED = (
     ("group_states", "state", ("group_id", "epoch")),
     ("pending_commits", "commit_blob", ("group_id", "epoch")),
     ("resumption_psks", "psk", ("group_id", "epoch")),
+    ("group_rows", "value", ("group_id", "epoch", "key")),
 )
 _DIGEST_LABEL = b"mls-pq storage digest v2"
 
 _JOURNAL_MODES = ("DELETE", "WAL")
+_PAGE_SIZES = tuple(1 << i for i in range(9, 17))
+#: page size of a new file: a per-message write touches two small B-tree pages (the sender's
+#: ratchet row and the group's version), so small pages keep it small (issue 9)
+DEFAULT_PAGE_SIZE = 1024
 
 
 def _ep(epoch: int) -> bytes:
@@ -151,8 +179,8 @@ class SQLiteStorage(Storage):
     ``journal_mode`` is ``"DELETE"`` (rollback journal, default) or ``"WAL"``; ``path`` may be
     ``":memory:"`` for a throw-away database (then there is no journal file);
     ``busy_timeout`` (seconds) is how long a write waits for another process's lock before
-    failing with StateError. One connection per object, guarded by a lock, so an object may
-    be shared between threads.
+    failing with StateError; ``page_size`` applies to a new file. One connection per object,
+    guarded by a lock, so an object may be shared between threads.
     """
 
     backend = "sqlite3"
@@ -165,6 +193,7 @@ class SQLiteStorage(Storage):
         max_resumption_psks: int = DEFAULT_MAX_RESUMPTION_PSKS,
         journal_mode: str = "DELETE",
         busy_timeout: float = 5.0,
+        page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
         self.past_epochs = check_count(past_epochs, "past_epochs")
         self.max_resumption_psks = check_count(max_resumption_psks, "max_resumption_psks")
@@ -173,6 +202,8 @@ class SQLiteStorage(Storage):
             raise MLSError(f"journal_mode must be one of {_JOURNAL_MODES}")
         if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)) or busy_timeout < 0:
             raise MLSError("busy_timeout must be a non-negative number of seconds")
+        if page_size not in _PAGE_SIZES:
+            raise MLSError("page_size must be a power of two from 512 to 65536")
         self.path = os.fspath(path)
         self.journal_mode = mode
         self._lock = threading.RLock()
@@ -190,6 +221,7 @@ class SQLiteStorage(Storage):
             conn = sqlite3.connect(
                 self.path, timeout=float(busy_timeout), isolation_level=None, check_same_thread=False
             )
+            conn.execute(f"PRAGMA page_size={int(page_size)}")  # takes effect for a new file only
             got = conn.execute(f"PRAGMA journal_mode={mode}").fetchone()
             if self.path == ":memory:":
                 self.journal_mode = "MEMORY"  # an in-memory database has no journal file
@@ -228,8 +260,11 @@ class SQLiteStorage(Storage):
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             elif app_id != APPLICATION_ID:
                 raise StateError("file is not an mls-pq storage database")
-            elif version == 1:
-                SQLiteStorage._upgrade_from_v1(conn)
+            elif version in (1, 2):
+                if version == 1:
+                    SQLiteStorage._upgrade_from_v1(conn)
+                conn.execute(_SCHEMA[_ROWS_TABLE])  # schema 2 -> 3
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             elif version != SCHEMA_VERSION:
                 raise StateError(f"storage schema version {version} is not supported (want {SCHEMA_VERSION})")
             conn.execute("COMMIT")
@@ -240,7 +275,7 @@ class SQLiteStorage(Storage):
     @staticmethod
     def _upgrade_from_v1(conn: sqlite3.Connection) -> None:
         """Schema 1 -> 2: add and fill the digest columns and the version table."""
-        for table, column, keys in _PROTECTED:
+        for table, column, keys in _PROTECTED[:4]:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN digest BLOB NOT NULL DEFAULT x''")
             cols = ", ".join(keys)
             for row in conn.execute(f"SELECT {cols}, {column} FROM {table}").fetchall():
@@ -249,7 +284,7 @@ class SQLiteStorage(Storage):
                 conn.execute(
                     f"UPDATE {table} SET digest = ? WHERE {where}", (_digest(table, *key, value), *key)
                 )
-        conn.execute(_SCHEMA[-1])
+        conn.execute(_SCHEMA[_VERSIONS_TABLE])
         conn.execute("INSERT INTO group_versions (group_id, version) SELECT DISTINCT group_id, 1 FROM group_states")
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -283,8 +318,10 @@ class SQLiteStorage(Storage):
                 raise StateError(f"storage error: {exc}") from None
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; on any exception it is rolled back and nothing changes."""
+    def _write(self, *, checkpoint: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction; on any exception it is rolled back and nothing changes.
+        ``checkpoint``: in WAL mode, checkpoint afterwards (writes that delete epoch-level
+        secrets; per-message row writes leave it to SQLite's auto-checkpoint)."""
         with self._lock:
             conn = self._connection()
             try:
@@ -304,7 +341,7 @@ class SQLiteStorage(Storage):
             except sqlite3.Error as exc:
                 raise StateError(f"storage error: {exc}") from None
             self._point("after_commit")
-            if self.journal_mode == "WAL":
+            if checkpoint and self.journal_mode == "WAL":
                 # Drop old page versions (deleted secrets) from the WAL; best effort.
                 try:
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
@@ -333,8 +370,12 @@ class SQLiteStorage(Storage):
         check_cas(self._version(conn, gid), expected, exists=exists)
 
     def _bump(self, conn: sqlite3.Connection, gid: bytes) -> int:
-        version = (self._version(conn, gid) or 0) + 1
-        conn.execute("INSERT OR REPLACE INTO group_versions (group_id, version) VALUES (?, ?)", (gid, version))
+        old = self._version(conn, gid)
+        version = (old or 0) + 1
+        if old is None:
+            conn.execute("INSERT INTO group_versions (group_id, version) VALUES (?, ?)", (gid, version))
+        else:
+            conn.execute("UPDATE group_versions SET version = ? WHERE group_id = ?", (version, gid))
         return version
 
     # -- KeyPackages -----------------------------------------------------------------------
@@ -406,14 +447,20 @@ class SQLiteStorage(Storage):
         resumption_psk: bytes | None = None,
         consumed_key_package: bytes | None = None,
         delete_before_epoch: int | None = None,
+        rows: Sequence[tuple[bytes, bytes]] = (),
+        expected_rows: Sequence[tuple[bytes, bytes]] | None = None,
     ) -> int:
         gid, epoch, state, psk, kp, before = check_save_epoch_args(
             group_id, epoch, state, resumption_psk, consumed_key_package, delete_before_epoch
         )
         expected = check_version(expected_version)
+        initial = check_rows(rows)
+        seen_rows = None if expected_rows is None else check_rows(expected_rows)
         with self._write() as conn:
             self._cas(conn, gid, expected)
             cur = self._current(conn, gid)
+            if seen_rows is not None and cur is not None and sorted(seen_rows) != self._rows(conn, gid, _ep(cur)):
+                raise ConcurrentModificationError("the stored rows of the current epoch changed since they were read")
             if cur is not None and epoch <= cur:
                 raise StateError(f"epoch {epoch} does not advance the stored epoch {cur}")
             kp_last_resort = False
@@ -445,20 +492,96 @@ class SQLiteStorage(Storage):
             if kp is not None and not kp_last_resort:
                 conn.execute("DELETE FROM key_packages WHERE ref = ?", (kp,))
                 self._point("key_package_deleted")
+            ep = _ep(epoch)
+            conn.executemany(
+                "INSERT INTO group_rows (group_id, epoch, key, value, digest) VALUES (?, ?, ?, ?, ?)",
+                [(gid, ep, k, v, _digest("group_rows", gid, ep, k, v)) for k, v in initial],
+            )
+            self._prune_rows(conn, gid)
             version = self._bump(conn, gid)
         return version
 
-    def update_state(self, group_id: bytes, epoch: int, state: bytes, *, expected_version: int) -> int:
+    @staticmethod
+    def _prune_rows(conn: sqlite3.Connection, gid: bytes) -> None:
+        """Rows go with their epoch's state (RFC 9420 §9.2)."""
+        conn.execute(
+            "DELETE FROM group_rows WHERE group_id = ?1 AND epoch NOT IN "
+            "(SELECT epoch FROM group_states WHERE group_id = ?1)",
+            (gid,),
+        )
+
+    @staticmethod
+    def _apply_rows(
+        conn: sqlite3.Connection, gid: bytes, epoch: int, changes: list[tuple[bytes, bytes | None, bytes | None]]
+    ) -> None:
+        """Compare-and-swap every row on its prior value, then write (inside the caller's
+        transaction, so all or nothing)."""
+        ep = _ep(epoch)
+        for key, prior, new in changes:
+            row = conn.execute(
+                "SELECT value, digest FROM group_rows WHERE group_id = ? AND epoch = ? AND key = ?", (gid, ep, key)
+            ).fetchone()
+            have = None if row is None else _checked("group_rows", row[0], row[1], gid, ep, key)
+            if (have is None) != (prior is None) or (
+                have is not None and prior is not None and not hmac.compare_digest(have, prior)
+            ):
+                raise ConcurrentModificationError("a stored row changed since it was read: reload")
+            if new is None:
+                conn.execute("DELETE FROM group_rows WHERE group_id = ? AND epoch = ? AND key = ?", (gid, ep, key))
+            elif have is None:
+                conn.execute(
+                    "INSERT INTO group_rows (group_id, epoch, key, value, digest) VALUES (?, ?, ?, ?, ?)",
+                    (gid, ep, key, new, _digest("group_rows", gid, ep, key, new)),
+                )
+            else:
+                conn.execute(
+                    "UPDATE group_rows SET value = ?, digest = ? WHERE group_id = ? AND epoch = ? AND key = ?",
+                    (new, _digest("group_rows", gid, ep, key, new), gid, ep, key),
+                )
+
+    def update_state(
+        self,
+        group_id: bytes,
+        epoch: int,
+        state: bytes | None,
+        *,
+        expected_version: int,
+        rows: Sequence[RowChange] = (),
+    ) -> int:
         gid = check_bytes(group_id, "group_id")
         epoch = check_epoch(epoch)
-        state = check_bytes(state, "state")
+        new_state = None if state is None else check_bytes(state, "state")
         expected = check_version(expected_version)
-        with self._write() as conn:
+        changes = check_row_changes(rows)
+        # a state blob replaced: the old one (consumed secrets) must leave the WAL (§9.2)
+        with self._write(checkpoint=new_state is not None) as conn:
             self._cas(conn, gid, expected)
-            if self._put_state(conn, gid, epoch, state, insert=False) != 1:
+            if new_state is None:
+                exists = conn.execute(
+                    "SELECT 1 FROM group_states WHERE group_id = ? AND epoch = ?", (gid, _ep(epoch))
+                ).fetchone()
+                if exists is None:
+                    raise StateError(f"no stored state for this group at epoch {epoch}")
+            elif self._put_state(conn, gid, epoch, new_state, insert=False) != 1:
                 raise StateError(f"no stored state for this group at epoch {epoch}")
-            version = self._bump(conn, gid)
+            self._apply_rows(conn, gid, epoch, changes)
+            # row-only writes are compare-and-swapped row by row and keep the version (one
+            # small page per message); a state blob write bumps it
+            version = expected if new_state is None else self._bump(conn, gid)
         return version
+
+    def load_rows(self, group_id: bytes, epoch: int) -> list[tuple[bytes, bytes]]:
+        gid = check_bytes(group_id, "group_id")
+        epoch = check_epoch(epoch)
+        with self._read() as conn:
+            return self._rows(conn, gid, _ep(epoch))
+
+    @staticmethod
+    def _rows(conn: sqlite3.Connection, gid: bytes, ep: bytes) -> list[tuple[bytes, bytes]]:
+        rows = conn.execute(
+            "SELECT key, value, digest FROM group_rows WHERE group_id = ? AND epoch = ? ORDER BY key", (gid, ep)
+        ).fetchall()
+        return [(_blob(k), _checked("group_rows", v, d, gid, ep, _blob(k))) for k, v, d in rows]
 
     def load_group(self, group_id: bytes) -> StoredEpoch | None:
         gid = check_bytes(group_id, "group_id")
@@ -470,6 +593,7 @@ class SQLiteStorage(Storage):
                     (gid,),
                 ).fetchone()
                 version = self._version(conn, gid)
+                rows = [] if row is None else self._rows(conn, gid, _blob(row[0]))
             finally:
                 conn.execute("COMMIT")
         if row is None:
@@ -477,7 +601,7 @@ class SQLiteStorage(Storage):
         if version is None:
             raise CorruptStateError("a stored group has no version")
         ep = _blob(row[0])
-        return StoredEpoch(_unep(ep), _checked("group_states", row[1], row[2], gid, ep), version)
+        return StoredEpoch(_unep(ep), _checked("group_states", row[1], row[2], gid, ep), version, tuple(rows))
 
     def load_epoch(self, group_id: bytes, epoch: int) -> bytes | None:
         gid = check_bytes(group_id, "group_id")
@@ -505,6 +629,7 @@ class SQLiteStorage(Storage):
             n: int = conn.execute(
                 "DELETE FROM group_states WHERE group_id = ? AND epoch < ?", (gid, _ep(limit))
             ).rowcount
+            self._prune_rows(conn, gid)
         return n
 
     def list_groups(self) -> list[bytes]:
@@ -521,6 +646,7 @@ class SQLiteStorage(Storage):
             if expected is not None:
                 self._cas(conn, gid, expected)
             n = conn.execute("DELETE FROM group_states WHERE group_id = ?", (gid,)).rowcount
+            conn.execute("DELETE FROM group_rows WHERE group_id = ?", (gid,))
             conn.execute("DELETE FROM pending_commits WHERE group_id = ?", (gid,))
             if not keep_resumption_psks:
                 conn.execute("DELETE FROM resumption_psks WHERE group_id = ?", (gid,))
@@ -539,12 +665,14 @@ class SQLiteStorage(Storage):
         expected_version: int,
         state: bytes | None = None,
         replace: bool = False,
+        rows: Sequence[RowChange] = (),
     ) -> int:
         gid = check_bytes(group_id, "group_id")
         epoch = check_epoch(epoch)
         commit = check_bytes(commit, "commit")
         new_state = None if state is None else check_bytes(state, "state")
         expected = check_version(expected_version)
+        changes = check_row_changes(rows)
         with self._write() as conn:
             cur = self._current(conn, gid)
             if cur is None:
@@ -562,6 +690,7 @@ class SQLiteStorage(Storage):
             )
             if new_state is not None:
                 self._put_state(conn, gid, epoch, new_state, insert=False)
+            self._apply_rows(conn, gid, epoch, changes)
             version = self._bump(conn, gid)
         return version
 

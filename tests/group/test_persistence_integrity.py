@@ -108,15 +108,20 @@ def test_stored_state_bit_flips_in_sqlite(tmp_path: Path, member: Group) -> None
     raw = sqlite3.connect(db, isolation_level=None)
     try:
         rng = random.Random(4)
+        keys = [k for (k,) in raw.execute("SELECT key FROM group_rows").fetchall()]
+        assert len(keys) >= 3  # secret-tree nodes and ratchets are rows (issue 9)
         cols = [("group_states", "state"), ("group_states", "digest"), ("pending_commits", "commit_blob")]
+        cols += [("group_rows", "value"), ("group_rows", "key")]
         for i in range(200):
             table, col = cols[i % len(cols)]
-            (orig,) = raw.execute(f"SELECT {col} FROM {table}").fetchone()
+            where, args = ("WHERE key = ?", (keys[i % len(keys)],)) if table == "group_rows" else ("", ())
+            (orig,) = raw.execute(f"SELECT {col} FROM {table} {where}", args).fetchone()
             bad = _flip(orig, rng.randrange(len(orig) * 8))
-            raw.execute(f"UPDATE {table} SET {col} = ?", (bad,))
+            raw.execute(f"UPDATE {table} SET {col} = ? {where}", (bad, *args))
             with SQLiteStorage(db) as s, pytest.raises(CorruptStateError):
                 Group.load(s, GID)
-            raw.execute(f"UPDATE {table} SET {col} = ?", (orig,))
+            where = "WHERE key = ?" if col == "key" else where
+            raw.execute(f"UPDATE {table} SET {col} = ? {where}", (orig, *(((bad,) if col == "key" else args))))
     finally:
         raw.close()
     with SQLiteStorage(db) as s:

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from mls_pq.errors import MLSError, StateError
+from mls_pq.errors import ConcurrentModificationError, MLSError, StateError
 from mls_pq.storage import PendingCommit, Storage, StoredEpoch
 
 from .conftest import Factory, ver
@@ -402,3 +402,39 @@ def test_retention_after_every_transition(make_storage: Factory, keep: int) -> N
         assert s.list_epochs(G) == window
         assert s.list_resumption_psk_epochs(G) == window
         assert all(s.load_epoch(G, x) == b"s%d" % x for x in window)
+
+
+# -- rows (per-message writes, compare-and-swap per row) ---------------------------------------
+
+
+def test_rows_compare_and_swap(storage: Storage) -> None:
+    v = storage.save_epoch(G, 1, b"s1", rows=[(b"a", b"1"), (b"b", b"2")])
+    assert storage.load_group(G) == StoredEpoch(1, b"s1", v, ((b"a", b"1"), (b"b", b"2")))
+    # a row-only write: each row's prior value is checked, the version is kept
+    assert storage.update_state(G, 1, None, expected_version=v, rows=[(b"a", b"1", b"1'"), (b"c", None, b"3")]) == v
+    assert storage.load_rows(G, 1) == [(b"a", b"1'"), (b"b", b"2"), (b"c", b"3")]
+    before = snapshot(storage)
+    for stale in ([(b"a", b"1", b"x")], [(b"c", None, b"x")], [(b"b", b"2", None), (b"zz", b"?", None)]):
+        with pytest.raises(ConcurrentModificationError):
+            storage.update_state(G, 1, None, expected_version=v, rows=stale)
+        assert snapshot(storage) == before  # load_group (in the snapshot) includes the rows
+    with pytest.raises(ConcurrentModificationError):  # the version is still checked
+        storage.update_state(G, 1, None, expected_version=v + 1, rows=[(b"b", b"2", None)])
+    with pytest.raises(MLSError):
+        storage.update_state(G, 1, None, expected_version=v, rows=[(b"a", None, b"x"), (b"a", None, b"y")])
+    # a state write with rows bumps the version; deleting a row
+    v2 = storage.update_state(G, 1, b"s1'", expected_version=v, rows=[(b"b", b"2", None)])
+    assert v2 == v + 1 and storage.load_rows(G, 1) == [(b"a", b"1'"), (b"c", b"3")]
+
+
+def test_epoch_change_checks_the_rows_seen_and_drops_old_rows(storage: Storage) -> None:
+    v = storage.save_epoch(G, 1, b"s1", rows=[(b"a", b"1")])
+    storage.update_state(G, 1, None, expected_version=v, rows=[(b"a", b"1", b"2")])
+    before = snapshot(storage)
+    with pytest.raises(ConcurrentModificationError):  # a writer that saw a = 1 is stale
+        storage.save_epoch(G, 2, b"s2", expected_version=v, expected_rows=[(b"a", b"1")], rows=[(b"n", b"0")])
+    assert snapshot(storage) == before
+    v3 = storage.save_epoch(G, 2, b"s2", expected_version=v, expected_rows=[(b"a", b"2")], rows=[(b"n", b"0")])
+    assert storage.load_group(G) == StoredEpoch(2, b"s2", v3, ((b"n", b"0"),))
+    assert storage.load_rows(G, 1) == []  # gone with the epoch-1 state (§9.2)
+    assert storage.delete_group(G) and storage.load_rows(G, 2) == []

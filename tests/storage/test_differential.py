@@ -18,6 +18,7 @@ REFS = st.sampled_from([b"r1", b"r2", b"r3"])
 EPOCHS = st.integers(min_value=0, max_value=6)
 BLOBS = st.binary(min_size=0, max_size=8)
 #: an expected_version: none, a number, or "current" (the stored one, read just before)
+ROW_KEYS = st.sampled_from([b"k1", b"k2", b"k3"])
 VERSIONS = st.none() | st.integers(min_value=0, max_value=6) | st.just("current")
 
 Op = tuple[str, tuple[Any, ...], dict[str, Any]]
@@ -42,9 +43,19 @@ OPS = st.one_of(
         consumed_key_package=st.none() | REFS,
         delete_before_epoch=st.none() | EPOCHS,
         expected_version=VERSIONS,
+        rows=st.lists(st.tuples(ROW_KEYS, BLOBS), max_size=3),
     ),
     op("save_epoch", GIDS, EPOCHS, BLOBS, expected_version=VERSIONS),
     op("update_state", GIDS, EPOCHS, BLOBS, expected_version=VERSIONS),
+    op(
+        "update_state",
+        GIDS,
+        EPOCHS,
+        st.none(),
+        expected_version=VERSIONS,
+        rows=st.lists(st.tuples(ROW_KEYS, st.none() | BLOBS, st.none() | BLOBS), max_size=3),
+    ),
+    op("load_rows", GIDS, EPOCHS),
     op("load_group", GIDS),
     op("load_epoch", GIDS, EPOCHS),
     op("list_epochs", GIDS),
