@@ -1235,6 +1235,13 @@ class Group:
             limits=limits,
         )
         g._version = stored.version
+        moved = [] if stored.rows else [(k, None, v) for k, v in tree_rows(state.secret_tree)]
+        if moved:
+            # a state stored before rows existed (its secret tree inside the blob): move the
+            # tree to rows once, so that per-message writes find the rows they replace
+            g._version = storage.update_state(
+                group_id, state.epoch, epoch_blob(state), expected_version=stored.version, rows=moved
+            )
         pc = storage.load_pending_commit(group_id)
         if pc is not None and pc.epoch == state.epoch:
             nxt, message = decode_pending(pc.commit, state.suite)

@@ -330,7 +330,8 @@ class Storage(ABC):
 
     @abstractmethod
     def load_epoch(self, group_id: bytes, epoch: int) -> bytes | None:
-        """The state of ``epoch`` if stored (the current one or a retained past one)."""
+        """The state blob of ``epoch`` if stored (the current one or a retained past one);
+        its rows: :meth:`load_rows`."""
 
     @abstractmethod
     def list_epochs(self, group_id: bytes) -> list[int]:

@@ -111,3 +111,16 @@ def test_a_stale_epoch_change_is_refused(storage: Storage) -> None:
     assert b.process(out.commit).kind == "commit"
     with pytest.raises(ValidationError, match="already used"):
         Group.load(storage, GID).process(late)  # not readable again as a past-epoch message
+
+
+def test_a_state_stored_before_rows_existed_is_moved_to_rows(storage: Storage) -> None:
+    sim = Sim.start(1, 4)
+    me = sim.members[1]
+    me.process(sim.members[0].encrypt(b"before"))
+    storage.save_epoch(GID, me.epoch, me.state.to_bytes())  # the old layout: the tree in the blob
+    loaded = Group.load(storage, GID)
+    assert loaded.to_bytes() == me.to_bytes()
+    _, blob, rows = _snapshot(storage)
+    assert rows == dict(tree_rows(me.state.secret_tree)) and len(blob) < len(me.state.to_bytes())
+    assert loaded.process(sim.members[2].encrypt(b"after")).application_data == b"after"
+    assert Group.load(storage, GID).to_bytes() == loaded.to_bytes()
