@@ -8,6 +8,7 @@ failed; 2 a usage error or an unusable input (one line on stderr, never a traceb
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -162,11 +163,20 @@ def cmd_vectors_generate(args: argparse.Namespace) -> int:
     out = check_out_dir(args.out)
     suites = [REGISTRY.get(i, args.profile) for i in parse_suites(args.suite, args.profile)]
     files = {}
-    for k in kinds:  # everything is generated before anything is written
-        cases: list[Any] = []
-        for n, suite in enumerate(suites):
-            cases += generate(k, suite, None if args.seed is None else args.seed * 1000 + n)
-        files[out / f"{file_stem(k)}.json"] = cases
+    with contextlib.ExitStack() as stack:
+        if args.seed is not None:  # every source of randomness from one DRBG: reproducible files
+            from .vectors.seeded import reproducible, seeded_randomness
+
+            stack.enter_context(seeded_randomness(args.seed, suites))
+            varying = [f"0x{s.id:04x}" for s in suites if not reproducible(s)]
+            if varying:
+                print(f"note: --seed: signatures of {', '.join(varying)} are randomised by their scheme "
+                      "(ECDSA/ML-DSA/SLH-DSA): those cases differ between runs but verify", file=sys.stderr)
+        for k in kinds:  # everything is generated before anything is written
+            cases: list[Any] = []
+            for n, suite in enumerate(suites):
+                cases += generate(k, suite, None if args.seed is None else args.seed * 1000 + n)
+            files[out / f"{file_stem(k)}.json"] = cases
     out.mkdir(parents=True, exist_ok=True)
     for path, cases in files.items():
         path.write_text(json.dumps(cases, indent=2) + "\n")
@@ -203,8 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="vector kind (default: every kind available: " + ", ".join(GENERATE_KINDS) + ")")
     pvg.add_argument("--out", required=True, help="output directory")
     pvg.add_argument("--seed", type=int, default=None,
-                     help="seed for the generator's chosen inputs (the same seed gives the same inputs; "
-                          "randomised signatures and encapsulations still differ, see mls_pq/vectors/generate.py)")
+                     help="derive every random value from this seed (test vectors only): the same seed gives "
+                          "byte-identical files for suites with Ed25519/Ed448 signatures; ECDSA/ML-DSA/SLH-DSA "
+                          "signatures stay randomised (see mls_pq/vectors/seeded.py)")
     pvg.add_argument("--profile", default=None)
     pvg.set_defaults(func=cmd_vectors_generate)
 
