@@ -10,7 +10,7 @@ with the old version, which stays valid and unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
@@ -77,7 +77,8 @@ class IntMap(Generic[V]):
     def delete(self, key: int) -> IntMap[V]:
         return self.set(key, None)
 
-    def update(self, changes: Iterator[tuple[int, V | None]] | list[tuple[int, V | None]]) -> IntMap[V]:
+    def update(self, changes: Iterable[tuple[int, V | None]]) -> IntMap[V]:
+        """A map with every (key, value) of ``changes`` applied in order (None: removed)."""
         out = self
         for k, val in changes:
             out = out.set(k, val)

@@ -347,7 +347,7 @@ class SecretTree:
         ratchets = r.vector(dec_ratchet)
         out = cls(suite, bytes(n_h), n_leaves, max_skip, window)
         out._nodes = IntMap[bytes](width).update(nodes)
-        out._ratchets = IntMap[RatchetPosition](2 * n_leaves).update(ratchets)  # type: ignore[arg-type]
+        out._ratchets = IntMap[RatchetPosition](2 * n_leaves).update(ratchets)
         if len(out._nodes) != len(nodes) or len(out._ratchets) != len(ratchets):
             raise DecodeError("secret tree repeats a node or a ratchet")
         return out
@@ -490,7 +490,7 @@ class SecretTree:
             if ch.sibling is None:
                 raise StateError("a ratchet change that creates a leaf's ratchets needs both")
             ratchets = ratchets.set(_rkey(ch.leaf, _OTHER[ch.kind]), ch.sibling)
-            nodes = nodes.update(list(ch.nodes))
+            nodes = nodes.update(ch.nodes)
         return self._with(nodes, ratchets)
 
     def commit_use(self, use: KeyUse) -> None:

@@ -227,7 +227,7 @@ def ratios(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     out: dict[str, float] = {}
     by: dict[tuple[str, str], dict[int, float]] = {}
     for r in rows:
-        key = r.get("n", r.get("k"))
+        key = int(r["n"] if "n" in r else r["k"])
         by.setdefault((r["suite"], r["op"]), {})[key] = r.get("cpu_median_s", r["median_s"])
     for (suite, op), vals in by.items():
         if op == "kdf_expand":
