@@ -12,9 +12,9 @@ own versioned format); storage never parses it. What storage does guarantee:
   :meth:`~Storage.delete_group` when given ``expected_version``) is a compare-and-swap: it
   names the version its writer read (``expected_version``; ``None`` for "the group is not
   stored") and, in ONE transaction, checks it, applies the change and increments the
-  version by exactly one (row-only writes excepted, see "Rows" below). A writer whose version is stale gets
-  :class:`~mls_pq.errors.ConcurrentModificationError` (a ``StateError``), nothing is
-  written, and it must reload. This holds between objects of one process and between
+  version by exactly one (row-only writes excepted, see "Rows" below). A writer whose
+  version is stale gets :class:`~mls_pq.errors.ConcurrentModificationError` (a
+  ``StateError``), nothing is written, and it must reload. This holds between objects of one process and between
   processes sharing one SQLite file (the check and the write are one ``BEGIN IMMEDIATE``
   transaction). Versions never go back, even across :meth:`~Storage.delete_group` (the
   counter survives the group), so a version seen once is never valid again (no ABA).
@@ -28,8 +28,7 @@ own versioned format); storage never parses it. What storage does guarantee:
   has small opaque *rows* (key -> value; the group engine keeps one per sender ratchet and
   per live secret-tree node, RFC 9420 §9). A message changes one or a few rows: pass them
   as ``rows=[(key, prior, new), ...]`` to :meth:`~Storage.update_state` with ``state=None``
-  and only those rows (and the version) are written, in the same compare-and-swap
-  transaction. Each row change is itself a compare-and-swap: the stored value must be
+  and only those rows are written, in one transaction that also checks the version. Each row change is itself a compare-and-swap: the stored value must be
   ``prior`` (None: absent) or the whole write fails with ConcurrentModificationError.
   ``new`` None deletes the row. A row-only write checks ``expected_version`` but does not
   increment it (so it writes one small page, not two): rows are protected by their own
