@@ -43,12 +43,14 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..client import Client
 from ..errors import MLSError
 from ..group import Group, GroupOptions, GroupState
 from ..suites import CipherSuite, get_suite
+from ..treekem import PrivateTree
 from .scenarios import GroupScenario, identity, joined_state
 
 DEFAULT_SIZES = (2, 128, 1024, 10_000)
@@ -98,7 +100,15 @@ def _receiver_with_senders(sc: GroupScenario, senders: int) -> tuple[GroupState,
     leaves = [i for i in range(n) if i != n - 1][:senders]
     sender_states: dict[int, GroupState] = {}
     for leaf in leaves:
-        st = sc.committer.state if leaf == 0 else base if leaf == 1 else joined_state(base, leaf, bundles[leaf])
+        if leaf == 0:
+            st = sc.committer.state
+        elif leaf == 1:
+            st = base
+        elif not base.private.path_keys:
+            st = joined_state(base, leaf, bundles[leaf])
+        else:  # populated tree: a sender-only state (own leaf and signature key; no path keys)
+            b = bundles[leaf]
+            st = replace(base, private=PrivateTree(leaf, b.encryption_priv, b.signature_priv))
         g = Group(st)
         recv.process(g.encrypt(PAYLOAD))
         sender_states[leaf] = g.state
