@@ -101,8 +101,9 @@ class Context:
             raise UnsupportedAlgorithm(f"{aead.name}: this context only supports export")
         if self._seq >= (1 << (8 * aead.n_n)) - 1:
             raise MessageLimitError("HPKE sequence number overflow")
-        seq_bytes = self._seq.to_bytes(aead.n_n, "big")
-        return bytes(a ^ b for a, b in zip(self._base_nonce, seq_bytes, strict=True))
+        if self._seq == 0:  # the single-shot case (every MLS use of HPKE): base_nonce XOR 0
+            return self._base_nonce
+        return (int.from_bytes(self._base_nonce, "big") ^ self._seq).to_bytes(aead.n_n, "big")
 
     def export(self, exporter_context: bytes, length: int) -> bytes:
         """``Context.Export(exporter_context, L)`` (RFC 9180 §5.3; draft-ietf-hpke-hpke §5.3)."""
