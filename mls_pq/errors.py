@@ -82,3 +82,18 @@ class ForwardDistanceError(ValidationError):
 class PastEpochError(ValidationError):
     """A message is for an epoch older than the past epochs this member keeps
     (``GroupOptions.max_past_epochs``, RFC 9420 §9.2, §15.2), or from the future."""
+
+
+class DraftValidationError(ValidationError):
+    """A check required by an Internet-Draft failed (draft-ietf-mls-extensions, draft-ietf-mls-combiner).
+    ``draft`` and ``section`` name the requirement; the message never holds secrets."""
+
+    def __init__(self, message: str, section: str, draft: str = "draft-ietf-mls-extensions") -> None:
+        self.draft = draft
+        MLSError.__init__(self, f"{message} ({draft} §{section})")
+        self.section = section
+
+
+class SecretConsumedError(StateError):
+    """A forward-secure secret was already consumed and deleted (draft-ietf-mls-extensions §4.4
+    SafeExportSecret; RFC 9420 §9.2 deletion schedule)."""

@@ -1,4 +1,9 @@
-"""Pre-shared keys (RFC 9420 §8.4): PreSharedKeyID, PSKLabel and the psk_secret chain."""
+"""Pre-shared keys (RFC 9420 §8.4): PreSharedKeyID, PSKLabel and the psk_secret chain.
+
+Besides RFC 9420's external(1) and resumption(2) PSKs, ``PreSharedKeyID`` carries the
+application(3) PSKs of draft-ietf-mls-extensions §4.5 (``component_id`` then ``psk_id``); the
+PSKLabel of §8.4 embeds the whole PreSharedKeyID encoding, so the component id separates the
+PSKs of different components in ``psk_secret``."""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from dataclasses import dataclass
 from typing import Self
 
 from .codec import Reader, Struct, Writer
-from .errors import DecodeError
+from .errors import DecodeError, DraftValidationError
+from .ext_codepoints import PSK_APPLICATION as PSK_APPLICATION  # application(3), draft-ietf-mls-extensions §4.5
 from .suites import CipherSuite
 
 PSK_EXTERNAL = 1
@@ -22,7 +28,8 @@ USAGE_BRANCH = 3
 @dataclass(frozen=True)
 class PreSharedKeyID(Struct):
     """``PreSharedKeyID`` (RFC 9420 §8.4). External PSKs carry ``psk_id``; resumption PSKs
-    carry ``usage``, ``psk_group_id`` and ``psk_epoch``."""
+    carry ``usage``, ``psk_group_id`` and ``psk_epoch``; application PSKs
+    (draft-ietf-mls-extensions §4.5) carry ``component_id`` and ``psk_id``."""
 
     psktype: int
     psk_nonce: bytes
@@ -30,6 +37,11 @@ class PreSharedKeyID(Struct):
     usage: int = 0
     psk_group_id: bytes = b""
     psk_epoch: int = 0
+    component_id: int = 0
+
+    def __post_init__(self) -> None:
+        if self.psktype == PSK_APPLICATION and not 0 <= self.component_id <= 0xFFFF:
+            raise DraftValidationError(f"component id {self.component_id!r} is not a uint16", "4.5")
 
     @classmethod
     def external(cls, psk_id: bytes, psk_nonce: bytes) -> PreSharedKeyID:
@@ -39,10 +51,17 @@ class PreSharedKeyID(Struct):
     def resumption(cls, usage: int, group_id: bytes, epoch: int, psk_nonce: bytes) -> PreSharedKeyID:
         return cls(PSK_RESUMPTION, psk_nonce, usage=usage, psk_group_id=group_id, psk_epoch=epoch)
 
+    @classmethod
+    def application(cls, component_id: int, psk_id: bytes, psk_nonce: bytes) -> PreSharedKeyID:
+        """``psktype = application`` (draft-ietf-mls-extensions §4.5)."""
+        return cls(PSK_APPLICATION, psk_nonce, psk_id=psk_id, component_id=component_id)
+
     def encode(self, w: Writer) -> None:
         w.uint8(self.psktype)
         if self.psktype == PSK_EXTERNAL:
             w.opaque(self.psk_id)
+        elif self.psktype == PSK_APPLICATION:
+            w.uint16(self.component_id).opaque(self.psk_id)
         else:
             w.uint8(self.usage).opaque(self.psk_group_id).uint64(self.psk_epoch)
         w.opaque(self.psk_nonce)
@@ -60,6 +79,10 @@ class PreSharedKeyID(Struct):
             gid = r.opaque()
             epoch = r.uint64()
             return cls(t, r.opaque(), usage=usage, psk_group_id=gid, psk_epoch=epoch)
+        if t == PSK_APPLICATION:
+            cid = r.uint16()
+            psk_id = r.opaque()
+            return cls(t, r.opaque(), psk_id=psk_id, component_id=cid)
         raise DecodeError(f"unknown PSKType {t}")
 
 
