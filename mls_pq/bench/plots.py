@@ -1,6 +1,15 @@
-"""PNG plots of a results document (matplotlib, Agg backend): size and time against N on
-log-log axes, one line per suite, one figure per tree shape. Measured points are solid
-lines with markers; the size model continued to the extrapolation size is dashed."""
+"""PNG plots of a results document (matplotlib, Agg backend): small multiples, one column per
+suite family (classical, hybrid ML-KEM + ECDH, pure ML-KEM, ML-DSA, plugins and other suites),
+one row per metric, for sizes and for times against N on log-log axes, one figure each per
+tree shape.
+
+Within a panel every suite has its own colour, line style and marker, and is labelled
+directly at the end of its line, so that suites with identical sizes (e.g. 0x0001 and 0x0003)
+stay apart; times are drawn in µs / ms / s with the interquartile range as error bars;
+figures flagged unreliable are drawn as hollow markers. Measured points are solid lines; the
+size model continued to the extrapolation size is dashed (not measured). Each panel has its
+legend inside it.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +30,16 @@ TIME_PLOT = (
     ("join", "join from Welcome"),
     ("add_commit", "add 1 member (Commit + Welcome)"),
 )
+#: (family, title) in column order; :func:`family` assigns a suite to one
+FAMILIES = (
+    ("classical", "classical (RFC 9420)"),
+    ("hybrid", "hybrid ML-KEM + ECDH"),
+    ("mlkem", "pure ML-KEM"),
+    ("mldsa", "ML-DSA signatures"),
+    ("other", "plugins / other"),
+)
+_STYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
 def available() -> bool:
@@ -31,68 +50,131 @@ def available() -> bool:
     return True
 
 
+def family(name: str, suite_id: int | None = None) -> str:
+    """The family of a suite by its name: ``classical``, ``hybrid``, ``mlkem``, ``mldsa`` or
+    ``other`` (plugins such as SLH-DSA, and anything else)."""
+    parts = name.split("_")
+    kem = parts[2] if len(parts) == 6 else name  # MLS_<level>_<KEM>_<AEAD>_<hash>_<signature>
+    if "SLHDSA" in name:
+        return "other"
+    if "MLDSA" in name:
+        return "mldsa"
+    if "MLKEM" in kem:
+        return "hybrid" if any(c in kem for c in ("X25519", "X448", "P256", "P384", "P521")) else "mlkem"
+    if suite_id is not None and 1 <= suite_id <= 7:
+        return "classical"
+    return "classical" if name.startswith("MLS_") and name.count("_") == 5 and "DHKEM" in name else "other"
+
+
+def _fmt_seconds(v: float, _pos: Any = None) -> str:
+    if v >= 1:
+        return f"{v:.3g} s"
+    if v >= 1e-3:
+        return f"{v * 1e3:.3g} ms"
+    return f"{v * 1e6:.3g} µs"
+
+
+def _fmt_octets(v: float, _pos: Any = None) -> str:
+    if v >= 1 << 30:
+        return f"{v / (1 << 30):.3g} GiB"
+    if v >= 1 << 20:
+        return f"{v / (1 << 20):.3g} MiB"
+    if v >= 1024:
+        return f"{v / 1024:.3g} KiB"
+    return f"{v:.0f} B"
+
+
 def write_plots(doc: dict[str, Any], out: Path) -> list[Path]:
     """Write sizes_<shape>.png and times_<shape>.png; returns the paths written."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     from ..suites import get_suite
 
-    rows = doc["rows"]
+    rows = [r for r in doc["rows"] if r.get("source", "measured") == "measured"]
     written: list[Path] = []
     suites = list(dict.fromkeys(r["suite"] for r in rows))
-    names = {r["suite"]: f"0x{r['suite']:04x} {r['suite_name'].removeprefix('MLS_')}" for r in rows}
-    cmap = plt.get_cmap("tab10" if len(suites) <= 10 else "tab20")
-    colors = {s: cmap(i % cmap.N) for i, s in enumerate(suites)}
-    markers = {s: family_marker(next(r["suite_name"] for r in rows if r["suite"] == s)) for s in suites}
+    names = {r["suite"]: r["suite_name"] for r in rows}
+    fam = {s: family(names[s], s) for s in suites}
+    fams = [(f, t) for f, t in FAMILIES if any(fam[s] == f for s in suites)]
+    style: dict[int, tuple[Any, str, str]] = {}
+    cmap = plt.get_cmap("tab10")
+    for f, _ in fams:
+        for i, s in enumerate(x for x in suites if fam[x] == f):
+            style[s] = (cmap(i % 10), _STYLES[i % len(_STYLES)], _MARKERS[i % len(_MARKERS)])
     ext_n = max(doc["config"].get("extrapolate") or [0], default=0)
     profile = doc["config"].get("profile")
     payload = doc["config"].get("payload", 100)
+    ends: dict[tuple[int, int, float], list[int]] = {}
     for shape in dict.fromkeys(r["shape"] for r in rows):
-        for kind, spec, fname, ylabel in (
-            ("size", SIZE_PLOT, f"sizes_{shape}.png", "octets"),
-            ("time", TIME_PLOT, f"times_{shape}.png", "seconds (median)"),
-        ):
+        for kind, spec, fname in (("size", SIZE_PLOT, f"sizes_{shape}.png"), ("time", TIME_PLOT, f"times_{shape}.png")):
             present = [(m, t) for m, t in spec if any(r["metric"] == m and r["shape"] == shape for r in rows)]
             if not present:
                 continue
-            cols = 2 if len(present) > 1 else 1
-            nrows = (len(present) + cols - 1) // cols
-            fig, axes = plt.subplots(nrows, cols, figsize=(6.2 * cols, 4.2 * nrows + 1.6), squeeze=False)
-            flat = list(axes.flat)
-            for ax in flat[len(present):]:
-                ax.set_visible(False)
-            for ax, (metric, title) in zip(flat, present):
-                for s in suites:
-                    pts = sorted((r["n"], r["median"]) for r in rows
-                                 if r["suite"] == s and r["shape"] == shape and r["metric"] == metric)
-                    if not pts:
-                        continue
-                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=markers[s], ms=4, lw=1.2,
-                            color=colors[s], label=names[s])
-                    if kind == "size" and ext_n > pts[-1][0]:
-                        suite = get_suite(s, profile)
-                        ns = _geom(pts[-1][0], ext_n)
-                        ys = [model_sizes(suite, n, shape, payload=payload)[metric] for n in ns]
-                        keep = [(x, y) for x, y in zip(ns, ys) if y is not None]  # None: over the MLS limit
-                        ax.plot([x for x, _ in keep], [y for _, y in keep], ls="--", lw=0.9, color=colors[s])
-                ax.set_xscale("log", base=2)
-                ax.set_yscale("log")
-                ax.set_title(title, fontsize=10)
-                ax.set_xlabel("group size N")
-                ax.set_ylabel(ylabel)
-                ax.grid(True, which="both", alpha=0.25)
-            handles, labels = flat[0].get_legend_handles_labels()
-            fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
-            note = " (dashed: size model, not measured)" if kind == "size" and ext_n else ""
-            fig.suptitle(f"mls-pq: {kind} vs N, {shape} tree{note}\nmarkers: ○ classical  □ ML-KEM  "
-                         f"△ hybrid ML-KEM+ECDH  ◇ ML-DSA  ★ SLH-DSA / other", fontsize=11)
-            legend_h = 0.16 * ((len(labels) + 2) // 3) / (4.2 * nrows + 1.6)
-            fig.tight_layout(rect=(0, legend_h + 0.02, 1, 0.95))
+            nr, nc = len(present), len(fams)
+            fig, axes = plt.subplots(nr, nc, figsize=(3.6 * nc + 0.6, 3.0 * nr + 0.9), squeeze=False, sharey="row")
+            for i, (metric, title) in enumerate(present):
+                for j, (f, ftitle) in enumerate(fams):
+                    ax = axes[i][j]
+                    for s in (x for x in suites if fam[x] == f):
+                        pts = sorted((r["n"], r) for r in rows
+                                     if r["suite"] == s and r["shape"] == shape and r["metric"] == metric)
+                        if not pts:
+                            continue
+                        color, ls, marker = style[s]
+                        xs = [n for n, _ in pts]
+                        ys = [r["median"] for _, r in pts]
+                        label = f"0x{s:04x}"
+                        if kind == "time":
+                            err = [[max(r["median"] - r.get("q1", r["median"]), 0.0) for _, r in pts],
+                                   [max(r.get("q3", r["median"]) - r["median"], 0.0) for _, r in pts]]
+                            ax.errorbar(xs, ys, yerr=err, color=color, ls=ls, marker=marker, ms=4, lw=1.1,
+                                        capsize=2, label=label)
+                            bad = [(n, r["median"]) for n, r in pts if r.get("flags")]
+                            if bad:
+                                ax.plot([b[0] for b in bad], [b[1] for b in bad], ls="none", marker=marker, ms=8,
+                                        mfc="white", mec=color, zorder=3)
+                        else:
+                            ax.plot(xs, ys, color=color, ls=ls, marker=marker, ms=4, lw=1.1, label=label)
+                            if ext_n > xs[-1]:
+                                suite = get_suite(s, profile)
+                                ns = _geom(xs[-1], ext_n)
+                                model = [(n, model_sizes(suite, n, shape, payload=payload)[metric]) for n in ns]
+                                keep = [(x, y) for x, y in model if y is not None]  # None: over the MLS limit
+                                ax.plot([x for x, _ in keep], [y for _, y in keep], ls=(0, (2, 2)), lw=0.8,
+                                        color=color, alpha=0.7)
+                        # suites ending on the same point (identical sizes) get their labels stacked
+                        same = ends.setdefault((id(ax), xs[-1], round(float(ys[-1]), 12)), [])
+                        ax.annotate(label, (xs[-1], ys[-1]), xytext=(3, -7 * len(same)), textcoords="offset points",
+                                    fontsize=6, color=color, va="center")
+                        same.append(s)
+                    ax.set_xscale("log", base=2)
+                    ax.set_yscale("log")
+                    ax.yaxis.set_major_formatter(FuncFormatter(_fmt_seconds if kind == "time" else _fmt_octets))
+                    ax.yaxis.set_minor_formatter(NullFormatter())
+                    ax.grid(True, which="both", alpha=0.25)
+                    if i == 0:
+                        ax.set_title(ftitle, fontsize=9)
+                    if j == 0:
+                        ax.set_ylabel(title, fontsize=8)
+                    if i == nr - 1:
+                        ax.set_xlabel("group size N", fontsize=8)
+                    ax.tick_params(labelsize=7)
+                    if ax.get_legend_handles_labels()[0]:
+                        ax.legend(fontsize=6, loc="upper left", frameon=True, framealpha=0.8)
+            for i in range(nr):  # 1-2-5 ticks on rows spanning few decades, 1 per decade otherwise
+                lo, hi = axes[i][0].get_ylim()
+                narrow = hi / max(lo, 1e-12) < 300
+                axes[i][0].yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if narrow else (1.0,)))
+            what = ("octets (MLSMessage); dashed: size model, not measured" if kind == "size"
+                    else "median time, error bars: interquartile range; hollow marker: flagged unreliable")
+            fig.suptitle(f"mls-pq {kind}s against N, {shape} tree — {what}", fontsize=10)
+            fig.tight_layout(rect=(0, 0, 1, 0.97))
             path = out / fname
-            fig.savefig(path, dpi=110)
+            fig.savefig(path, dpi=100)
             plt.close(fig)
             written.append(path)
     return written
@@ -119,4 +201,4 @@ def _geom(a: int, b: int, k: int = 8) -> list[int]:
     return sorted({round(float(x)) for x in np.geomspace(a, b, k)})
 
 
-__all__ = ["available", "family_marker", "write_plots"]
+__all__ = ["FAMILIES", "available", "family", "family_marker", "write_plots"]

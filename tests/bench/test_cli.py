@@ -20,7 +20,7 @@ from mls_pq.bench.scenarios import SIZE_METRICS, TIME_OPS
 @pytest.fixture(scope="module")
 def doc() -> dict[str, Any]:
     cfg = BenchConfig(suites=[0x0001, 0xF001], sizes=[2, 4], shapes=["sparse", "populated"],
-                      ops=["update_commit", "process_far", "sizes"], reps=2, extrapolate=[1000])
+                      ops=["update_commit", "process_far", "sizes"], reps=2, extrapolate=[1000], budget=0.1)
     return run(cfg)
 
 
@@ -75,6 +75,13 @@ def test_outputs(doc: dict[str, Any], tmp_path: Path) -> None:
     assert {p.name for p in written} == {"sizes_sparse.png", "times_sparse.png", "sizes_populated.png",
                                          "times_populated.png"}
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in written)
+    # small multiples by family: one column per family present (classical, hybrid), one row per metric
+    assert [plots.family(n, i) for i, n in ((1, "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519"),
+            (0xF001, "MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519"),
+            (0xF007, "MLS_128_MLKEM768_AES256GCM_SHA384_P256"),
+            (0xF00A, "MLS_192_MLKEM768_AES256GCM_SHA384_MLDSA65"),
+            (0xF0A1, "MLS_128_MLKEM768X25519_AES128GCM_SHA256_SLHDSA128F"))] == [
+        "classical", "hybrid", "mlkem", "mldsa", "other"]
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
