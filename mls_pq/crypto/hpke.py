@@ -149,6 +149,11 @@ class Hpke:
         self.aead = aead
         self.suite_id = b"HPKE" + kem.id.to_bytes(2, "big") + kdf.id.to_bytes(2, "big") + aead.id.to_bytes(2, "big")
         self.name = f"HPKE({kem.name}, {kdf.name}, {aead.name})"
+        #: two-stage key schedule digests of public inputs that repeat (RFC 9180 §5.1):
+        #: psk_id_hash of the empty psk_id, and the last info's info_hash (a commit encrypts
+        #: every UpdatePath secret under the same GroupContext, RFC 9420 §12.4.1)
+        self._empty_psk_id_hash: bytes | None = None
+        self._last_info: tuple[bytes, bytes] | None = None
 
     @classmethod
     def from_ids(cls, kem_id: int, kdf_id: int, aead_id: int) -> Hpke:
@@ -169,6 +174,16 @@ class Hpke:
             raise CryptoError("HPKE: PSK input provided when not needed")
         if not got_psk and mode in (Mode.PSK, Mode.AUTH_PSK):
             raise CryptoError("HPKE: missing required PSK input")
+
+    def _info_hash(self, info: bytes) -> bytes:
+        """``LabeledExtract("", "info_hash", info)``, remembered for the last (short) info."""
+        last = self._last_info
+        if last is not None and last[0] == info:
+            return last[1]
+        digest = labeled_extract(self.kdf, self.suite_id, b"", b"info_hash", info)
+        if len(info) <= 4096:  # a GroupContext-sized info; long ones go through PreparedInfo
+            self._last_info = (info, digest)
+        return digest
 
     def prepare_info(self, info: bytes) -> PreparedInfo:
         """``info`` with its key-schedule digest computed once (see :class:`PreparedInfo`)."""
@@ -194,8 +209,12 @@ class Hpke:
                 prepared = info._info_hash
             info = info.info
         if kdf.two_stage:
-            psk_id_hash = labeled_extract(kdf, sid, b"", b"psk_id_hash", psk_id)
-            info_hash = prepared if prepared is not None else labeled_extract(kdf, sid, b"", b"info_hash", info)
+            if psk_id:
+                psk_id_hash = labeled_extract(kdf, sid, b"", b"psk_id_hash", psk_id)
+            else:
+                psk_id_hash = self._empty_psk_id_hash or labeled_extract(kdf, sid, b"", b"psk_id_hash", b"")
+                self._empty_psk_id_hash = psk_id_hash
+            info_hash = prepared if prepared is not None else self._info_hash(info)
             ctx = bytes([mode]) + psk_id_hash + info_hash
             secret = labeled_extract(kdf, sid, shared_secret, b"secret", psk)
             key = labeled_expand(kdf, sid, secret, b"key", ctx, n_k)
