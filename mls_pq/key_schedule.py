@@ -25,6 +25,9 @@ class EpochSecrets:
     resumption_psk: bytes
     epoch_authenticator: bytes
     init_secret: bytes
+    #: draft-ietf-mls-extensions §4.4: root of the Exporter Tree (see :mod:`mls_pq.exporter_tree`);
+    #: not compared, and b"" once dropped or in states stored without it
+    application_export_secret: bytes = field(default=b"", compare=False)
 
     def __repr__(self) -> str:
         return f"<EpochSecrets suite=0x{self.suite.id:04x}>"
@@ -67,7 +70,14 @@ def from_joiner(suite: CipherSuite, joiner: bytes, psk_secret: bytes | None, gro
         resumption_psk=d(epoch, "resumption"),
         epoch_authenticator=d(epoch, "authentication"),
         init_secret=d(epoch, "init"),
+        application_export_secret=application_export_secret(suite, epoch),
     )
+
+
+def application_export_secret(suite: CipherSuite, epoch_secret: bytes) -> bytes:
+    """application_export_secret = DeriveSecret(epoch_secret, "application_export")
+    (draft-ietf-mls-extensions §4.4), the root of the epoch's Exporter Tree."""
+    return suite.derive_secret(epoch_secret, "application_export")
 
 
 def advance(
