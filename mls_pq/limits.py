@@ -44,6 +44,7 @@ group is left unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from .errors import DecodeError, ValidationError
 
@@ -51,6 +52,15 @@ from .errors import DecodeError, ValidationError
 MAX_VECTOR = (1 << 30) - 1
 #: leaf indices are uint32 and node indices (2 * leaf) must fit too
 MAX_LEAVES = 1 << 31
+
+
+class SizedTree(Protocol):
+    """What :meth:`Limits.check_tree` needs of a ratchet tree."""
+
+    @property
+    def n_leaves(self) -> int: ...
+
+    def leaf_span(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,12 @@ class Limits:
             raise ValidationError(
                 f"{what} has {leaves} leaves, more than Limits.max_group_size ({self.max_group_size})"
             )
+
+    def check_tree(self, tree: SizedTree, what: str = "the ratchet tree") -> None:
+        """:meth:`check_group_size` of a tree's leaves up to its rightmost member; O(1)
+        unless the tree is wider than the limit (only then are its leaves scanned)."""
+        if tree.n_leaves > self.max_group_size:
+            self.check_group_size(tree.leaf_span(), what)
 
     def check_proposal_count(self, count: int) -> None:
         """ValidationError if a commit covers more than ``max_proposals_per_commit`` proposals."""

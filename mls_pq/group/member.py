@@ -789,7 +789,7 @@ class Group:
         )
         assert build.applied is not None
         nxt = build.next
-        self.limits.check_group_size(nxt.tree.leaf_span(), "the tree after this commit")
+        self.limits.check_tree(nxt.tree, "the tree after this commit")
         gi_exts = (*group_info_extensions, _client.grease_extension()) if grease else tuple(group_info_extensions)
         welcome: bytes | None = None
         group_info: bytes | Callable[[], bytes]
@@ -935,7 +935,7 @@ class Group:
             max_lifetime=self.max_lifetime,
             validator=self.credential_validator,
         )
-        self.limits.check_group_size(new_state.tree.leaf_span(), "the tree after this commit")
+        self.limits.check_tree(new_state.tree, "the tree after this commit")
         if new_state.epoch > st.epoch:
             self._store_epoch(new_state)  # one transaction; also drops a pending commit of ours
         else:  # removed: same epoch, inactive
@@ -1222,7 +1222,7 @@ class Group:
         if stored is None:
             raise StateError("the group is not in the storage")
         state = with_rows(GroupState.from_bytes(stored.state, suite), stored.rows)
-        limits.check_group_size(state.tree.leaf_span(), "the stored tree")
+        limits.check_tree(state.tree, "the stored tree")
         g = cls(
             state,
             psk_store=psk_store,
@@ -1277,7 +1277,7 @@ class Group:
             if isinstance(e, CorruptStateError):
                 raise
             raise CorruptStateError(f"malformed group: {e}") from None
-        limits.check_group_size(state.tree.leaf_span(), "the serialised tree")
+        limits.check_tree(state.tree, "the serialised tree")
         g = cls(state, limits=limits, **kwargs)  # type: ignore[arg-type]
         if pending is not None:
             nxt = GroupState.from_bytes(pending[0], state.suite)

@@ -101,7 +101,7 @@ def tree_for_group_info(
     truncated (§7.7) and within ``limits.max_group_size`` (checked while decoding, before
     the tree is hashed or validated: the GroupInfo signature is checked only afterwards)."""
     if isinstance(ratchet_tree, RatchetTree):
-        limits.check_group_size(ratchet_tree.leaf_span())
+        limits.check_tree(ratchet_tree)
         return ratchet_tree.copy()
     if ratchet_tree is not None:
         return RatchetTree.from_bytes(suite, ratchet_tree, limits=limits)
