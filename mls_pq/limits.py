@@ -22,9 +22,13 @@ limit                          what it bounds                               wher
                                generation may be (RFC 9420 §9.2)
 ``window``                     out-of-order message keys kept per sender    ``GroupOptions``
                                ratchet (§9.2)
-``max_past_epochs``            past epochs whose secrets are kept to read   ``GroupOptions``
-                               late messages (§9.2, §15.2), if present
+``max_past_epochs``            past epochs whose secret trees are kept to   ``GroupOptions``
+                               read late application messages (§9.2)
 ``resumption_epochs``          past epochs' resumption PSKs kept (§8.6)     ``GroupOptions``
+``padding_block``              PrivateMessage padding granularity, at most  ``GroupOptions``
+                               ``MAX_PADDING_BLOCK`` (§6.3.1)
+max_lifetime                   total lifetime of a LeafNode we accept       ``Group(...)`` arg
+                               (§7.2; not a resource, an application rule)
 vector length < 2^30           any one TLS vector (RFC 9420 §2.1.2)         :mod:`mls_pq.codec`
 HPKE sequence number           messages of one HPKE context (RFC 9180)      ``MessageLimitError``
 =============================  ===========================================  ====================
