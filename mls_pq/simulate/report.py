@@ -166,6 +166,7 @@ def write_plot(doc: dict[str, Any], path: Path) -> str | None:
         ax.barh([y + i * h for y in range(len(keys))], vals, height=h, label=n)
     ax.set_yticks([y + 0.4 - h / 2 for y in range(len(keys))])
     ax.set_yticklabels([lbl for _, lbl, _ in METRICS])
+    ax.invert_yaxis()  # first metric on top, as in the table
     ax.set_xscale("log")
     ax.set_xlabel(f"relative to {names[0]}")
     ax.set_title(f"{doc['workload']} ({doc['mode']})")
