@@ -528,3 +528,22 @@ def test_defect1_reinit_membership_check_is_linear() -> None:
     assert calls[0] <= 4 * n
     custom = JoinContext(psk_lookup=lambda _p: None, same_client=lambda a, b: a.credential.ident == b.credential.ident)
     assert _all_matched(custom, old[:50], new, every_old=True)
+
+
+def test_join_external_at_the_last_epoch_is_a_typed_error() -> None:
+    """RFC 9420 §8.1: ``epoch`` is a uint64. A GroupInfo (signed by its member) at epoch
+    2^64 - 1 cannot be joined by an external commit: ValidationError, not struct.error
+    (fuzzing finding F1)."""
+    from dataclasses import replace
+
+    from mls_pq.messages.welcome import GroupInfo
+
+    c = Client.generate(1, b"owner")
+    g = Group.create(1, b"g", c.credential, c.signature_priv)
+    gi = MLSMessage.from_bytes(g.group_info(ratchet_tree=True, external_pub=True)).body
+    assert isinstance(gi, GroupInfo)
+    last = replace(gi, group_context=replace(gi.group_context, epoch=2**64 - 1)).sign(g.suite, c.signature_priv)
+    joiner = Client.generate(1, b"joiner")
+    with pytest.raises(ValidationError) as ei:
+        Group.join_external(MLSMessage(last).to_bytes(), joiner.credential, joiner.signature_priv)
+    assert ei.value.section == "8.1"
