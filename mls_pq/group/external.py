@@ -53,9 +53,6 @@ from .commit import (
 from .state import GroupOptions, GroupState, new_secret_tree
 from .welcome import parse_external_pub, tree_for_group_info, verify_group_info
 
-#: ``uint64 epoch`` (RFC 9420 §8.1): the last epoch has no successor
-MAX_EPOCH = (1 << 64) - 1
-
 # ---- the external_senders extension (§12.1.8.1) --------------------------------------------
 
 
@@ -180,8 +177,6 @@ def create_external_commit(
     from the leftmost free leaf. The tree is bounded by ``limits.max_group_size`` while it
     is decoded (before any hashing), and so is the tree after our join."""
     gc = group_info.group_context
-    if gc.epoch >= MAX_EPOCH:
-        raise ValidationError(f"the GroupInfo is at the last epoch {gc.epoch}: there is no next epoch to join", "8.1")
     check_credential_key(suite, leaf_template.credential, leaf_template.signature_key)
     tree = tree_for_group_info(suite, group_info, ratchet_tree, limits=limits)
     verify_group_info(suite, group_info, tree, now=now, validate_tree=validate_tree, max_lifetime=max_lifetime)
