@@ -17,12 +17,20 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ..components import (
+    EMPTY_REGISTRY,
+    ComponentRegistry,
+    UpdateContext,
+    apply_app_data_updates,
+    check_gce_keeps_app_data,
+)
 from ..credentials import CredentialEvent, CredentialEventType, CredentialValidator, authenticate, check_credential_key
 from ..errors import MLSError, StateError, ValidationError
-from ..extensions import Extension
+from ..extensions import REQUIRED_CAPABILITIES, Extension
 from ..framing import public_message, seal_private, sign_content
 from ..group_context import GroupContext, next_epoch
 from ..key_schedule import EpochSecrets, advance
+from ..messages.app_data import AppDataUpdate
 from ..messages.commit import Commit
 from ..messages.credential import Credential
 from ..messages.framing_structs import (
@@ -122,6 +130,8 @@ class Applied:
     reinit: ReInit | None = None
     gce: bool = False
     own_update: OwnUpdate | None = None
+    #: AppDataUpdate proposals changed ``extensions`` (draft-ietf-mls-extensions §4.7)
+    app_data: bool = False
 
 
 
@@ -154,6 +164,7 @@ def apply_proposals(
     validator: CredentialValidator | None = None,
     creating: bool = False,
     me: int | None = None,
+    components: ComponentRegistry | None = None,
 ) -> Applied:
     """Validate the list (§12.2) and apply it to a copy of ``tree`` in the order of §12.3.
     Proposals included by value are fully checked here, and their credentials validated
@@ -229,7 +240,38 @@ def apply_proposals(
             out.reinit = body
     if gce:
         v.check_gce_members(t, extensions, me=me)
+    _apply_app_data_updates(out, context, items, committer, components, me)
     return out
+
+
+def _apply_app_data_updates(
+    out: Applied,
+    context: GroupContext,
+    items: Sequence[v.Committed],
+    committer: Sender,
+    components: ComponentRegistry | None,
+    me: int | None,
+) -> None:
+    """AppDataUpdate proposals (draft-ietf-mls-extensions §4.7), after the default proposals:
+    the ``app_data_dictionary`` is updated through the application's component registry
+    (``components``; none: every AppDataUpdate is invalid). A GroupContextExtensions
+    proposal must leave the dictionary alone when AppDataUpdate is a required proposal type."""
+    if out.gce:
+        rc = next((e for e in context.extensions if e.extension_type == REQUIRED_CAPABILITIES), None)
+        required = v.RequiredCapabilities.from_extension(rc).proposal_types if rc is not None else ()
+        check_gce_keeps_app_data(context.extensions, out.extensions, required)
+    updates = [c.proposal.body for c in items if isinstance(c.proposal.body, AppDataUpdate)]
+    if not updates:
+        return
+    external = committer.sender_type == SenderType.NEW_MEMBER_COMMIT or any(
+        c.sender.sender_type == SenderType.EXTERNAL for c in items if isinstance(c.proposal.body, AppDataUpdate)
+    )
+    ctx = UpdateContext(context.group_id, context.epoch, context.cipher_suite, external=external)
+    extensions = apply_app_data_updates(out.extensions, updates, components or EMPTY_REGISTRY, ctx)
+    if extensions != out.extensions:
+        v.check_gce_members(out.tree, extensions, me=me)  # every member supports app_data_dictionary
+    out.extensions = extensions
+    out.app_data = True
 
 
 def resolve(state: GroupState, commit: Commit, committer: Sender) -> list[v.Committed]:
@@ -278,7 +320,7 @@ def _effects(
         removed=tuple(MemberInfo.of(i, leaf) for i, leaf in applied.removed),
         updated=tuple(updated),
         psks=tuple(applied.psks),
-        group_context_extensions=applied.extensions if applied.gce else None,
+        group_context_extensions=applied.extensions if applied.gce or applied.app_data else None,
         reinit=applied.reinit,
         external_join=ext_join,
         path=path_leaf is not None,
@@ -360,6 +402,7 @@ def process_commit(
     same_client: Callable[[LeafNode, LeafNode], bool] | None = None,
     max_lifetime: int | None = None,
     validator: CredentialValidator | None = None,
+    components: ComponentRegistry | None = None,
 ) -> tuple[GroupState, CommitEffects]:
     """Validate and apply a Commit whose framing and signature were already checked.
     ``validator``: the AS hook, asked about by-value Adds/GroupContextExtensions and a path
@@ -394,6 +437,7 @@ def process_commit(
         max_lifetime=max_lifetime,
         validator=validator,
         me=me,
+        components=components,
     )
     if commit.path is None and (external or v.path_required(c.proposal for c in items)):
         raise ValidationError("this commit requires a path", "12.4")
@@ -535,6 +579,7 @@ def create_commit(
     path_secret: bytes | None = None,
     max_lifetime: int | None = None,
     validator: CredentialValidator | None = None,
+    components: ComponentRegistry | None = None,
 ) -> CommitBuild:
     """Build a Commit over ``refs`` (cached proposals) and ``by_value`` proposals.
     ``leaf_template``/``signature_priv``: our new leaf's credential etc. and signature key
@@ -578,6 +623,7 @@ def create_commit(
         validator=validator,
         creating=True,
         me=me,
+        components=components,
     )
     # the PSKs must be available before anything is signed
     psk = lookup_psks(suite, applied.psks, psk_lookup)

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING
 
 from .. import client as _client
 from ..codec import Reader, Writer
+from ..components import EMPTY_REGISTRY, ComponentRegistry
 from ..credentials import CredentialValidator, check_credential_key
 from ..errors import ConcurrentModificationError, CorruptStateError, DecodeError, PastEpochError, StateError, ValidationError
 from ..extensions import Extension
@@ -85,7 +86,7 @@ from ..messages.proposals import (
     Update,
 )
 from ..messages.welcome import GroupInfo, Welcome
-from ..psk import PSK_EXTERNAL, PSK_RESUMPTION, USAGE_BRANCH, USAGE_REINIT, PreSharedKeyID
+from ..psk import PSK_APPLICATION, PSK_EXTERNAL, PSK_RESUMPTION, USAGE_BRANCH, USAGE_REINIT, PreSharedKeyID
 from ..suites import CipherSuite, get_suite
 from ..transcript import confirmation_tag, interim_transcript_hash
 from ..tree.ratchet_tree import RatchetTree, system_clock, validate_leaf_node
@@ -238,6 +239,11 @@ class Group:
         self.max_lifetime = max_lifetime
         #: the application's Authentication Service (RFC 9420 §5.3.1); None accepts everything
         self.credential_validator = credential_validator
+        #: the application's components (draft-ietf-mls-extensions §4.7): handlers of the
+        #: AppDataUpdate proposals; with the empty registry every AppDataUpdate is invalid
+        self.components: ComponentRegistry = EMPTY_REGISTRY
+        #: application PSKs (draft-ietf-mls-extensions §4.5) by (component_id, psk_id)
+        self.application_psks: MutableMapping[tuple[int, bytes], bytes] = {}
         #: resource limits: message size, tree size, proposals per commit (:mod:`mls_pq.limits`)
         self.limits = limits
 
@@ -550,6 +556,8 @@ class Group:
         return _foreign_lookup(self.psk_store, self.resumption_psks, self.storage)(pid)
 
     def _psk_lookup(self, pid: PreSharedKeyID) -> bytes | None:
+        if pid.psktype == PSK_APPLICATION:
+            return self.application_psks.get((pid.component_id, pid.psk_id))
         if pid.psktype == PSK_RESUMPTION and pid.psk_group_id == self._state.group_id:
             got = self._state.resumption_psk(pid.psk_epoch)
             if got is not None:
@@ -786,6 +794,7 @@ class Group:
             identity_of=self.identity_of,
             max_lifetime=self.max_lifetime,
             validator=self.credential_validator,
+            components=self.components,
         )
         assert build.applied is not None
         nxt = build.next
@@ -934,6 +943,7 @@ class Group:
             identity_of=self.identity_of,
             max_lifetime=self.max_lifetime,
             validator=self.credential_validator,
+            components=self.components,
         )
         self.limits.check_tree(new_state.tree, "the tree after this commit")
         if new_state.epoch > st.epoch:

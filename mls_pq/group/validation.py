@@ -25,6 +25,7 @@ from ..extensions import (
     Extension,
     is_grease,
 )
+from ..ext_codepoints import APP_DATA_UPDATE
 from ..group_context import PROTOCOL_VERSION_MLS10, GroupContext
 from ..messages.framing_structs import Sender, SenderType
 from ..messages.key_package import KeyPackage
@@ -42,7 +43,7 @@ from ..messages.proposals import (
     Update,
     proposal_type_info,
 )
-from ..psk import PSK_EXTERNAL, PSK_RESUMPTION, USAGE_APPLICATION, PreSharedKeyID
+from ..psk import PSK_APPLICATION, PSK_EXTERNAL, PSK_RESUMPTION, USAGE_APPLICATION, PreSharedKeyID
 from ..suites import CipherSuite, get_suite
 from ..tree.ratchet_tree import RatchetTree, check_capabilities_support, required_capability_sets, validate_leaf_node
 
@@ -259,7 +260,7 @@ def check_psk(suite: CipherSuite, psk: PreSharedKeyID, *, allow_usage: int = USA
         raise ValidationError(f"psk_nonce must be {suite.n_h} octets, got {len(psk.psk_nonce)}", "12.1.4")
     if psk.psktype == PSK_RESUMPTION and psk.usage != USAGE_APPLICATION and psk.usage != allow_usage:
         raise ValidationError("a resumption PSK with usage reinit/branch is only valid in that protocol", "12.1.4")
-    if psk.psktype not in (PSK_EXTERNAL, PSK_RESUMPTION):
+    if psk.psktype not in (PSK_EXTERNAL, PSK_RESUMPTION, PSK_APPLICATION):  # application: draft-ietf-mls-extensions §4.5
         raise ValidationError(f"unknown PSK type {psk.psktype}", "8.4")
 
 
@@ -363,7 +364,8 @@ def check_list(
         if types.count(ProposalType.REMOVE) > 1:
             raise ValidationError("an external commit has at most one Remove", "12.2")
         for t in types:
-            if t not in (ProposalType.EXTERNAL_INIT, ProposalType.REMOVE, ProposalType.PSK):
+            # AppDataUpdate: allowed in external commits (draft-ietf-mls-extensions §4.7)
+            if t not in (ProposalType.EXTERNAL_INIT, ProposalType.REMOVE, ProposalType.PSK, APP_DATA_UPDATE):
                 raise ValidationError(f"proposal type {t} is not allowed in an external commit", "12.2")
         if any(c.ref is not None for c in items):
             raise ValidationError("an external commit cannot include proposals by reference", "12.4.3.2")

@@ -20,6 +20,7 @@ from ..codec import Reader, Struct, Writer
 from ..errors import DecodeError, ValidationError
 from ..extensions import Extension
 from ..psk import PreSharedKeyID
+from .app_data import AppDataUpdate
 from .key_package import KeyPackage
 from .leaf_node import LeafNode
 
@@ -174,6 +175,11 @@ PROPOSAL_TYPES: dict[int, ProposalTypeInfo] = {
 }
 
 DEFAULT_PROPOSAL_TYPES = frozenset(int(t) for t in ProposalType)
+
+# draft-ietf-mls-extensions §4.7, §7.2: AppDataUpdate (0x0008 suggested; External: Y, Path
+# Required: N). A non-default type: members must advertise it (§12.2), and a group without a
+# component registry rejects it (mls_pq.components: component unknown to the application).
+PROPOSAL_TYPES[AppDataUpdate.proposal_type] = ProposalTypeInfo(AppDataUpdate, external=True, path_required=False)
 
 
 def register_proposal_type(body: type[Struct], *, external: bool, path_required: bool) -> None:

@@ -63,7 +63,7 @@ def test_registry_columns_follow_rfc_table() -> None:
     assert path == {2, 3, 6, 7}
 
 
-@pytest.mark.parametrize("ptype", [0x0000, 0x0008, 0x0A0A, 0xF000])
+@pytest.mark.parametrize("ptype", [0x0000, 0x000B, 0x0A0A, 0xF000])
 def test_unknown_proposal_type_is_a_decode_error(ptype: int) -> None:
     """§12.1: Proposal has no length prefix, so an unknown body cannot be skipped."""
     data = ptype.to_bytes(2, "big") + b"\x00\x00\x00\x01"

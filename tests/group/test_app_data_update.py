@@ -1,0 +1,161 @@
+"""AppDataUpdate proposals in real groups (draft-ietf-mls-extensions §4.7): applied to the
+GroupContext ``app_data_dictionary`` through the application's component registry, list rules,
+no path required, GroupContextExtensions restriction; application PSKs in commits (§4.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from mls_pq import ext_codepoints as cp
+from mls_pq.client import Client, default_capabilities
+from mls_pq.components import ComponentRegistry, UpdateContext
+from mls_pq.errors import DraftValidationError, ValidationError
+from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
+from mls_pq.group import Group
+from mls_pq.messages.app_data import AppDataDictionary, AppDataUpdate, ComponentData, app_data_dictionary_of
+from mls_pq.messages.framing_structs import MLSMessage, PublicMessage, WireFormat
+from mls_pq.messages.proposals import GroupContextExtensions, Proposal
+from mls_pq.psk import PreSharedKeyID
+from mls_pq.suites import get_suite
+
+S = get_suite(0x0001)
+COMP = 0x8001
+
+
+class Append:
+    def apply_updates(self, current: bytes | None, updates: Sequence[bytes], context: UpdateContext) -> bytes:
+        if any(u == b"bad" for u in updates):
+            raise ValidationError("bad update")
+        return (current or b"") + b"".join(updates)
+
+    def validate(self, data: bytes, context: UpdateContext) -> None:
+        return None
+
+
+REG = ComponentRegistry({COMP: Append()})
+
+
+def required_caps(proposals: Sequence[int]) -> Extension:
+    from mls_pq.codec import Writer
+
+    w = Writer().vector((), lambda ww, x: ww.uint16(x))
+    w.vector(proposals, lambda ww, x: ww.uint16(x)).vector((), lambda ww, x: ww.uint16(x))
+    return Extension(REQUIRED_CAPABILITIES, w.getvalue())
+
+
+def pair(group_extensions: Sequence[Extension] = (), registry: ComponentRegistry = REG) -> tuple[Group, Group]:
+    ca, cb = Client.generate(S, b"alice"), Client.generate(S, b"bob")
+    caps_a = default_capabilities(S, ca.credential, extensions=[cp.APP_DATA_DICTIONARY], proposals=[cp.APP_DATA_UPDATE])
+    caps_b = default_capabilities(S, cb.credential, extensions=[cp.APP_DATA_DICTIONARY], proposals=[cp.APP_DATA_UPDATE])
+    a = Group.create(S, b"g", ca.credential, ca.signature_priv, capabilities=caps_a, extensions=group_extensions)
+    kp, bundle = cb.key_package(capabilities=caps_b)
+    out = a.commit(add=[kp])
+    a.merge_pending_commit()
+    assert out.welcome is not None
+    b = Group.join(out.welcome, bundle)
+    a.components = b.components = registry
+    return a, b
+
+
+def dictionary(g: Group) -> AppDataDictionary | None:
+    return app_data_dictionary_of(g.group_context.extensions)
+
+
+def test_app_data_update_applied_by_all_members_section_4_7() -> None:
+    a, b = pair()
+    out = a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"x")), Proposal(AppDataUpdate.make_update(COMP, b"y"))])
+    a.merge_pending_commit()
+    b.process(out.commit)
+    assert dictionary(a) == dictionary(b) == AppDataDictionary((ComponentData(COMP, b"xy"),))
+    assert a.epoch_authenticator == b.epoch_authenticator
+    assert out.effects.group_context_extensions == a.group_context.extensions
+    # AppDataUpdate needs no path (§4.7, §7.2 Path Required: N)
+    msg = MLSMessage.from_bytes(out.commit)
+    if isinstance(msg.body, PublicMessage):
+        assert msg.body.content.body.path is None  # type: ignore[union-attr]
+    # remove
+    out = b.commit(proposals=[Proposal(AppDataUpdate.make_remove(COMP))])
+    b.merge_pending_commit()
+    a.process(out.commit)
+    assert dictionary(a) == dictionary(b) == AppDataDictionary()
+
+
+def test_commit_without_path_on_the_wire_section_4_7() -> None:
+    a, b = pair()
+    out = a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"x"))], wire_format=WireFormat.PUBLIC_MESSAGE)
+    a.merge_pending_commit()
+    msg = MLSMessage.from_bytes(out.commit)
+    assert isinstance(msg.body, PublicMessage) and msg.body.content.body.path is None  # type: ignore[union-attr]
+    b.process(out.commit)
+    assert dictionary(b) == dictionary(a)
+
+
+def test_receiver_without_component_rejects_and_is_unchanged_section_4_7() -> None:
+    a, b = pair()
+    b.components = ComponentRegistry()
+    before = b.state.to_bytes()
+    out = a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"x"))])
+    with pytest.raises(DraftValidationError, match="unknown to the application.*§4.7"):
+        b.process(out.commit)
+    assert b.state.to_bytes() == before
+
+
+def test_committer_rejects_invalid_lists_section_4_7() -> None:
+    a, _ = pair()
+    rm = Proposal(AppDataUpdate.make_remove(COMP))
+    with pytest.raises(DraftValidationError, match="removes absent state.*§4.7"):
+        a.commit(proposals=[rm])
+    with pytest.raises(DraftValidationError, match="both update and remove.*§4.7"):
+        a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"x")), rm])
+    with pytest.raises(ValidationError, match="bad update"):
+        a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"bad"))])
+    # nothing pending after a refused commit: a valid one still works
+    a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"ok"))])
+    a.merge_pending_commit()
+    assert dictionary(a) == AppDataDictionary((ComponentData(COMP, b"ok"),))
+
+
+def test_member_without_capability_rejected_rfc9420_12_2() -> None:
+    """AppDataUpdate is a non-default proposal type: every member must support it (RFC 9420 §12.2)."""
+    ca, cb = Client.generate(S, b"alice"), Client.generate(S, b"bob")
+    a = Group.create(S, b"g", ca.credential, ca.signature_priv)
+    kp, _ = cb.key_package()
+    a.commit(add=[kp])
+    a.merge_pending_commit()
+    a.components = REG
+    with pytest.raises(ValidationError, match="does not support proposal type 0x0008"):
+        a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"x"))])
+
+
+def test_gce_must_not_touch_app_data_when_required_section_4_7() -> None:
+    a, b = pair(group_extensions=[required_caps([cp.APP_DATA_UPDATE])])
+    out = a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"x"))])
+    a.merge_pending_commit()
+    b.process(out.commit)
+    exts = a.group_context.extensions
+    no_dict = tuple(e for e in exts if e.extension_type != cp.APP_DATA_DICTIONARY)
+    with pytest.raises(DraftValidationError, match="GroupContextExtensions changes app_data_dictionary.*§4.7"):
+        a.commit(proposals=[Proposal(GroupContextExtensions(no_dict))])
+    # a GCE that keeps the dictionary (and an AppDataUpdate in the same commit) is fine
+    out = a.commit(proposals=[Proposal(GroupContextExtensions(exts)), Proposal(AppDataUpdate.make_update(COMP, b"z"))])
+    a.merge_pending_commit()
+    b.process(out.commit)
+    assert dictionary(b) == AppDataDictionary((ComponentData(COMP, b"xz"),))
+
+
+def test_application_psk_in_commit_section_4_5() -> None:
+    a, b = pair()
+    pid = PreSharedKeyID.application(0x0006, b"apq-psk-id", bytes(S.n_h))
+    a.application_psks[(0x0006, b"apq-psk-id")] = b"\x42" * 32
+    out = a.commit(psks=[pid])
+    a.merge_pending_commit()
+    before = b.state.to_bytes()
+    with pytest.raises(ValidationError, match="not available"):
+        b.process(out.commit)
+    assert b.state.to_bytes() == before
+    b.application_psks[(0x0006, b"apq-psk-id")] = b"\x42" * 32
+    b.process(out.commit)
+    assert a.epoch_authenticator == b.epoch_authenticator
+    assert out.effects.psks[0].component_id == 0x0006
