@@ -164,7 +164,7 @@ def write_plots(doc: dict[str, Any], out: Path) -> list[Path]:
                         ax.set_xlabel("group size N", fontsize=8)
                     ax.tick_params(labelsize=7)
                     if ax.get_legend_handles_labels()[0]:
-                        ax.legend(fontsize=6, loc="upper left", frameon=True, framealpha=0.8)
+                        ax.legend(fontsize=6, loc="best", frameon=True, framealpha=0.8)
             for i in range(nr):  # 1-2-5 ticks on rows spanning few decades, 1 per decade otherwise
                 lo, hi = axes[i][0].get_ylim()
                 narrow = hi / max(lo, 1e-12) < 300
