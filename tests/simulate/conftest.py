@@ -47,8 +47,8 @@ update_every_messages = 2
 adds_per_group_per_day = 0.3
 
 [calibration]
-sizes = [2, 4, 8, 16]
-reps = 3
+sizes = [2, 5, 12]
+reps = 2
 
 [self_check]
 groups = 3

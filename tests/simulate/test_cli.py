@@ -36,3 +36,17 @@ def test_json_output(small_path: Path, cache_dir: Path, capsys: pytest.CaptureFi
     doc = json.loads(capsys.readouterr().out)
     assert doc["seed"] == 3 and doc["mode"] == "calibrated" and doc["groups"] == 60
     assert doc["self_check"] is None
+
+
+def test_exact_mode_reports_model_vs_exact(small_path: Path, cache_dir: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """An exact run puts the same fleet through the model: every byte metric identical."""
+    assert main(["simulate", str(small_path), "--mode", "exact", "--scale", "0.1", "--days", "1", "--json",
+                 "--quiet", "--self-check", "0", "--cache-dir", str(cache_dir)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["mode"] == "exact" and doc["groups"] == 6
+    for name, errs in doc["model_vs_exact"].items():
+        for k in ("sent_mean", "sent_p99", "recv_mean", "recv_p50", "ds_per_day"):
+            assert errs[k] == 0.0, (name, k)
+        assert errs["welcome_max"] in (0.0, None)  # None: no Welcome in this small fleet
+        assert abs(errs["cpu_mean"]) < 1.0 and abs(errs["state_mean"]) < 0.2
