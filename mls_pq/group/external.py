@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..codec import Reader, Struct, Writer
+from ..components import ComponentRegistry
 from ..credentials import CredentialValidator, check_credential_key
 from ..errors import DecodeError, ValidationError
 from ..extensions import EXTERNAL_PUB, EXTERNAL_SENDERS, Extension
@@ -20,6 +21,7 @@ from ..framing import public_message, sign_content
 from ..group_context import GroupContext, next_epoch
 from ..key_schedule import EpochSecrets, advance
 from ..limits import DEFAULT_LIMITS, Limits
+from ..messages.app_data import AppDataUpdate
 from ..messages.commit import Commit
 from ..messages.credential import Credential
 from ..messages.framing_structs import (
@@ -170,12 +172,16 @@ def create_external_commit(
     max_lifetime: int | None = None,
     validator: CredentialValidator | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    app_data_updates: Sequence[AppDataUpdate] = (),
+    components: ComponentRegistry | None = None,
 ) -> ExternalJoin:
     """Join via an external Commit: verify the GroupInfo and tree, validate their credentials
     with the AS ``validator`` (§5.3.1), derive the init secret from ``external_pub`` (§8.3),
     and commit ExternalInit (+ Remove of ``remove_leaf`` for a resync, + PSKs) with a path
     from the leftmost free leaf. The tree is bounded by ``limits.max_group_size`` while it
-    is decoded (before any hashing), and so is the tree after our join."""
+    is decoded (before any hashing), and so is the tree after our join.
+    ``app_data_updates``: AppDataUpdate proposals to include, applied with ``components``
+    (draft-ietf-mls-extensions §4.7 allows them in external commits)."""
     gc = group_info.group_context
     check_credential_key(suite, leaf_template.credential, leaf_template.signature_key)
     tree = tree_for_group_info(suite, group_info, ratchet_tree, limits=limits)
@@ -192,8 +198,11 @@ def create_external_commit(
     if remove_leaf is not None:
         proposals.append(Proposal(Remove(remove_leaf)))
     proposals.extend(Proposal(PreSharedKey(p)) for p in psks)
+    proposals.extend(Proposal(u) for u in app_data_updates)
     items = [v.Committed(p, sender, None) for p in proposals]
-    applied = apply_proposals(suite, gc, tree, v.CapSummary.of(tree), items, sender, now=now, creating=True)
+    applied = apply_proposals(
+        suite, gc, tree, v.CapSummary.of(tree), items, sender, now=now, creating=True, components=components
+    )
     if remove_leaf is not None:
         old = applied.removed[0][1]
         if old.credential != leaf_template.credential:

@@ -159,3 +159,26 @@ def test_application_psk_in_commit_section_4_5() -> None:
     b.process(out.commit)
     assert a.epoch_authenticator == b.epoch_authenticator
     assert out.effects.psks[0].component_id == 0x0006
+
+
+def test_app_data_update_in_external_commit_section_4_7() -> None:
+    """§4.7: AppDataUpdate proposals can be included in an external Commit; the handler sees
+    ``external=True`` (here: accepts it) and every member applies the same update."""
+    from mls_pq.client import make_leaf_template
+    from mls_pq.group.external import create_external_commit
+    from mls_pq.messages.welcome import GroupInfo
+
+    a, b = pair()
+    cc = Client.generate(S, b"carol")
+    caps = default_capabilities(S, cc.credential, extensions=[cp.APP_DATA_DICTIONARY], proposals=[cp.APP_DATA_UPDATE])
+    template = make_leaf_template(S, cc.credential, S.signature.public_key(cc.signature_priv), capabilities=caps)
+    gi = MLSMessage.from_bytes(a.group_info(ratchet_tree=True, external_pub=True)).body
+    assert isinstance(gi, GroupInfo)
+    upd = AppDataUpdate.make_update(COMP, b"ext")
+    with pytest.raises(DraftValidationError, match="unknown to the application"):
+        create_external_commit(S, gi, template, cc.signature_priv, app_data_updates=[upd])
+    res = create_external_commit(S, gi, template, cc.signature_priv, app_data_updates=[upd], components=REG)
+    for g in (a, b):
+        g.process(res.message.to_bytes())
+        assert dictionary(g) == AppDataDictionary((ComponentData(COMP, b"ext"),))
+    assert app_data_dictionary_of(res.state.context.extensions) == dictionary(a)
