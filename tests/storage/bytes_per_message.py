@@ -23,7 +23,7 @@ from pathlib import Path
 
 from mls_pq.bench.scenarios import GroupScenario, joined_state
 from mls_pq.group import Group, GroupOptions
-from mls_pq.storage import SQLiteStorage
+from mls_pq.storage import MemoryStorage, SQLiteStorage
 from mls_pq.suites import get_suite
 
 PAYLOAD = b"x" * 64
@@ -54,6 +54,7 @@ def measure(n: int, senders: int, mode: str, page_size: int, messages: int) -> d
     seen = leaves[:senders]
     for leaf in seen:
         recv.process(sender(leaf).encrypt(PAYLOAD))
+    state = recv.state
     out: dict[str, object] = {"n": n, "senders": senders, "mode": mode, "page_size": page_size}
     with tempfile.TemporaryDirectory() as tmp:
         storage = SQLiteStorage(Path(tmp) / "m.sqlite", journal_mode=mode, page_size=page_size)
@@ -83,6 +84,18 @@ def measure(n: int, senders: int, mode: str, page_size: int, messages: int) -> d
             run("new_sender", [sender(leaf).encrypt(PAYLOAD) for leaf in fresh])
         run("own_encrypt", None, own=True)
         storage.close()
+    # time per seen-sender message without storage and with MemoryStorage (no O(N) work)
+    for label, store in (("no_storage", None), ("memory_storage", MemoryStorage())):
+        g = Group(state)
+        if store is not None:
+            g.save(store)
+        msgs = [sender(seen[i % len(seen)]).encrypt(PAYLOAD) for i in range(messages)]
+        times = []
+        for m in msgs:
+            t = time.perf_counter()
+            g.process(m)
+            times.append(time.perf_counter() - t)
+        out[f"{label}_ms_median"] = round(statistics.median(times) * 1000, 3)
     return out
 
 
