@@ -1,11 +1,14 @@
-"""Extensions (RFC 9420 §13): the generic ``Extension`` struct and the registered types."""
+"""Extensions (RFC 9420 §13): the generic ``Extension`` struct, the registered types, and the
+one rule every list of extensions obeys (:func:`check_unique_types`, §13.5)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Self
 
 from .codec import Reader, Struct, Writer
+from .errors import ValidationError
 
 # RFC 9420 §17.3 — MLS Extension Types
 APPLICATION_ID = 0x0001
@@ -37,3 +40,20 @@ class Extension(Struct):
     @classmethod
     def decode(cls, r: Reader) -> Self:
         return cls(r.uint16(), r.opaque())
+
+
+def check_unique_types(extensions: Iterable[Extension], what: str) -> None:
+    """RFC 9420 §13.5: "Any field containing a list of extensions MUST NOT have more than one
+    extension of any given type." Raises :class:`~mls_pq.errors.ValidationError` (§13.5)
+    naming ``what`` (e.g. "the KeyPackage extensions") and the first repeated type.
+
+    The one home of this rule: applied where an extension list enters the protocol (a
+    KeyPackage, a LeafNode, a GroupContextExtensions or ReInit proposal, a GroupInfo and its
+    GroupContext, a group we create), at validation time rather than while decoding, so
+    any well-formed message still decodes and re-encodes byte for byte. One pass, a set."""
+    seen: set[int] = set()
+    for ext in extensions:
+        t = ext.extension_type
+        if t in seen:
+            raise ValidationError(f"{what} contain more than one extension of type 0x{t:04x}", "13.5")
+        seen.add(t)

@@ -49,7 +49,7 @@ from ..codec import Reader, Writer
 from ..components import EMPTY_REGISTRY, ComponentRegistry
 from ..credentials import CredentialValidator, check_credential_key
 from ..errors import ConcurrentModificationError, CorruptStateError, DecodeError, PastEpochError, StateError, ValidationError
-from ..extensions import Extension
+from ..extensions import Extension, check_unique_types
 from ..framing import (
     authenticate,
     open_private,
@@ -293,6 +293,7 @@ class Group:
             lifetime=Lifetime(max(0, t - _client.DEFAULT_LIFETIME[0]), t + _client.DEFAULT_LIFETIME[1]),
             extensions=leaf_exts,
         ).sign(cs, signature_priv)
+        check_unique_types(extensions, "the GroupContext extensions")  # §13.5
         validate_leaf_node(cs, leaf, group_extensions=extensions)
         v.check_leaf_supports_group(leaf, extensions, "the creator", own=True)
         check_credential_key(cs, credential, leaf.signature_key)

@@ -23,6 +23,7 @@ from ..extensions import (
     EXTERNAL_SENDERS,
     REQUIRED_CAPABILITIES,
     Extension,
+    check_unique_types,
     is_grease,
 )
 from ..ext_codepoints import APP_DATA_UPDATE
@@ -183,6 +184,7 @@ def check_key_package(
         )
     if kp.leaf_node.leaf_node_source != LeafNodeSource.KEY_PACKAGE:
         raise ValidationError("key package leaf node source is not key_package", "10.1")
+    check_unique_types(kp.extensions, "the KeyPackage extensions")  # §13.5 (the leaf's: validate_leaf_node)
     if kp.init_key == kp.leaf_node.encryption_key:
         raise ValidationError("init_key equals the leaf node's encryption_key", "10.1")
     if not kp.verify(suite):
@@ -274,6 +276,7 @@ def check_reinit(context: GroupContext, reinit: ReInit, profile: str | None = No
     or committed."""
     if reinit.version < context.version:
         raise ValidationError("ReInit to a lower protocol version", "12.1.5")
+    check_unique_types(reinit.extensions, "the ReInit proposal's extensions")  # §13.5
     get_suite(reinit.cipher_suite, profile)  # UnsupportedCipherSuite if unknown or unbuildable
 
 
@@ -327,6 +330,7 @@ def check_individual(
         if st != SenderType.NEW_MEMBER_COMMIT:
             raise ValidationError("an ExternalInit proposal is only valid in an external commit", "12.1.6")
     elif isinstance(body, GroupContextExtensions):
+        check_unique_types(body.extensions, "the GroupContextExtensions proposal's extensions")  # §13.5
         for ext in body.extensions:
             if ext.extension_type == REQUIRED_CAPABILITIES:
                 required_capability_sets(ext.extension_data)  # well-formed

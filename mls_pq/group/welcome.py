@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ..codec import Reader, Writer
 from ..credentials import CredentialValidator, check_credential_key
 from ..errors import DecodeError, MLSError, StateError, ValidationError
-from ..extensions import EXTERNAL_PUB, RATCHET_TREE, Extension
+from ..extensions import EXTERNAL_PUB, RATCHET_TREE, Extension, check_unique_types
 from ..group_context import GroupContext
 from ..key_schedule import EpochSecrets, from_joiner, welcome_secret_from_joiner
 from ..limits import DEFAULT_LIMITS, Limits
@@ -86,6 +86,7 @@ def build_group_info(
     if opts.external_pub if external_pub is None else external_pub:
         exts.append(external_pub_extension(state.secrets.external_key_pair()[1]))
     exts.extend(extra_extensions)
+    check_unique_types(exts, "the GroupInfo extensions")  # §13.5 (an extra one repeating ours)
     gi = GroupInfo(state.context, tuple(exts), state.confirmation_tag, state.leaf_index)
     return gi.sign(state.suite, signature_priv or state.private.signature_priv)
 
@@ -125,6 +126,8 @@ def verify_group_info(
     gc = gi.group_context
     if gc.cipher_suite != suite.id:
         raise ValidationError("GroupInfo cipher suite differs", "12.4.3.1")
+    check_unique_types(gi.extensions, "the GroupInfo extensions")  # §13.5
+    check_unique_types(gc.extensions, "the GroupContext extensions")
     if not 0 <= gi.signer < tree.n_leaves or tree.leaf(gi.signer) is None:
         raise ValidationError(f"GroupInfo signer {gi.signer} is not a member", "12.4.3.1")
     signer = tree.leaf(gi.signer)

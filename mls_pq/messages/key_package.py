@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Self
 
 from ..codec import CachedStruct, Reader, Writer, encode_opaque
 from ..errors import DecodeError, ValidationError
-from ..extensions import Extension
+from ..extensions import Extension, check_unique_types
 from .leaf_node import LeafNode, LeafNodeSource, decode_extension_list
 
 if TYPE_CHECKING:
@@ -86,6 +86,8 @@ class KeyPackage(CachedStruct):
             )
         if self.leaf_node.leaf_node_source != LeafNodeSource.KEY_PACKAGE:
             raise ValidationError("key package leaf node source is not key_package", "10.1")
+        check_unique_types(self.extensions, "the KeyPackage extensions")  # §13.5
+        check_unique_types(self.leaf_node.extensions, "the LeafNode extensions")
         if not self.verify(suite):
             raise ValidationError("key package signature does not verify", "10.1")
         if not self.leaf_node.verify(suite):

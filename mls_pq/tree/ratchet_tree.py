@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..codec import Reader
 from ..errors import DecodeError, ValidationError
-from ..extensions import DEFAULT_EXTENSION_TYPES, RATCHET_TREE, REQUIRED_CAPABILITIES, Extension
+from ..extensions import DEFAULT_EXTENSION_TYPES, RATCHET_TREE, REQUIRED_CAPABILITIES, Extension, check_unique_types
 from ..limits import DEFAULT_LIMITS, Limits
 from ..messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
 from . import math as tm
@@ -716,6 +716,7 @@ def validate_leaf_node(
         raise ValidationError(f"capabilities do not list the group's cipher suite 0x{suite.id:04x}", "7.2")
     if leaf.credential.credential_type not in caps.credential_set:
         raise ValidationError("the leaf's credential type is not listed in its capabilities", "7.2")
+    check_unique_types(leaf.extensions, "the LeafNode extensions")  # §13.5
     supported_ext = caps.extension_set
     for ext in leaf.extensions:
         if ext.extension_type not in DEFAULT_EXTENSION_TYPES and ext.extension_type not in supported_ext:

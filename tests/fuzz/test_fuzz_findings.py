@@ -12,11 +12,6 @@ from mls_pq.extensions import APPLICATION_ID, Extension
 from ._world import world
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding F2: duplicate extension types are accepted (GroupContextExtensions, KeyPackage, "
-    "GroupInfo extensions); RFC 9420 §13.5 says a list of extensions MUST NOT repeat a type",
-)
 def test_group_context_extensions_with_a_repeated_type_are_rejected() -> None:
     """RFC 9420 §13.5: "Any field containing a list of extensions MUST NOT have more than one
     extension of any given type." A GroupContextExtensions proposal repeating application_id

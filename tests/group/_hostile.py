@@ -3,9 +3,9 @@ ratchet trees. Shared by tests/group/test_hostile_input.py, tests/tree/test_tree
 scripts/resource_limits.py (which measures size -> time and peak memory with them).
 
 Every builder produces input a *valid* implementation must still handle: the KeyPackage
-carries ``n`` leaf extensions of a non-default type listed (last) among ``n`` capability
-extension types, so every extension is checked against a long capability list; the
-signatures are real.
+carries ``n`` leaf extensions of distinct non-default types (RFC 9420 §13.5: no type twice)
+listed among ``n`` capability extension types, so every extension is checked against a long
+capability list; the signatures are real.
 """
 
 from __future__ import annotations
@@ -28,6 +28,15 @@ def filler_types(n: int, make: Callable[[int], int] = int) -> tuple[int, ...]:
     return tuple(make(0x1000 + (i % 0x7000)) for i in range(n))
 
 
+def distinct_leaf_extensions(count: int, make: Callable[[int], int] = int) -> tuple[Extension, ...]:
+    """About ``3 * count`` octets of leaf extensions, no type twice (§13.5): ``count`` empty
+    extensions of the filler types; beyond the 0x7000 distinct filler types, fewer
+    extensions whose data fills the same octets."""
+    k = min(count, 0x7000)
+    pad = max(0, (3 * count) // k - 3) if k else 0
+    return tuple(Extension(t, b"\x00" * pad) for t in filler_types(k, make))
+
+
 def hostile_capabilities(n_types: int, make: Callable[[int], int] = int) -> Capabilities:
     """Capabilities listing ``n_types`` filler extension types, then :data:`HOSTILE_EXT`."""
     return Capabilities((1,), (1,), (*filler_types(n_types, make), make(HOSTILE_EXT)), (), (1, 2))
@@ -35,9 +44,10 @@ def hostile_capabilities(n_types: int, make: Callable[[int], int] = int) -> Capa
 
 def hostile_key_package(client: Client, size: int) -> tuple[bytes, KeyPackageBundle]:
     """A valid, signed KeyPackage (MLSMessage bytes) of about ``size`` bytes: half of it a
-    capability list of ``size/4`` extension types, half ``size/6`` empty leaf extensions."""
+    capability list of ``size/4`` extension types, half ``size/6`` leaf extensions of
+    distinct listed types (:func:`distinct_leaf_extensions`)."""
     caps = hostile_capabilities(size // 4)
-    exts = [Extension(HOSTILE_EXT, b"")] * (size // 6)
+    exts = distinct_leaf_extensions(size // 6)
     return make_key_package(
         client.suite, client.credential, client.signature_priv, capabilities=caps, leaf_extensions=exts
     )
@@ -51,7 +61,7 @@ def hostile_update_leaf(client: Client, size: int, encryption_key: bytes, group_
         credential=client.credential,
         capabilities=hostile_capabilities(size // 4),
         leaf_node_source=int(LeafNodeSource.UPDATE),
-        extensions=(Extension(HOSTILE_EXT, b""),) * (size // 6),
+        extensions=distinct_leaf_extensions(size // 6),
     ).sign(client.suite, client.signature_priv, group_id, leaf_index)
 
 

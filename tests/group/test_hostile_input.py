@@ -29,7 +29,7 @@ from mls_pq.messages.proposals import PROPOSAL_TYPES, Proposal, ReInit, register
 from mls_pq.tree.ratchet_tree import validate_leaf_node
 
 from ._helpers import Sim
-from ._hostile import HOSTILE_EXT, hostile_capabilities, hostile_key_package
+from ._hostile import distinct_leaf_extensions, hostile_capabilities, hostile_key_package
 
 # ---- defect 1: quadratic CPU from one message (RFC 9420 §7.3, §10.1) -------------------------
 
@@ -71,13 +71,12 @@ def _counted_key_package(client: Client) -> KeyPackage:
     from mls_pq.client import make_key_package
 
     caps = hostile_capabilities(N, _Counted)
-    ext_type = _Counted(HOSTILE_EXT)
     _, bundle = make_key_package(
         client.suite,
         client.credential,
         client.signature_priv,
         capabilities=caps,
-        leaf_extensions=[Extension(ext_type, b"")] * N,
+        leaf_extensions=distinct_leaf_extensions(N, _Counted),  # §13.5: N distinct listed types
     )
     return bundle.key_package
 
@@ -104,10 +103,8 @@ def test_defect1_quadratic_cpu_update_leaf_and_group_checks_are_linear(compariso
     client = Client.generate(1, b"hostile")
     enc = client.suite.generate_key_pair()[1]
     caps = hostile_capabilities(N, _Counted)
-    ext = Extension(_Counted(HOSTILE_EXT), b"")
-    leaf = LeafNode(
-        enc, client.signature_pub, client.credential, caps, int(LeafNodeSource.UPDATE), extensions=(ext,) * N
-    )
+    exts = distinct_leaf_extensions(N, _Counted)
+    leaf = LeafNode(enc, client.signature_pub, client.credential, caps, int(LeafNodeSource.UPDATE), extensions=exts)
     leaf = leaf.sign(client.suite, client.signature_priv, b"g", 3)
     comparisons(BUDGET)
     validate_leaf_node(client.suite, leaf, group_id=b"g", leaf_index=3, source=LeafNodeSource.UPDATE)
