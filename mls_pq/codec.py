@@ -124,7 +124,11 @@ class Reader:
         return int.from_bytes(self.raw(n), "big")
 
     def uint8(self) -> int:
-        return self._int(1)
+        pos = self.pos
+        if pos >= self.end:
+            raise DecodeError(f"short input: need 1 bytes, have {self.end - pos}")
+        self.pos = pos + 1
+        return self.data[pos]
 
     def uint16(self) -> int:
         return self._int(2)
@@ -136,9 +140,13 @@ class Reader:
         return self._int(8)
 
     def varint(self) -> int:
-        if self.pos >= self.end:
+        pos = self.pos
+        if pos >= self.end:
             raise DecodeError("short input: missing varint")
-        first = self.data[self.pos]
+        first = self.data[pos]
+        if first < 0x40:  # the 1-byte form: most lengths (hot path of every decode)
+            self.pos = pos + 1
+            return first
         prefix = first >> 6
         if prefix == 3:
             raise DecodeError("invalid varint: 8-byte form is not allowed (RFC 9420 §2.1.2)")
@@ -151,7 +159,12 @@ class Reader:
 
     def opaque(self) -> bytes:
         n = self.varint()
-        return self.raw(n)
+        pos = self.pos
+        end = pos + n
+        if end > self.end:
+            raise DecodeError(f"short input: need {n} bytes, have {self.end - pos}")
+        self.pos = end
+        return bytes(self.data[pos:end])
 
     def sub(self) -> Reader:
         """A reader over the next varint-prefixed vector body; this reader skips past it."""
