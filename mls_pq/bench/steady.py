@@ -38,17 +38,21 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from ..client import Client
 from ..errors import MLSError
 from ..group import Group, GroupOptions, GroupState
+from ..storage import MemoryStorage, SQLiteStorage, Storage
 from ..suites import CipherSuite, get_suite
 from ..treekem import PrivateTree
 from .scenarios import GroupScenario, identity, joined_state
@@ -90,11 +94,112 @@ def time_op(run: Callable[[], Any], reps: int, batch: int = 1) -> dict[str, Any]
     return {**_stats(wall), **_stats(cpu, "cpu_"), "reps": reps, "batch": batch}
 
 
-def _receiver_with_senders(sc: GroupScenario, senders: int) -> tuple[GroupState, dict[int, GroupState]]:
-    """The far member after reading one message from each of ``senders`` other members, and
-    those senders' states after sending it."""
+@dataclass(frozen=True)
+class Receiver:
+    """The far member after reading one message from each of ``senders`` other members
+    (``state``), those senders' states after sending it, and the state just before the last
+    of those messages with that message (``first_state``, ``first_msg``: a message from a
+    sender new in the epoch, to a receiver that has seen the other ``senders - 1``)."""
+
+    state: GroupState
+    senders: dict[int, GroupState]
+    first_state: GroupState
+    first_msg: bytes
+
+
+def wchar() -> int:
+    """Bytes this process has passed to write()/pwrite() so far (``wchar`` of /proc/self/io:
+    WAL frames, journal and database pages, counted before the OS cache)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("wchar:"):
+            return int(line.split()[1])
+    raise RuntimeError("no wchar in /proc/self/io")  # pragma: no cover (Linux only)
+
+
+def time_with_storage(
+    state: GroupState, run: Callable[[Group], Any], make: Callable[[Path], Storage], reps: int
+) -> dict[str, Any]:
+    """One message per repetition on a member freshly saved to a new storage (``make``; the
+    save is not timed): median/IQR of wall and CPU time and of the bytes written
+    (``bytes_*``, :func:`wchar` growth across ``run``). CPU time leaves out the fsync
+    waits, wall time includes them."""
+    wall, cpu, written = [], [], []
+    with tempfile.TemporaryDirectory(prefix="mls-pq-steady-") as tmp:
+        for i in range(reps + 1):  # the first run warms caches and is dropped
+            d = Path(tmp) / str(i)
+            d.mkdir()
+            store = make(d)
+            try:
+                g = Group(state)
+                g.save(store)
+                gc.collect()
+                w0, c0, t0 = wchar(), time.process_time(), time.perf_counter()
+                run(g)
+                t1, c1, w1 = time.perf_counter(), time.process_time(), wchar()
+            finally:
+                close = getattr(store, "close", None)
+                if close is not None:
+                    close()
+            if i:
+                wall.append(t1 - t0)
+                cpu.append(c1 - c0)
+                written.append(w1 - w0)
+    b = sorted(written)
+    q = statistics.quantiles(b, n=4) if len(b) >= 4 else [b[0], 0, b[-1]]
+    return {
+        **_stats(wall),
+        **_stats(cpu, "cpu_"),
+        "bytes_median": statistics.median(b),
+        "bytes_iqr": q[2] - q[0],
+        "bytes_max": b[-1],
+        "reps": reps,
+        "batch": 1,
+    }
+
+
+def _sqlite(d: Path) -> Storage:
+    return SQLiteStorage(d / "member.sqlite", journal_mode="WAL")
+
+
+def _memory(_: Path) -> Storage:
+    return MemoryStorage()
+
+
+STORAGES: dict[str, Callable[[Path], Storage]] = {"memory": _memory, "sqlite": _sqlite}
+
+
+def bench_storage(
+    rcv: Receiver, send_state: GroupState, msg: bytes, *, storages: Sequence[str], reps: int
+) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(op, stats, extra) for application messages with a storage attached: a message from a
+    sender already seen (``app_decrypt_<storage>``), from a sender new in the epoch
+    (``app_decrypt_new_<storage>``, ``senders`` seen before it: one less) and the member's
+    own next message (``app_encrypt_<storage>``). ``sqlite`` is :class:`SQLiteStorage` in
+    WAL mode on a file in the temporary directory (default page size, ``synchronous=FULL``)."""
+    out = []
+    for name in storages:
+        make = STORAGES[name]
+
+        def seen(g: Group) -> None:
+            assert g.process(msg).application_data == PAYLOAD
+
+        def new(g: Group) -> None:
+            assert g.process(rcv.first_msg).application_data == PAYLOAD
+
+        out.append((f"app_decrypt_{name}", time_with_storage(rcv.state, seen, make, reps), {}))
+        out.append(
+            (f"app_decrypt_new_{name}", time_with_storage(rcv.first_state, new, make, reps),
+             {"senders": len(rcv.senders) - 1})
+        )
+        out.append((f"app_encrypt_{name}", time_with_storage(send_state, lambda g: g.encrypt(PAYLOAD), make, reps), {}))
+    return out
+
+
+def _receiver_with_senders(sc: GroupScenario, senders: int) -> Receiver:
+    """See :class:`Receiver`."""
     n = sc.n
     recv = Group(sc.far.state)
+    prev, last = recv.state, b""
     base = sc.near.state
     bundles = {i: b for i, (_, b) in enumerate(sc.key_packages, start=1)}
     leaves = [i for i in range(n) if i != n - 1][:senders]
@@ -110,15 +215,25 @@ def _receiver_with_senders(sc: GroupScenario, senders: int) -> tuple[GroupState,
             b = bundles[leaf]
             st = replace(base, private=PrivateTree(leaf, b.encryption_priv, b.signature_priv))
         g = Group(st)
-        recv.process(g.encrypt(PAYLOAD))
+        prev, last = recv.state, g.encrypt(PAYLOAD)
+        recv.process(last)
         sender_states[leaf] = g.state
-    return recv.state, sender_states
+    return Receiver(recv.state, sender_states, prev, last)
 
 
 def bench_group(
-    suite: CipherSuite, n: int, *, senders: int, reps: int, shape: str = "sparse", remove: bool = True
+    suite: CipherSuite,
+    n: int,
+    *,
+    senders: int,
+    reps: int,
+    shape: str = "sparse",
+    remove: bool = True,
+    storages: Sequence[str] = (),
+    storage_reps: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows for one (suite, N): app_decrypt, app_encrypt, jump_1000, past_epoch, remove_commit."""
+    """Rows for one (suite, N): app_decrypt, app_encrypt, [with each of ``storages``: see
+    :func:`bench_storage`], jump_1000, past_epoch, remove_commit."""
     t0 = time.perf_counter()
     want: dict[str, Any] = {"max_skip": max(1000, GroupOptions().max_skip)}
     if hasattr(GroupOptions(), "max_past_epochs"):  # (so the module also runs on older trees)
@@ -127,7 +242,8 @@ def bench_group(
     sc = GroupScenario.build(suite, n, shape=shape, options=opts)
     build_s = time.perf_counter() - t0
     s = min(senders, n - 1)
-    recv_state, sender_states = _receiver_with_senders(sc, s)
+    rcv = _receiver_with_senders(sc, s)
+    recv_state, sender_states = rcv.state, rcv.senders
     leaf = next(iter(sender_states))
     sender = Group(sender_states[leaf])
     msg = sender.encrypt(PAYLOAD)
@@ -146,6 +262,8 @@ def bench_group(
     warm.encrypt(PAYLOAD)  # its own ratchet exists: the steady state, not the epoch's first message
     send_state = warm.state
     row("app_encrypt", time_op(lambda: Group(send_state).encrypt(PAYLOAD), reps, batch=50))
+    for op, stats, extra in bench_storage(rcv, send_state, msg, storages=storages, reps=storage_reps or reps):
+        row(op, stats, **extra)
 
     # generation jump: the sender's 1001st message from now, 1000 ahead of the receiver
     jumper = Group(sender.state)
@@ -173,6 +291,30 @@ def bench_group(
     return rows
 
 
+def storage_rows(
+    suite: CipherSuite,
+    n: int,
+    *,
+    senders: int = DEFAULT_SENDERS,
+    reps: int = 5,
+    storages: Sequence[str] = tuple(STORAGES),
+    shape: str = "sparse",
+) -> list[dict[str, Any]]:
+    """Only the rows of :func:`bench_storage` for one (suite, N) (what
+    ``tests/storage/bytes_per_message.py`` and the smoke test run)."""
+    sc = GroupScenario.build(suite, n, shape=shape, options=GroupOptions())
+    s = min(senders, n - 1)
+    rcv = _receiver_with_senders(sc, s)
+    msg = Group(next(iter(rcv.senders.values()))).encrypt(PAYLOAD)
+    warm = Group(rcv.state)
+    warm.encrypt(PAYLOAD)
+    base = {"suite": f"0x{suite.id:04x}", "n": n, "senders": s, "shape": shape}
+    return [
+        {**base, "op": op, **stats, **extra}
+        for op, stats, extra in bench_storage(rcv, warm.state, msg, storages=storages, reps=reps)
+    ]
+
+
 def bench_bulk_add(suite: CipherSuite, ks: Sequence[int], *, reps: int) -> list[dict[str, Any]]:
     """Rows for one Commit adding K members (Welcome with the ratchet_tree extension)."""
     kmax = max(ks)
@@ -197,10 +339,14 @@ def run_steady(
     bulk_reps: int = 3,
     shape: str = "sparse",
     remove: bool = True,
+    storages: Sequence[str] = (),
+    storage_reps: int | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the grid; returns ``{"meta": ..., "rows": [...]}`` (JSON-ready)."""
+    """Run the grid; returns ``{"meta": ..., "rows": [...], "ratios": ...}`` (JSON-ready).
+    ``meta`` records the load average before and after and the wall time of the run."""
     rows: list[dict[str, Any]] = []
+    t_start, load_before = time.perf_counter(), _loadavg()
     for sid in suites:
         suite = get_suite(sid)
         # the floor of one ratchet step (one small HKDF-Expand), measured in the same run, so a
@@ -209,7 +355,10 @@ def run_steady(
         floor = time_op(lambda: suite.kdf.expand(prk, info, suite.n_h), reps, batch=2000)
         rows.append({"suite": f"0x{suite.id:04x}", "op": "kdf_expand", "n": 0, "senders": 0, **floor})
         for n in sizes:
-            got = bench_group(suite, n, senders=senders, reps=reps, shape=shape, remove=remove)
+            got = bench_group(
+                suite, n, senders=senders, reps=reps, shape=shape, remove=remove, storages=storages,
+                storage_reps=storage_reps,
+            )
             rows.extend(got)
             if log:
                 for r in got:
@@ -223,12 +372,23 @@ def run_steady(
     meta = {
         "python": sys.version.split()[0],
         "machine": platform.machine(),
+        "cpus": os.cpu_count(),
         "reps": reps,
+        "storage_reps": storage_reps or reps,
         "senders": senders,
         "shape": shape,
+        "storages": list(storages),
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "loadavg_before": load_before,
+        "loadavg_after": _loadavg(),
+        "wall_s": round(time.perf_counter() - t_start, 1),
     }
     return {"meta": meta, "rows": rows, "ratios": ratios(rows)}
+
+
+def _loadavg() -> list[float]:
+    """1, 5 and 15 minute load averages (the machine may be shared)."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def ratios(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -239,7 +399,16 @@ def ratios(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     for r in rows:
         key = int(r["n"] if "n" in r else r["k"])
         by.setdefault((r["suite"], r["op"]), {})[key] = r.get("cpu_median_s", r["median_s"])
+    walls = {(r["suite"], r["op"], r["n"]): r["median_s"] for r in rows if "n" in r}
     for (suite, op), vals in by.items():
+        if op.startswith("app_") and op.endswith("_sqlite"):  # SQLite against MemoryStorage
+            mem_op = op[: -len("sqlite")] + "memory"
+            mem = by.get((suite, mem_op), {})
+            for n in sorted(vals):
+                if n in mem:
+                    w_sql, w_mem = walls[(suite, op, n)], walls[(suite, mem_op, n)]
+                    out[f"{suite} {op} / memory at N={n} (wall)"] = round(w_sql / w_mem, 2)
+                    out[f"{suite} {op} / memory at N={n} (cpu)"] = round(vals[n] / mem[n], 2)
         if op == "kdf_expand":
             jump = by.get((suite, "jump_1000"), {})
             for n, t in sorted(jump.items()):
@@ -256,9 +425,10 @@ def ratios(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
 def _fmt(r: dict[str, Any]) -> str:
     where = f"N={r['n']:>6} S={r['senders']:>5}" if "n" in r else f"K={r['k']:>6}"
     cpu = r.get("cpu_median_s", float("nan"))
+    written = f"  written {r['bytes_median']:>8.0f} B (IQR {r['bytes_iqr']:.0f})" if "bytes_median" in r else ""
     return (
-        f"{r['suite']} {r['op']:<14} {where}  median {r['median_s'] * 1e3:9.3f} ms  IQR {r['iqr_s'] * 1e3:8.3f} ms"
-        f"  cpu {cpu * 1e3:9.3f} ms"
+        f"{r['suite']} {r['op']:<22} {where}  median {r['median_s'] * 1e3:9.3f} ms  IQR {r['iqr_s'] * 1e3:8.3f} ms"
+        f"  cpu {cpu * 1e3:9.3f} ms{written}"
     )
 
 
@@ -276,8 +446,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--bulk-reps", type=int, default=3)
     p.add_argument("--shape", default="sparse", choices=("sparse", "populated"))
     p.add_argument("--no-remove", action="store_true", help="skip the Remove commit")
+    p.add_argument(
+        "--storage", default="", help="also time application messages with these storages attached, "
+        "comma-separated from 'memory,sqlite' (SQLite: WAL, a file in the temporary directory; bytes "
+        "written per message from /proc/self/io)"
+    )
+    p.add_argument("--storage-reps", type=int, help="messages timed per storage figure (default: --reps)")
     p.add_argument("--out", help="write the JSON here (default: stdout)")
     a = p.parse_args(argv)
+    unknown = {x for x in a.storage.split(",") if x} - set(STORAGES)
+    if unknown:
+        p.error(f"--storage: unknown {sorted(unknown)}; choose from {sorted(STORAGES)}")
     res = run_steady(
         _ints(a.suites),
         _ints(a.sizes),
@@ -287,6 +466,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         bulk_reps=a.bulk_reps,
         shape=a.shape,
         remove=not a.no_remove,
+        storages=[x for x in a.storage.split(",") if x],
+        storage_reps=a.storage_reps,
         log=lambda s: print(s, file=sys.stderr, flush=True),
     )
     text = json.dumps(res, indent=1)
