@@ -13,9 +13,10 @@ import hmac
 import os
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Self
 
-from .codec import Reader, Struct, Writer
+from .codec import CachedStruct, Reader, Writer, encode_opaque
 from .errors import DecryptError, ValidationError
 from .group_context import GroupContext
 from .messages.leaf_node import LeafNode, LeafNodeSource
@@ -30,15 +31,23 @@ UPDATE_PATH_NODE_LABEL = "UpdatePathNode"
 
 
 # ---- wire structs (RFC 9420 §7.6) ------------------------------------------------------------
+# CachedStructs: a commit's UpdatePath is encoded for the signature, the membership tag, the
+# transcript hash and the wire (four times per commit), so its encoding is computed once;
+# decoded ones keep the octets they were read from (the canonical encoding).
+def _keep_octets(obj: CachedStruct, r: Reader, start: int) -> None:
+    obj.__dict__["encoded"] = bytes(r.data[start : r.pos])
+
+
 @dataclass(frozen=True)
-class HPKECiphertext(Struct):
+class HPKECiphertext(CachedStruct):
     """``struct { opaque kem_output<V>; opaque ciphertext<V>; } HPKECiphertext``."""
 
     kem_output: bytes
     ciphertext: bytes
 
-    def encode(self, w: Writer) -> None:
-        w.opaque(self.kem_output).opaque(self.ciphertext)
+    @cached_property
+    def encoded(self) -> bytes:
+        return encode_opaque(self.kem_output) + encode_opaque(self.ciphertext)
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
@@ -46,34 +55,43 @@ class HPKECiphertext(Struct):
 
 
 @dataclass(frozen=True)
-class UpdatePathNode(Struct):
+class UpdatePathNode(CachedStruct):
     """``struct { HPKEPublicKey encryption_key; HPKECiphertext encrypted_path_secret<V>; }``."""
 
     encryption_key: bytes
     encrypted_path_secret: tuple[HPKECiphertext, ...]
 
-    def encode(self, w: Writer) -> None:
-        w.opaque(self.encryption_key).structs(self.encrypted_path_secret)
+    @cached_property
+    def encoded(self) -> bytes:
+        return Writer().opaque(self.encryption_key).structs(self.encrypted_path_secret).getvalue()
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
-        return cls(r.opaque(), tuple(r.structs(HPKECiphertext)))
+        start = r.pos
+        node = cls(r.opaque(), tuple(r.structs(HPKECiphertext)))
+        _keep_octets(node, r, start)
+        return node
 
 
 @dataclass(frozen=True)
-class UpdatePath(Struct):
+class UpdatePath(CachedStruct):
     """``struct { LeafNode leaf_node; UpdatePathNode nodes<V>; } UpdatePath``."""
 
     leaf_node: LeafNode
     nodes: tuple[UpdatePathNode, ...]
 
-    def encode(self, w: Writer) -> None:
+    @cached_property
+    def encoded(self) -> bytes:
+        w = Writer()
         self.leaf_node.encode(w)
-        w.structs(self.nodes)
+        return w.structs(self.nodes).getvalue()
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
-        return cls(LeafNode.decode(r), tuple(r.structs(UpdatePathNode)))
+        start = r.pos
+        path = cls(LeafNode.decode(r), tuple(r.structs(UpdatePathNode)))
+        _keep_octets(path, r, start)
+        return path
 
 
 # ---- path secrets (RFC 9420 §7.4) --------------------------------------------------------------

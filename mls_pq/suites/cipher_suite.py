@@ -8,11 +8,12 @@ the suite id, so any registered suite — built in or from a plugin — runs a g
 from __future__ import annotations
 
 import dataclasses
+import struct
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ..codec import Writer, encode_opaque
+from ..codec import encode_opaque
 from ..crypto.base import Aead, Hash, Kdf, Kem, SignatureScheme
 
 if TYPE_CHECKING:
@@ -23,6 +24,25 @@ MLS_LABEL_PREFIX = b"MLS 1.0 "
 
 def _label(label: str | bytes) -> bytes:
     return MLS_LABEL_PREFIX + (label.encode() if isinstance(label, str) else label)
+
+
+#: ``opaque label<V>`` of "MLS 1.0 " + label, per label: the KDF labels of the key schedule,
+#: the secret tree and TreeKEM are a fixed handful, derived from thousands of times per
+#: commit; bounded so that application-chosen exporter labels cannot grow it without limit
+_LABEL_CACHE: dict[str | bytes, bytes] = {}
+_LABEL_CACHE_MAX = 256
+
+
+def _opaque_label(label: str | bytes) -> bytes:
+    got = _LABEL_CACHE.get(label)
+    if got is None:
+        got = encode_opaque(_label(label))
+        if len(_LABEL_CACHE) < _LABEL_CACHE_MAX:
+            _LABEL_CACHE[label] = got
+    return got
+
+
+_U16 = struct.Struct(">H").pack
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,8 +100,9 @@ class CipherSuite:
 
     def expand_with_label(self, secret: bytes, label: str | bytes, context: bytes, length: int) -> bytes:
         """ExpandWithLabel (RFC 9420 §8): KDF.Expand(secret, KDFLabel, length)."""
-        info = Writer().uint16(length).opaque(_label(label)).opaque(context).getvalue()
-        return self.kdf.expand(secret, info, length)
+        n = len(context)
+        ctx = (bytes((n,)) + context) if n < 0x40 else encode_opaque(context)
+        return self.kdf.expand(secret, _U16(length) + _opaque_label(label) + ctx, length)
 
     def derive_secret(self, secret: bytes, label: str | bytes) -> bytes:
         """DeriveSecret (RFC 9420 §8) = ExpandWithLabel(secret, label, "", Nh)."""
@@ -113,7 +134,7 @@ class CipherSuite:
     # ---- signatures (RFC 9420 §5.1.2) --------------------------------------------------
     @staticmethod
     def _sign_content(label: str | bytes, content: bytes) -> bytes:
-        return encode_opaque(_label(label)) + encode_opaque(content)
+        return _opaque_label(label) + encode_opaque(content)
 
     def sign_with_label(self, sk: bytes, label: str | bytes, content: bytes) -> bytes:
         return self.signature.sign(sk, self._sign_content(label, content))
@@ -124,7 +145,7 @@ class CipherSuite:
     # ---- public-key encryption (RFC 9420 §5.1.3) ---------------------------------------
     @staticmethod
     def _encrypt_context(label: str | bytes, context: bytes) -> bytes:
-        return encode_opaque(_label(label)) + encode_opaque(context)
+        return _opaque_label(label) + encode_opaque(context)
 
     def encrypt_with_label(self, pk: bytes, label: str | bytes, context: bytes, plaintext: bytes) -> tuple[bytes, bytes]:
         """EncryptWithLabel -> (kem_output, ciphertext): HPKE SealBase, info = EncryptContext, aad = ""."""
