@@ -17,6 +17,8 @@ limit                          what it bounds                               wher
                                up to the rightmost non-blank one
 ``max_proposals_per_commit``   proposals a commit covers, by value plus     :class:`Limits`
                                by reference (created or received)
+``max_pending_proposals``      proposals cached in one epoch (sent or       :class:`Limits`
+                               received by reference, §12.1)
 ``max_skip``                   forward ratchet distance: how far ahead of   ``GroupOptions``
                                a sender's ratchet a PrivateMessage's        (group/state.py)
                                generation may be (RFC 9420 §9.2)
@@ -83,14 +85,20 @@ class Limits:
     - ``max_proposals_per_commit`` (default 65 536): proposals one commit covers, by value
       plus by reference. The default lets a group of ``max_group_size`` be built by one
       commit; lower it when commits come from members you do not control.
+    - ``max_pending_proposals`` (default 10 000): proposals cached in one epoch, sent by
+      us or received by reference (RFC 9420 §12.1), until a commit starts the next epoch.
+      Each is kept (and stored) until then, so this bounds the memory and the commit-time
+      work one epoch's proposals can cost; a proposal beyond it is refused (the group
+      unchanged) and may be sent again in the next epoch.
     """
 
     max_message_size: int = 128 * 1024 * 1024
     max_group_size: int = 1 << 16
     max_proposals_per_commit: int = 1 << 16
+    max_pending_proposals: int = 10_000
 
     def __post_init__(self) -> None:
-        for name in ("max_message_size", "max_group_size", "max_proposals_per_commit"):
+        for name in ("max_message_size", "max_group_size", "max_proposals_per_commit", "max_pending_proposals"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"Limits.{name} must be a positive integer, not {value!r}")
@@ -129,6 +137,15 @@ class Limits:
             raise ValidationError(
                 f"the commit covers {count} proposals, more than Limits.max_proposals_per_commit "
                 f"({self.max_proposals_per_commit})"
+            )
+
+    def check_pending_proposals(self, cached: int) -> None:
+        """ValidationError if an epoch that already caches ``cached`` proposals cannot cache
+        one more (``max_pending_proposals``)."""
+        if cached >= self.max_pending_proposals:
+            raise ValidationError(
+                f"{cached} proposals are already cached in this epoch, the most Limits.max_pending_proposals "
+                f"({self.max_pending_proposals}) allows"
             )
 
 

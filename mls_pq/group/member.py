@@ -594,13 +594,14 @@ class Group:
         self._check_can_send()
         st = self._state
         me = Sender.member(st.leaf_index)
+        self.limits.check_pending_proposals(len(st.proposals))
         v.check_individual(st.suite, st.context, st.tree, proposal, me, now=self._now(), max_lifetime=self.max_lifetime)
         v.check_received_leaf(st.tree, _summary(st), proposal, me)
         v.authenticate_proposal(st.suite, self.credential_validator, st.context, st.tree, proposal, me, ours=True)
         wf = WireFormat(wire_format if wire_format is not None else st.options.handshake_wire_format)
         msg, ac, new = self._frame(proposal, wf, authenticated_data)
         ref = st.suite.make_proposal_ref(ac.encoded)
-        new = new.evolve(proposals=new.proposals + (CachedProposal(ref, proposal, me, _own),))
+        new = new.with_proposal(CachedProposal(ref, proposal, me, _own))
         self._store_state(new)
         self._state = new
         return msg.to_bytes()
@@ -678,7 +679,8 @@ class Group:
         PreSharedKey with the same PreSharedKeyID (each would make the list invalid, §12.2)."""
         st = self._state
         me = st.leaf_index
-        removed = {p.body.removed for p in exclude_conflicts_with if isinstance(p.body, Remove)}
+        removed_by_value = {p.body.removed for p in exclude_conflicts_with if isinstance(p.body, Remove)}
+        removed = set(removed_by_value)
         for c in st.proposals:
             if isinstance(c.proposal.body, Remove):
                 removed.add(c.proposal.body.removed)
@@ -700,7 +702,7 @@ class Group:
             if isinstance(body, Remove):
                 if body.removed == me or body.removed in seen_remove or st.tree.leaf(body.removed) is None:
                     continue
-                if any(isinstance(p.body, Remove) and p.body.removed == body.removed for p in exclude_conflicts_with):
+                if body.removed in removed_by_value:  # a set: O(P + V), not O(P x V)
                     continue
                 seen_remove.add(body.removed)
             elif isinstance(body, GroupContextExtensions):
@@ -925,12 +927,14 @@ class Group:
         if ct == ContentType.PROPOSAL:
             prop = content.body
             assert isinstance(prop, Proposal)
+            ref = suite.make_proposal_ref(ac.encoded)
+            if st.proposal(ref) is None:  # a repeat is not cached twice: only a new one counts
+                self.limits.check_pending_proposals(len(st.proposals))
             v.check_individual(suite, st.context, st.tree, prop, sender, now=self._now(), max_lifetime=self.max_lifetime)
             v.check_received_leaf(st.tree, _summary(st), prop, sender)
             v.authenticate_proposal(suite, self.credential_validator, st.context, st.tree, prop, sender, ours=False)
-            ref = suite.make_proposal_ref(ac.encoded)
             if st.proposal(ref) is None:
-                tentative = tentative.evolve(proposals=tentative.proposals + (CachedProposal(ref, prop, sender),))
+                tentative = tentative.with_proposal(CachedProposal(ref, prop, sender))
             self._store_state(tentative)
             self._state = tentative
             return ProcessedMessage("proposal", proposal=prop, proposal_ref=ref, **common)  # type: ignore[arg-type]

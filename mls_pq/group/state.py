@@ -47,6 +47,7 @@ from ..suites import CipherSuite, get_suite
 from ..tree.ratchet_tree import RatchetTree
 from ..treekem import PrivateTree
 from .past_epochs import PastEpoch
+from .proposal_index import IndexCache, appended, index_for
 from .validation import CapSummary
 
 if TYPE_CHECKING:
@@ -193,6 +194,9 @@ class GroupState:
     #: (tree, its capability summary): a per-tree cache, valid while ``tree`` is this
     #: state's tree; carried over by :meth:`evolve`, never serialised
     cap_cache: tuple[RatchetTree, CapSummary] | None = field(default=None, compare=False, repr=False)
+    #: ProposalRef -> position of ``proposals`` (:mod:`.proposal_index`): valid while its
+    #: tuple is this state's ``proposals``; carried over by :meth:`evolve`, never serialised
+    proposal_index: IndexCache | None = field(default=None, compare=False, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -233,10 +237,17 @@ class GroupState:
         return key
 
     def proposal(self, ref: bytes) -> CachedProposal | None:
-        for p in self.proposals:
-            if p.ref == ref:
-                return p
-        return None
+        """The cached proposal with ProposalRef ``ref`` (§12.1), or None; O(1)."""
+        cache = self.proposal_index
+        if cache is None or cache[0] is not self.proposals:
+            cache = (self.proposals, index_for(self.proposals, None))
+            object.__setattr__(self, "proposal_index", cache)  # a cache field (compare=False)
+        return cache[1].find(self.proposals, ref)
+
+    def with_proposal(self, cached: CachedProposal) -> GroupState:
+        """This state with ``cached`` appended to ``proposals`` (its index extended in O(1))."""
+        proposals, cache = appended(self.proposals, self.proposal_index, cached)
+        return dataclasses.replace(self, proposals=proposals, proposal_index=cache)
 
     def resumption_psk(self, epoch: int) -> bytes | None:
         for e, psk in self.resumption_psks:

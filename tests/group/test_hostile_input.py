@@ -544,3 +544,122 @@ def test_join_external_at_the_last_epoch_is_a_typed_error() -> None:
     with pytest.raises(ValidationError) as ei:
         Group.join_external(MLSMessage(last).to_bytes(), joiner.credential, joiner.signature_priv)
     assert ei.value.section == "8"
+
+
+# ---- cached proposals per epoch: O(1) lookup, bounded count (Limits.max_pending_proposals) -------
+
+
+def _proposal_states(n: int) -> tuple[Group, list[object]]:
+    """A group and ``n`` synthetic cached proposals (counted refs), appended one by one."""
+    from mls_pq.group.state import CachedProposal
+    from mls_pq.messages.framing_structs import Sender
+    from mls_pq.messages.proposals import Remove
+
+    c = Client.generate(1, b"cacher")
+    g = Group.create(1, b"g", c.credential, c.signature_priv)
+    return g, [CachedProposal(_CountedRef(i.to_bytes(32, "big")), Proposal(Remove(0)), Sender.member(0)) for i in range(n)]
+
+
+class _CountedRef(bytes):
+    """A ProposalRef whose equality tests are counted (the same budget as :class:`_Counted`)."""
+
+    def __eq__(self, other: object) -> bool:
+        _Counted.calls += 1
+        if _Counted.calls > _Counted.budget:
+            raise _TooManyComparisons(f"more than {_Counted.budget} comparisons")
+        return bytes(self) == other
+
+    __hash__ = bytes.__hash__
+
+
+def test_cached_proposal_lookup_by_ref_is_constant_time(comparisons: Callable[[int], None]) -> None:
+    """RFC 9420 §12.1/§12.4: proposals are found by ProposalRef, once when each arrives (is it
+    cached already?) and once per reference in a commit. P proposals in one epoch must cost
+    O(P) comparisons, not P^2/2 (``GroupState.proposal`` used to scan the cached tuple)."""
+    g, cached = _proposal_states(N)
+    st = g._state
+    comparisons(BUDGET)
+    for c in cached:
+        assert st.proposal(c.ref) is None  # type: ignore[attr-defined]
+        st = st.with_proposal(c)  # type: ignore[arg-type]
+    for c in cached:
+        assert st.proposal(c.ref) is c  # type: ignore[attr-defined]
+    assert st.proposal(b"\x01" * 32) is None
+    assert _Counted.calls <= BUDGET
+    assert st.proposals == tuple(cached)
+    # a state restored from bytes (no index yet) builds it once, then answers in O(1)
+    from mls_pq.group.state import GroupState
+
+    loaded = GroupState.from_bytes(st.to_bytes(), st.suite)
+    assert [loaded.proposal(c.ref) for c in cached] == list(loaded.proposals)  # type: ignore[attr-defined]
+
+
+def test_cached_proposals_of_older_states_are_not_disturbed() -> None:
+    """A state is immutable: appending to an older state (a rejected message's tentative
+    state, then another message) leaves the newer state's proposals and lookups as they were."""
+    g, cached = _proposal_states(4)
+    base = g._state
+    a1 = base.with_proposal(cached[0])  # type: ignore[arg-type]
+    a2 = a1.with_proposal(cached[1])  # type: ignore[arg-type]
+    b1 = a1.with_proposal(cached[2])  # a fork of a1  # type: ignore[arg-type]
+    b2 = base.with_proposal(cached[1])  # type: ignore[arg-type]
+    assert [c.ref for c in a2.proposals] == [cached[0].ref, cached[1].ref]  # type: ignore[attr-defined]
+    assert a2.proposal(cached[1].ref) is cached[1] and a2.proposal(cached[2].ref) is None  # type: ignore[attr-defined]
+    assert b1.proposal(cached[2].ref) is cached[2] and b1.proposal(cached[1].ref) is None  # type: ignore[attr-defined]
+    assert b2.proposal(cached[1].ref) is cached[1] and b2.proposal(cached[0].ref) is None  # type: ignore[attr-defined]
+    assert a1.proposal(cached[1].ref) is None and base.proposal(cached[0].ref) is None  # type: ignore[attr-defined]
+    assert base.to_bytes() == g._state.to_bytes()
+
+
+def test_select_pending_is_linear_in_cached_and_by_value_removes(comparisons: Callable[[int], None]) -> None:
+    """``commit()`` choosing which cached proposals to cover (§12.4) checks each cached Remove
+    against the by-value ones with a set: O(P + V), not O(P x V)."""
+    from mls_pq.group.state import CachedProposal
+    from mls_pq.messages.framing_structs import Sender
+    from mls_pq.messages.proposals import Remove
+
+    k = 40
+    sim = Sim.start(1, 2 * k + 1)
+    g = sim.members[0]
+    st = g._state
+    for i in range(1, k + 1):  # cached Removes of leaves 1..k
+        st = st.with_proposal(CachedProposal(bytes([i]) * 32, Proposal(Remove(_Counted(i))), Sender.member(0)))
+    g._state = st
+    by_value = [Proposal(Remove(_Counted(j))) for j in range(k + 1, 2 * k + 1)]
+    comparisons(8 * k)  # a P x V scan needs k * k = 1600
+    refs = g._select_pending(by_value)
+    assert _Counted.calls <= 8 * k
+    assert refs == [bytes([i]) * 32 for i in range(1, k + 1)]
+
+
+def test_limit_max_pending_proposals() -> None:
+    """``Limits.max_pending_proposals``: a member caches that many proposals in one epoch and
+    refuses the next one (received or its own) with the group byte-identical; a repeat of a
+    cached proposal is still accepted (not cached twice); the next epoch starts from zero."""
+    from mls_pq.limits import Limits
+
+    with pytest.raises(ValueError):
+        Limits(max_pending_proposals=0)
+    sim = Sim.start(1, 2)
+    sender, receiver = sim.members
+    receiver.limits = Limits(max_pending_proposals=3)
+    messages = [sender.propose_reinit(f"g{i}".encode(), 1) for i in range(4)]
+    for m in messages[:3]:
+        assert receiver.process(m).kind == "proposal"
+    assert len(receiver.pending_proposals) == 3
+    before = receiver.to_bytes()
+    with pytest.raises(ValidationError, match="max_pending_proposals"):
+        receiver.process(messages[3])
+    assert receiver.to_bytes() == before
+    with pytest.raises(ValidationError, match="max_pending_proposals"):
+        receiver.propose_reinit(b"mine", 1)
+    assert receiver.to_bytes() == before
+    assert receiver.process(messages[0]).kind == "proposal"  # a repeat: not a 4th entry
+    assert len(receiver.pending_proposals) == 3
+    # the next epoch: the cache is empty again
+    out = receiver.commit(references=[])
+    receiver.merge_pending_commit()
+    sender.process(out.commit)
+    assert receiver.pending_proposals == ()
+    assert receiver.process(sender.propose_reinit(b"next", 1)).kind == "proposal"
+    assert receiver.limits.max_pending_proposals == 3 and Limits().max_pending_proposals == 10_000
