@@ -27,9 +27,13 @@ def is_grease(value: int) -> bool:
     return value in GREASE_VALUES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Extension(Struct):
-    """``struct { ExtensionType extension_type; opaque extension_data<V>; } Extension``"""
+    """``struct { ExtensionType extension_type; opaque extension_data<V>; } Extension``
+
+    Slotted (no per-instance ``__dict__``; :class:`~mls_pq.codec.Struct` declares
+    ``__slots__ = ()``): a hostile list of empty extensions decodes to about half the
+    memory (issue 8). Extension caches nothing on itself, unlike the ``CachedStruct``s."""
 
     extension_type: int
     extension_data: bytes

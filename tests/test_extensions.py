@@ -262,3 +262,21 @@ def test_external_join_on_a_group_info_repeating_a_type_is_refused() -> None:
             Group.join_external(MLSMessage(bad).to_bytes(), eve.credential, eve.signature_priv)
         _refused(e)
     Group.join_external(MLSMessage(gi).to_bytes(), eve.credential, eve.signature_priv)  # the original joins
+
+
+# ---- memory (issue 8): a decoded Extension is slotted ------------------------------------------
+
+
+def test_extension_is_slotted_and_still_a_frozen_value() -> None:
+    """No per-instance ``__dict__`` (a hostile list of empty extensions is ~350 000 of them
+    per MiB); still frozen, hashable, comparable, replaceable and picklable."""
+    import pickle
+    from dataclasses import FrozenInstanceError
+
+    e = Extension(APPLICATION_ID, b"id")
+    assert not hasattr(e, "__dict__")
+    assert pickle.loads(pickle.dumps(e)) == e and hash(pickle.loads(pickle.dumps(e))) == hash(e)
+    assert replace(e, extension_data=b"other") == Extension(APPLICATION_ID, b"other")
+    with pytest.raises(FrozenInstanceError):
+        e.extension_type = 2  # type: ignore[misc]
+    assert Extension.from_bytes(e.to_bytes()) == e
