@@ -41,14 +41,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .. import client as _client
 from ..codec import Reader, Writer
 from ..components import EMPTY_REGISTRY, ComponentRegistry
 from ..credentials import CredentialValidator, check_credential_key
-from ..errors import ConcurrentModificationError, CorruptStateError, DecodeError, PastEpochError, StateError, ValidationError
+from ..errors import (
+    ConcurrentModificationError,
+    CorruptStateError,
+    DecodeError,
+    PastEpochError,
+    SecretConsumedError,
+    StateError,
+    ValidationError,
+)
+from ..exporter_tree import ExporterTree
 from ..extensions import Extension, check_unique_types
 from ..framing import (
     authenticate,
@@ -244,6 +253,8 @@ class Group:
         self.components: ComponentRegistry = EMPTY_REGISTRY
         #: application PSKs (draft-ietf-mls-extensions §4.5) by (component_id, psk_id)
         self.application_psks: MutableMapping[tuple[int, bytes], bytes] = {}
+        #: (epoch, Exporter Tree) of :meth:`safe_export_secret` (draft-ietf-mls-extensions §4.4)
+        self._exporter_tree: tuple[int, ExporterTree] | None = None
         #: resource limits: message size, tree size, proposals per commit (:mod:`mls_pq.limits`)
         self.limits = limits
 
@@ -349,8 +360,11 @@ class Group:
         max_lifetime: int | None = None,
         credential_validator: CredentialValidator | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        application_psks: Mapping[tuple[int, bytes], bytes] | None = None,
     ) -> Group:
-        """Join from a Welcome (§12.4.3.1). ``ratchet_tree`` is the tree out of band when the
+        """Join from a Welcome (§12.4.3.1). ``application_psks``: application PSKs by
+        (component_id, psk_id) (draft-ietf-mls-extensions §4.5) the Welcome may need.
+        ``ratchet_tree`` is the tree out of band when the
         Welcome has no ``ratchet_tree`` extension; ``old_group`` is the group being
         reinitialised or branched from (§11.2, §11.3). ``check_tree_lifetimes`` applies the
         RECOMMENDED lifetime check of §7.3 to every leaf of the received tree (off by default:
@@ -373,7 +387,7 @@ class Group:
         psk_store = psk_store if psk_store is not None else {}
         resumption_psks = resumption_psks if resumption_psks is not None else {}
         ctx = JoinContext(
-            psk_lookup=_foreign_lookup(psk_store, resumption_psks, storage),
+            psk_lookup=_foreign_lookup(psk_store, resumption_psks, storage, application_psks),
             old_group=old_group.state if old_group is not None else None,
             same_client=same_client,
             now=clock() if clock and check_tree_lifetimes else None,
@@ -531,6 +545,29 @@ class Group:
     def export_secret(self, label: str | bytes, context: bytes, length: int) -> bytes:
         """MLS-Exporter(label, context, length) (§8.5)."""
         return self._state.secrets.export(label, context, length)
+
+    def safe_export_secret(self, component_id: int) -> bytes:
+        """``SafeExportSecret(component_id)`` of the current epoch (draft-ietf-mls-extensions
+        §4.4): a leaf of the epoch's Exporter Tree, consumed on use — a second call for the same
+        component in the same epoch raises :class:`~mls_pq.errors.SecretConsumedError`. The
+        tree's root (``application_export_secret``) is dropped from the state on first use.
+        Not persisted: after :meth:`load` the current epoch's safe exports are unavailable
+        (fail-closed) until the next epoch."""
+        st = self._state
+        cached = self._exporter_tree
+        if cached is None or cached[0] != st.epoch:
+            root = st.secrets.application_export_secret
+            if not root:
+                raise SecretConsumedError(
+                    f"SafeExportSecret is unavailable in epoch {st.epoch} (state loaded from storage)"
+                    " (draft-ietf-mls-extensions §4.4)"
+                )
+            secret, tree = ExporterTree(st.suite, root).export(component_id)  # raises before any change
+            self._state = replace(st, secrets=replace(st.secrets, application_export_secret=b""))
+        else:
+            secret, tree = cached[1].export(component_id)
+        self._exporter_tree = (st.epoch, tree)
+        return secret
 
     def group_info(
         self,
@@ -1354,13 +1391,17 @@ def _foreign_lookup(
     psk_store: Mapping[bytes, bytes],
     resumption: Mapping[tuple[bytes, int], bytes],
     storage: Storage | None = None,
+    application: Mapping[tuple[int, bytes], bytes] | None = None,
 ) -> Callable[[PreSharedKeyID], bytes | None]:
-    """External PSKs by psk_id, resumption PSKs of other groups by (group_id, epoch), then
-    the resumption PSKs kept in ``storage`` (§8.6)."""
+    """External PSKs by psk_id, application PSKs by (component_id, psk_id)
+    (draft-ietf-mls-extensions §4.5), resumption PSKs of other groups by (group_id, epoch),
+    then the resumption PSKs kept in ``storage`` (§8.6)."""
 
     def lookup(pid: PreSharedKeyID) -> bytes | None:
         if pid.psktype == PSK_EXTERNAL:
             return psk_store.get(pid.psk_id)
+        if pid.psktype == PSK_APPLICATION:
+            return (application or {}).get((pid.component_id, pid.psk_id))
         got = resumption.get((pid.psk_group_id, pid.psk_epoch))
         if got is None and storage is not None:
             got = storage.load_resumption_psk(pid.psk_group_id, pid.psk_epoch)

@@ -182,3 +182,49 @@ def test_app_data_update_in_external_commit_section_4_7() -> None:
         g.process(res.message.to_bytes())
         assert dictionary(g) == AppDataDictionary((ComponentData(COMP, b"ext"),))
     assert app_data_dictionary_of(res.state.context.extensions) == dictionary(a)
+
+
+def test_group_safe_export_secret_section_4_4() -> None:
+    from mls_pq.errors import SecretConsumedError
+
+    a, b = pair()
+    with pytest.raises(DraftValidationError, match="§4.1"):
+        a.safe_export_secret(0x10000)  # rejected before anything is consumed
+    sa, sb = a.safe_export_secret(0x0006), b.safe_export_secret(0x0006)
+    assert sa == sb and len(sa) == S.n_h
+    assert a.safe_export_secret(0x0007) == b.safe_export_secret(0x0007) != sa
+    with pytest.raises(SecretConsumedError, match="§4.4"):
+        a.safe_export_secret(0x0006)
+    assert a.state.secrets.application_export_secret == b""  # root deleted on first use
+    out = a.commit()
+    a.merge_pending_commit()
+    b.process(out.commit)
+    n1 = a.safe_export_secret(0x0006)
+    assert n1 == b.safe_export_secret(0x0006) and n1 != sa  # a fresh tree per epoch
+
+
+def test_group_safe_export_unavailable_after_reload_section_4_4() -> None:
+    from mls_pq.errors import SecretConsumedError
+
+    a, _ = pair()
+    reloaded = Group.from_bytes(a.to_bytes())
+    with pytest.raises(SecretConsumedError, match="loaded from storage"):
+        reloaded.safe_export_secret(0x0006)
+
+
+def test_welcome_with_application_psk_section_4_5() -> None:
+    a, b = pair()
+    pid = PreSharedKeyID.application(0x0006, b"id", bytes(S.n_h))
+    a.application_psks[(0x0006, b"id")] = b"\x07" * 32
+    b.application_psks[(0x0006, b"id")] = b"\x07" * 32
+    cc = Client.generate(S, b"carol")
+    caps = default_capabilities(S, cc.credential, extensions=[cp.APP_DATA_DICTIONARY], proposals=[cp.APP_DATA_UPDATE])
+    kp, bundle = cc.key_package(capabilities=caps)
+    out = a.commit(add=[kp], psks=[pid])
+    a.merge_pending_commit()
+    b.process(out.commit)
+    assert out.welcome is not None
+    with pytest.raises(ValidationError):
+        Group.join(out.welcome, bundle)
+    c = Group.join(out.welcome, bundle, application_psks={(0x0006, b"id"): b"\x07" * 32})
+    assert c.epoch_authenticator == a.epoch_authenticator == b.epoch_authenticator
