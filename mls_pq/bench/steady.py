@@ -117,7 +117,7 @@ def wchar() -> int:
 
 
 def time_with_storage(
-    state: GroupState, run: Callable[[Group], Any], make: Callable[[Path], Storage], reps: int
+    state: GroupState, run: Callable[[Group], Any], make: Callable[[Path], Storage | None], reps: int
 ) -> dict[str, Any]:
     """One message per repetition on a member freshly saved to a new storage (``make``; the
     save is not timed): median/IQR of wall and CPU time and of the bytes written
@@ -131,12 +131,15 @@ def time_with_storage(
             store = make(d)
             try:
                 g = Group(state)
-                g.save(store)
+                if store is not None:
+                    g.save(store)
                 gc.collect()
+                gc.disable()
                 w0, c0, t0 = wchar(), time.process_time(), time.perf_counter()
                 run(g)
                 t1, c1, w1 = time.perf_counter(), time.process_time(), wchar()
             finally:
+                gc.enable()
                 close = getattr(store, "close", None)
                 if close is not None:
                     close()
@@ -165,7 +168,13 @@ def _memory(_: Path) -> Storage:
     return MemoryStorage()
 
 
-STORAGES: dict[str, Callable[[Path], Storage]] = {"memory": _memory, "sqlite": _sqlite}
+def _none(_: Path) -> None:
+    return None
+
+
+#: ``none``: no storage, timed the same way (one message per run, cold) as the others: the
+#: baseline the storage figures are compared with
+STORAGES: dict[str, Callable[[Path], Storage | None]] = {"none": _none, "memory": _memory, "sqlite": _sqlite}
 
 
 def bench_storage(
@@ -174,7 +183,9 @@ def bench_storage(
     """(op, stats, extra) for application messages with a storage attached: a message from a
     sender already seen (``app_decrypt_<storage>``), from a sender new in the epoch
     (``app_decrypt_new_<storage>``, ``senders`` seen before it: one less) and the member's
-    own next message (``app_encrypt_<storage>``). ``sqlite`` is :class:`SQLiteStorage` in
+    own next message (``app_encrypt_<storage>``). ``none`` is no storage, timed the same way
+    (one message per run, so comparable with the storage rows, unlike the batched
+    ``app_decrypt`` row); ``memory`` is :class:`MemoryStorage`; ``sqlite`` is :class:`SQLiteStorage` in
     WAL mode on a file in the temporary directory (default page size, ``synchronous=FULL``)."""
     out = []
     for name in storages:
@@ -297,7 +308,7 @@ def storage_rows(
     *,
     senders: int = DEFAULT_SENDERS,
     reps: int = 5,
-    storages: Sequence[str] = tuple(STORAGES),
+    storages: Sequence[str] = tuple(STORAGES),  # none, memory, sqlite
     shape: str = "sparse",
 ) -> list[dict[str, Any]]:
     """Only the rows of :func:`bench_storage` for one (suite, N) (what
@@ -347,6 +358,7 @@ def run_steady(
     ``meta`` records the load average before and after and the wall time of the run."""
     rows: list[dict[str, Any]] = []
     t_start, load_before = time.perf_counter(), _loadavg()
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for sid in suites:
         suite = get_suite(sid)
         # the floor of one ratchet step (one small HKDF-Expand), measured in the same run, so a
@@ -378,7 +390,7 @@ def run_steady(
         "senders": senders,
         "shape": shape,
         "storages": list(storages),
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "started": started,
         "loadavg_before": load_before,
         "loadavg_after": _loadavg(),
         "wall_s": round(time.perf_counter() - t_start, 1),
@@ -401,14 +413,15 @@ def ratios(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
         by.setdefault((r["suite"], r["op"]), {})[key] = r.get("cpu_median_s", r["median_s"])
     walls = {(r["suite"], r["op"], r["n"]): r["median_s"] for r in rows if "n" in r}
     for (suite, op), vals in by.items():
-        if op.startswith("app_") and op.endswith("_sqlite"):  # SQLite against MemoryStorage
-            mem_op = op[: -len("sqlite")] + "memory"
-            mem = by.get((suite, mem_op), {})
+        stem, _, kind = op.rpartition("_")
+        # a storage against MemoryStorage and no storage (same message, same timing method)
+        for against in ("memory", "none") if op.startswith("app_") and kind in ("sqlite", "memory") else ():
+            ref = by.get((suite, f"{stem}_{against}"), {})
             for n in sorted(vals):
-                if n in mem:
-                    w_sql, w_mem = walls[(suite, op, n)], walls[(suite, mem_op, n)]
-                    out[f"{suite} {op} / memory at N={n} (wall)"] = round(w_sql / w_mem, 2)
-                    out[f"{suite} {op} / memory at N={n} (cpu)"] = round(vals[n] / mem[n], 2)
+                if n in ref and against != kind:
+                    w_op, w_ref = walls[(suite, op, n)], walls[(suite, f"{stem}_{against}", n)]
+                    out[f"{suite} {op} / {against} at N={n} (wall)"] = round(w_op / w_ref, 2)
+                    out[f"{suite} {op} / {against} at N={n} (cpu)"] = round(vals[n] / ref[n], 2)
         if op == "kdf_expand":
             jump = by.get((suite, "jump_1000"), {})
             for n, t in sorted(jump.items()):
@@ -448,7 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--no-remove", action="store_true", help="skip the Remove commit")
     p.add_argument(
         "--storage", default="", help="also time application messages with these storages attached, "
-        "comma-separated from 'memory,sqlite' (SQLite: WAL, a file in the temporary directory; bytes "
+        "comma-separated from 'none,memory,sqlite' (none: no storage, timed like the others; SQLite: WAL, a file in the temporary directory; bytes "
         "written per message from /proc/self/io)"
     )
     p.add_argument("--storage-reps", type=int, help="messages timed per storage figure (default: --reps)")

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="wc
 
 
 def test_sqlite_writes_under_2_kib_per_message_from_a_seen_sender() -> None:
-    rows = {r["op"]: r for r in storage_rows(get_suite(1), 8, senders=4, reps=3)}
+    rows = {r["op"]: r for r in storage_rows(get_suite(1), 8, senders=4, reps=3, storages=("memory", "sqlite"))}
     seen, new, own = rows["app_decrypt_sqlite"], rows["app_decrypt_new_sqlite"], rows["app_encrypt_sqlite"]
     for r in (seen, new, own):
         assert 0 < r["bytes_median"] <= r["bytes_max"], r
@@ -33,13 +33,17 @@ def test_sqlite_writes_under_2_kib_per_message_from_a_seen_sender() -> None:
 
 def test_cli_storage_grid_writes_json_with_ratios(tmp_path: Path) -> None:
     out = str(tmp_path / "steady.json")
-    argv = ["--sizes", "3", "--senders", "2", "--bulk", "", "--reps", "2", "--no-remove", "--storage", "memory,sqlite"]
+    argv = ["--sizes", "3", "--senders", "2", "--bulk", "", "--reps", "2", "--no-remove", "--storage", "none,memory,sqlite"]
     assert main([*argv, "--out", out]) == 0
     with open(out) as f:
         res = json.load(f)
     ops = {r["op"] for r in res["rows"]}
     assert {"app_decrypt", "app_decrypt_sqlite", "app_decrypt_new_sqlite", "app_encrypt_memory"} <= ops
     assert "0x0001 app_decrypt_sqlite / memory at N=3 (wall)" in res["ratios"]
+    assert "0x0001 app_decrypt_sqlite / none at N=3 (cpu)" in res["ratios"]
+    assert "0x0001 app_decrypt_memory / none at N=3 (cpu)" in res["ratios"]
+    none = [r for r in res["rows"] if r["op"] == "app_decrypt_none"]
+    assert len(none) == 1 and none[0]["bytes_max"] == 0
     assert len(res["meta"]["loadavg_before"]) == 3 and res["meta"]["wall_s"] > 0
     with pytest.raises(SystemExit):
         main(["--storage", "floppy"])
