@@ -23,14 +23,17 @@ from ..components import (
     UpdateContext,
     apply_app_data_updates,
     check_gce_keeps_app_data,
+    check_leaf_supports,
+    required_components,
 )
 from ..credentials import CredentialEvent, CredentialEventType, CredentialValidator, authenticate, check_credential_key
 from ..errors import MLSError, StateError, ValidationError
+from ..ext_codepoints import REQUIRED_WIRE_FORMATS
 from ..extensions import REQUIRED_CAPABILITIES, Extension
 from ..framing import public_message, seal_private, sign_content
 from ..group_context import GroupContext, next_epoch
 from ..key_schedule import EpochSecrets, advance
-from ..messages.app_data import AppDataUpdate
+from ..messages.app_data import AppDataUpdate, find_extension
 from ..messages.commit import Commit
 from ..messages.credential import Credential
 from ..messages.framing_structs import (
@@ -241,7 +244,22 @@ def apply_proposals(
     if gce:
         v.check_gce_members(t, extensions, me=me)
     _apply_app_data_updates(out, context, items, committer, components, me)
+    _check_component_support(out)
     return out
+
+
+def _check_component_support(out: Applied) -> None:
+    """draft-ietf-mls-extensions §5: the leaves a Commit adds or updates (and, when the
+    GroupContext changes, every leaf) support the group's ``required_wire_formats`` and the
+    components of its ``app_components`` list. Free when the group requires neither."""
+    if find_extension(out.extensions, REQUIRED_WIRE_FORMATS) is None and not required_components(out.extensions):
+        return
+    if out.gce or out.app_data:
+        leaves = [leaf for _, leaf in out.tree.leaves()]
+    else:
+        leaves = [kp.leaf_node for _, kp in out.added] + [leaf for _, leaf in out.updated]
+    for leaf in leaves:
+        check_leaf_supports(out.extensions, leaf.extensions)
 
 
 def _apply_app_data_updates(

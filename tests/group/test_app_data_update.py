@@ -228,3 +228,38 @@ def test_welcome_with_application_psk_section_4_5() -> None:
         Group.join(out.welcome, bundle)
     c = Group.join(out.welcome, bundle, application_psks={(0x0006, b"id"): b"\x07" * 32})
     assert c.epoch_authenticator == a.epoch_authenticator == b.epoch_authenticator
+
+
+def test_required_wire_formats_and_components_for_new_members_section_5() -> None:
+    """§5: a member added to a group with ``required_wire_formats`` / required ``app_components``
+    must support them (its leaf's ``supported_wire_formats`` / ``app_components``)."""
+    from mls_pq.components import leaf_app_data_extension
+    from mls_pq.messages.app_data import ComponentsList, WireFormats
+
+    exts = [cp.SUPPORTED_WIRE_FORMATS, cp.REQUIRED_WIRE_FORMATS, cp.APP_DATA_DICTIONARY]
+    required = AppDataDictionary((ComponentData(cp.COMPONENT_APP_COMPONENTS, ComponentsList((COMP,)).to_bytes()),))
+    group_exts = [WireFormats((0x0007,)).required_extension(), required.to_extension()]
+    good_leaf = [WireFormats((0x0007,)).supported_extension(), leaf_app_data_extension(REG)]
+
+    def client(name: bytes) -> tuple[Client, object]:
+        c = Client.generate(S, name)
+        return c, default_capabilities(S, c.credential, extensions=exts, proposals=[cp.APP_DATA_UPDATE])
+
+    ca, caps_a = client(b"alice")
+    a = Group.create(S, b"g", ca.credential, ca.signature_priv, capabilities=caps_a, extensions=group_exts,
+                     leaf_extensions=good_leaf)  # type: ignore[arg-type]
+    for leaf_exts, what in (
+        ([leaf_app_data_extension(REG)], "wire formats"),
+        ([WireFormats((0x0007,)).supported_extension()], "required components"),
+    ):
+        cb, caps_b = client(b"bob")
+        kp, _ = cb.key_package(capabilities=caps_b, leaf_extensions=leaf_exts)
+        with pytest.raises(DraftValidationError, match=f"{what}.*§5"):
+            a.commit(add=[kp])
+    cb, caps_b = client(b"bob")
+    kp, bundle = cb.key_package(capabilities=caps_b, leaf_extensions=good_leaf)
+    out = a.commit(add=[kp])
+    a.merge_pending_commit()
+    assert out.welcome is not None
+    b = Group.join(out.welcome, bundle)
+    assert b.epoch_authenticator == a.epoch_authenticator
