@@ -263,3 +263,18 @@ def test_required_wire_formats_and_components_for_new_members_section_5() -> Non
     assert out.welcome is not None
     b = Group.join(out.welcome, bundle)
     assert b.epoch_authenticator == a.epoch_authenticator
+
+
+def test_app_data_update_by_reference_section_4_7() -> None:
+    """Proposals by reference from two members, committed by a third party's list in order."""
+    a, b = pair()
+    pb = b.propose(Proposal(AppDataUpdate.make_update(COMP, b"1")))
+    a.process(pb)
+    pa = a.propose(Proposal(AppDataUpdate.make_update(COMP, b"2")))
+    b.process(pa)
+    out = a.commit()
+    a.merge_pending_commit()
+    b.process(out.commit)
+    assert dictionary(a) == dictionary(b)
+    data = dictionary(a).get(COMP)  # type: ignore[union-attr]
+    assert data is not None and sorted(data) == sorted(b"12")
