@@ -21,7 +21,6 @@ from .errors import DecryptError, ValidationError
 from .group_context import GroupContext
 from .messages.leaf_node import LeafNode, LeafNodeSource
 from .tree import math as tm
-from .tree.nodes import ParentNode
 from .tree.ratchet_tree import RatchetTree, validate_leaf_node
 
 if TYPE_CHECKING:
@@ -223,18 +222,18 @@ def create_update_path(
         raise ValidationError(f"leaf {leaf_index} is blank and no leaf template was given", "7.5")
     excluded = _excluded_nodes(excluded_leaves)
     pairs = tree.filtered_direct_path_pairs(leaf_index)
-    tree.blank_path(leaf_index)
     leaf_sk, leaf_pk = leaf_key_pair or suite.generate_key_pair()
     private = PrivateTree(leaf_index, leaf_sk, signature_priv)
     ps = path_secret if path_secret is not None else os.urandom(suite.n_h)
     secrets: dict[int, bytes] = {}
-    for p, _ in pairs:
+    keys: list[tuple[int, int, bytes]] = []
+    for p, s in pairs:
         secrets[p] = ps
-        pk = private.set_path_secret(suite, p, ps)
-        tree.set_node(p, ParentNode(pk, b"", ()))
+        keys.append((p, s, private.set_path_secret(suite, p, ps)))
         ps = next_path_secret(suite, ps)
     commit_secret = ps
-    parent_hash = tree.set_path_parent_hashes(leaf_index)
+    # blank the direct path, set the new nodes and their parent hashes (§7.5, §7.9)
+    parent_hash = tree.set_path(leaf_index, keys)
     leaf = LeafNode(
         encryption_key=leaf_pk,
         signature_key=template.signature_key,
@@ -335,10 +334,7 @@ def apply_update_path(
             raise ValidationError("an UpdatePath public key already appears in the tree", "12.4.2")
 
     # merge (RFC 9420 §7.5)
-    tree.blank_path(sender)
-    for (p, _), upn in zip(pairs, path.nodes):
-        tree.set_node(p, ParentNode(upn.encryption_key, b"", ()))
-    parent_hash = tree.set_path_parent_hashes(sender)
+    parent_hash = tree.set_path(sender, [(p, s, upn.encryption_key) for (p, s), upn in zip(pairs, path.nodes)])
     if leaf.parent_hash is None or not hmac.compare_digest(leaf.parent_hash, parent_hash):
         raise ValidationError("the committer's leaf parent_hash does not match its path", "7.9.2")
     tree.set_leaf(sender, leaf)

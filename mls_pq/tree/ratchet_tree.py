@@ -506,6 +506,42 @@ class RatchetTree:
             ph = self.parent_hash(p, s)
         return ph
 
+    def set_path(self, i: int, path: Sequence[tuple[int, int, bytes]]) -> bytes:
+        """Merge an UpdatePath's public keys (RFC 9420 §7.5): blank the direct path of leaf
+        ``i``, then give each node ``p`` of ``path`` = ``(p, copath child s, encryption_key)``
+        (its filtered direct path, leaf to root) a fresh ParentNode with no unmerged leaves
+        and the parent hash of §7.9, set root first. Returns the parent hash the leaf must
+        carry. Same result as :meth:`blank_path`, :meth:`set_node` per node and
+        :meth:`set_path_parent_hashes`, with each node set once and the direct path's caches
+        invalidated once: a fresh node has no unmerged leaves, so its original sibling tree
+        hash is the (cached, unchanged: off the path) tree hash of ``s``."""
+        self._check_leaf(i)
+        nodes = self._nodes
+        direct = tm.direct_path_tuple(2 * i, self.n_leaves)
+        on_path = frozenset(direct)
+        digest = self.suite.digest
+        tree_hash = self.tree_hash
+        new: dict[int, ParentNode] = {}
+        ph = b""
+        for p, s, key in reversed(path):
+            if p not in on_path or s in on_path:
+                raise ValidationError(f"node {p} is not on the direct path of leaf {i}", "7.5")
+            new[p] = ParentNode(key, ph, ())
+            ph = digest(parent_hash_input(key, ph, tree_hash(s)))
+        for p in direct:
+            old = nodes[p]
+            if old is not None:
+                self._unindex(p, old)
+        th, res = self._th, self._res
+        for p in direct:
+            n = new.get(p)
+            nodes[p] = n
+            if n is not None:
+                self._index(p, n)
+            th[p] = None
+            res[p] = None
+        return ph
+
     def _parent_hash_candidate(self, p: int, c: int, node: ParentNode) -> int | None:
         """The node D below child ``c`` that could carry P's parent hash (RFC 9420 §7.9.2):
         the unique member of resolution(c) not among P's unmerged leaves under ``c``."""
