@@ -106,7 +106,23 @@ class Capabilities(Struct):
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
-        return cls(_u16_list(r), _u16_list(r), _u16_list(r), _u16_list(r), _u16_list(r))
+        # Members of a group mostly send identical capabilities: decoded ones are shared
+        # by their octets (immutable, so are their cached sets), which makes decoding a
+        # ratchet tree of N leaves ~40% cheaper (issue 9 item 7). Bounded cache.
+        start = r.pos
+        for _ in range(5):
+            r.sub()
+        key = bytes(r.data[start : r.pos])
+        got = _CAPS_CACHE.get(key)
+        if got is not None and type(got) is cls:
+            return got  # type: ignore[return-value]
+        rr = Reader(key)
+        caps = cls(_u16_list(rr), _u16_list(rr), _u16_list(rr), _u16_list(rr), _u16_list(rr))
+        if len(key) <= _CAPS_CACHE_OCTETS:  # a hostile 1 MiB list is not kept around
+            if len(_CAPS_CACHE) >= _CAPS_CACHE_MAX:
+                _CAPS_CACHE.clear()
+            _CAPS_CACHE[key] = caps
+        return caps
 
     # Membership sets, built once per (immutable) Capabilities: every "is X supported"
     # check is O(1), so validating a leaf is linear in its size (a 1 MiB hostile leaf
@@ -130,6 +146,12 @@ class Capabilities(Struct):
     @cached_property
     def credential_set(self) -> frozenset[int]:
         return frozenset(self.credentials)
+
+
+#: decoded Capabilities by their octets (see :meth:`Capabilities.decode`)
+_CAPS_CACHE: dict[bytes, Capabilities] = {}
+_CAPS_CACHE_MAX = 64
+_CAPS_CACHE_OCTETS = 512
 
 
 @dataclass(frozen=True)
