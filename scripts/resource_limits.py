@@ -8,8 +8,8 @@ call (a separate run under ``tracemalloc``), absolute and per input octet.
 
 Inputs (builders in tests/group/_hostile.py):
 
-* ``key_package``: a valid KeyPackage whose leaf has N extensions of a type listed last
-  among N capability types (decode + §10.1/§7.3 validation, ``check_key_package``);
+* ``key_package``: a valid KeyPackage whose leaf has N extensions of distinct types (§13.5)
+  listed among N capability types (decode + §10.1/§7.3 validation, ``check_key_package``);
 * ``add_proposal``: the same KeyPackage in a new_member_proposal Add, processed by a member
   (``Group.process``);
 * ``leaf_node``: an Update LeafNode of the same shape (decode + ``validate_leaf_node``);

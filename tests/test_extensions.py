@@ -280,3 +280,34 @@ def test_extension_is_slotted_and_still_a_frozen_value() -> None:
     with pytest.raises(FrozenInstanceError):
         e.extension_type = 2  # type: ignore[misc]
     assert Extension.from_bytes(e.to_bytes()) == e
+
+
+def test_decoded_extension_lists_cost_a_bounded_memory_per_octet() -> None:
+    """Issue 8 (memory amplification): decoding a 1 MiB-class list of empty extensions (3
+    octets each, all the same type: invalid by §13.5, but decoded before validation) holds
+    one slotted Extension (48 octets) plus pointers per element, no int object per type;
+    and a uint16 capability list holds pointers to shared ints. Measured with tracemalloc
+    on the same process: before, ~139 octets per extension and ~40 per capability value."""
+    import tracemalloc
+
+    from mls_pq.codec import Reader, Writer
+    from mls_pq.messages.leaf_node import Capabilities, decode_extension_list
+
+    n = 50_000
+    w = Writer()
+    w.vector([Extension(0xF00D, b"")] * n, lambda ww, e: e.encode(ww))
+    ext_octets = w.getvalue()
+    caps = Capabilities((1,), (1,), tuple(0x1000 + i for i in range(n)), (), (1,))
+    cap_octets = caps.to_bytes()
+    tracemalloc.start()
+    try:
+        exts = decode_extension_list(Reader(ext_octets))
+        ext_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        decoded = Capabilities.decode(Reader(cap_octets))
+        cap_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(exts) == n and exts[0] == Extension(0xF00D, b"") and decoded == caps
+    assert ext_peak / n < 90, f"{ext_peak / n:.0f} octets per decoded extension"
+    assert cap_peak - ext_peak < 20 * n, f"{(cap_peak - ext_peak) / n:.0f} octets per capability value"

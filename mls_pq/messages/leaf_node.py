@@ -8,7 +8,8 @@ leaf index, so those must be supplied.
 
 from __future__ import annotations
 
-import struct
+import sys
+from array import array
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from functools import cached_property
@@ -38,12 +39,23 @@ UPDATE = LeafNodeSource.UPDATE
 COMMIT = LeafNodeSource.COMMIT
 
 
+#: every uint16 as one shared int object: a decoded capability value or extension type
+#: is a pointer to one of these, not a new 32-octet int per 2 input octets (a hostile
+#: KeyPackage is mostly such lists: issue 8, memory per input octet). ~2.6 MB, once.
+_U16: tuple[int, ...] = tuple(range(1 << 16))
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
 def _u16_list(r: Reader) -> tuple[int, ...]:
-    """``uint16 items<V>`` in one unpack (linear, no per-item Python call)."""
+    """``uint16 items<V>`` in one pass (linear, no per-item Reader call), each value the
+    shared int of :data:`_U16`."""
     body = r.opaque()
     if len(body) % 2:
         raise DecodeError(f"short input: a uint16 vector of {len(body)} bytes")
-    return struct.unpack(f">{len(body) // 2}H", body)
+    values = array("H", body)  # 2 octets per value while converting, not a tuple of new ints
+    if _LITTLE_ENDIAN:
+        values.byteswap()
+    return tuple(map(_U16.__getitem__, values))
 
 
 def decode_extension_list(r: Reader) -> tuple[Extension, ...]:
@@ -59,7 +71,7 @@ def decode_extension_list(r: Reader) -> tuple[Extension, ...]:
     while pos < n:
         if pos + 3 > n:
             raise DecodeError(f"short input: an extension needs 3 bytes, have {n - pos}")
-        ext_type = body[pos] << 8 | body[pos + 1]
+        ext_type = _U16[body[pos] << 8 | body[pos + 1]]
         first = body[pos + 2]
         prefix = first >> 6
         if prefix == 0:
