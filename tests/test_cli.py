@@ -120,6 +120,8 @@ def _one_line_error(out: subprocess.CompletedProcess[str], status: int = 2) -> s
     (["vectors", "generate", "--suite", "1", "--kind", "nonsense", "--out", "OUT"], "unknown kind 'nonsense'"),
     (["vectors", "generate", "--suite", "nonsense", "--out", "OUT"], "unknown suite 'nonsense'"),
     (["vectors", "verify", "--kind", "nonsense", "x.json"], "--kind: unknown kind 'nonsense'"),
+    (["interop", "ts-mls", "--suites", "0x9999"], "0x9999 is not registered in profile 'ts-mls-1.6'"),
+    (["bench", "--compare", "ts-mls", "--sizes", "1"], "group sizes must be integers >= 2"),
 ])
 def test_usage_errors_are_one_line(argv: list[str], says: str, tmp_path: Path) -> None:
     out = tmp_path / "out"

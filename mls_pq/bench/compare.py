@@ -741,17 +741,17 @@ def config_from_args(args: Any) -> CompareConfig:
 
 def cmd_compare(args: Any) -> int:
     """``mls-pq bench --compare ts-mls``: writes compare.json and compare.csv into ``--out``."""
+    from ..cliutil import fail
+
     if args.compare != "ts-mls":
-        print(f"error: unknown comparison target {args.compare!r} (only ts-mls)", file=sys.stderr)
-        return 2
+        return fail(f"--compare: unknown comparison target {args.compare!r} (only ts-mls)")
     if getattr(args, "shape", None) not in (None, "sparse"):
         print("note: the comparison uses the sparse shape (right after a bulk add) only", file=sys.stderr)
     try:
         config = config_from_args(args)
         config.validate()
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except ValueError as e:  # UsageError included: one line, exit 2
+        return fail(str(e))
     quiet = bool(args.quiet or (args.json and not sys.stderr.isatty()))
 
     def progress(desc: str) -> None:

@@ -4,7 +4,9 @@ For every (suite, N, shape, metric) measured in both documents: the value in A a
 change B / A − 1, and for times a verdict from the two figures' spreads: the change is
 *significant* when the approximate 95 % confidence intervals of the two medians
 (:func:`mls_pq.bench.measure.median_ci_rel`: ``median ± 1.57 · IQR / √runs``) do not
-overlap; otherwise it is within noise. Sizes are exact: any difference is a change.
+overlap; otherwise it is within noise. Sizes are exact: any difference is a change, except
+between two sizes the size model allows for variable-length signatures (ECDSA's DER
+encoding varies by a few octets): ``same range``.
 Figures flagged unreliable in either run are marked. Hand-written: a few lines over the
 two JSON documents (numpy is not needed).
 """
@@ -54,7 +56,13 @@ def diff_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
         va, vb = ra["median"], rb["median"]
         change = (vb / va - 1) if va else math.nan
         if ra["kind"] == "size":
-            verdict = "changed" if va != vb else "same"
+            lo, hi = rb.get("model_lo"), rb.get("model_hi")
+            if va == vb:
+                verdict = "same"
+            elif lo is not None and hi is not None and lo != hi and lo <= va <= hi and lo <= vb <= hi:
+                verdict = "same range"  # variable-length (ECDSA DER) signatures: both sizes are possible
+            else:
+                verdict = "changed"
         else:
             (la, ha), (lb, hb) = _ci(ra), _ci(rb)
             verdict = "significant" if (lb > ha or hb < la) else "within noise"
@@ -82,7 +90,8 @@ def render(rows: list[dict[str, Any]], show_all: bool = False) -> str:
         for row in [header, *body]:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
     lines += ["", "change = B / A - 1; significant = the medians' 95% intervals (median ± 1.57·IQR/√runs) do not "
-              f"overlap; {MARK} = flagged unreliable in A or B."]
+              "overlap; same range = two sizes both possible with variable-length (ECDSA) signatures; "
+              f"{MARK} = flagged unreliable in A or B."]
     return "\n".join(lines)
 
 

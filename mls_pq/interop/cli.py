@@ -110,13 +110,13 @@ def cmd_interop_tsmls(args: argparse.Namespace) -> int:
 
     suites = _parse_suites(args.suites)
     directions = list(DIRECTIONS) if args.direction == "both" else [args.direction]
-    with TsMlsPeer() as peer:
-        if suites is not None:
-            from ..suites import REGISTRY
-            from .harness import PROFILE
+    if suites is not None:  # checked before Node.js and ts-mls are started (or installed)
+        from ..suites import REGISTRY
+        from .harness import PROFILE
 
-            for s in suites:
-                REGISTRY.definition(s, PROFILE)  # unknown id: UnsupportedCipherSuite, exit 2
+        for s in suites:
+            REGISTRY.definition(s, PROFILE)  # unknown id: UnsupportedCipherSuite, exit 2
+    with TsMlsPeer() as peer:
 
         def progress(r: Any) -> None:
             if args.progress:
