@@ -8,13 +8,14 @@ immutable, so trees can share them freely between epochs.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cached_property
 from typing import Self, TypeAlias
 
-from ..codec import CachedStruct, Reader, Writer
+from ..codec import CachedStruct, Reader, Writer, encode_opaque
 from ..errors import DecodeError, ValidationError
 from ..messages.leaf_node import LeafNode
 
@@ -37,15 +38,23 @@ class ParentNode(CachedStruct):
 
     @cached_property
     def encoded(self) -> bytes:
-        w = Writer().opaque(self.encryption_key).opaque(self.parent_hash)
-        w.vector(self.unmerged_leaves, lambda ww, v: ww.uint32(v))
-        return w.getvalue()
+        unmerged = self.unmerged_leaves
+        body = encode_opaque(self.encryption_key) + encode_opaque(self.parent_hash)
+        if not unmerged:  # a fresh path node: the common case, one octet
+            return body + b"\x00"
+        return body + encode_opaque(struct.pack(f">{len(unmerged)}I", *unmerged))
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
+        start = r.pos
         key = r.opaque()
         ph = r.opaque()
-        return cls(key, ph, tuple(r.vector(lambda rr: rr.uint32())))
+        body = r.opaque()  # uint32 unmerged_leaves<V>: one unpack, not a call per entry
+        if len(body) % 4:
+            raise DecodeError(f"short input: a uint32 vector of {len(body)} bytes")
+        node = cls(key, ph, struct.unpack(f">{len(body) // 4}I", body))
+        node.__dict__["encoded"] = bytes(r.data[start : r.pos])  # the canonical encoding
+        return node
 
 
 Node: TypeAlias = LeafNode | ParentNode

@@ -440,17 +440,27 @@ class RatchetTree:
         h = self._th[x]
         if h is not None:
             return h
-        n = self._nodes[x]
-        if x % 2 == 0:
-            assert n is None or isinstance(n, LeafNode)
-            h = self.suite.digest(leaf_hash_input(x // 2, n))
-        else:
-            assert n is None or isinstance(n, ParentNode)
-            lh = self.tree_hash(tm.left(x))
-            rh = self.tree_hash(tm.right(x))
-            h = self.suite.digest(parent_hash_input_for_tree(n, lh, rh))
-        self._th[x] = h
-        return h
+        self._check_node(x)
+        th, nodes, digest = self._th, self._nodes, self.suite.digest
+
+        # one closure over the flat arrays: a joiner hashes all 2N-1 nodes at once, so
+        # the per-node cost is one call and two digest inputs built from cached encodings
+        def rec(x: int, k: int) -> bytes:
+            h = th[x]
+            if h is not None:
+                return h
+            n = nodes[x]
+            if k == 0:
+                assert n is None or isinstance(n, LeafNode)
+                h = digest(leaf_hash_input(x >> 1, n))
+            else:
+                assert n is None or isinstance(n, ParentNode)
+                half = 1 << (k - 1)  # children of x sit at x -+ 2^(k-1) (Appendix C)
+                h = digest(parent_hash_input_for_tree(n, rec(x - half, k - 1), rec(x + half, k - 1)))
+            th[x] = h
+            return h
+
+        return rec(x, tm.level(x))
 
     def tree_hashes(self) -> list[bytes]:
         """Tree hash of every node, by node index."""
