@@ -83,10 +83,10 @@ def render_at(doc: dict[str, Any], n: int, baseline: int | None) -> str:
     lines = [title, ""]
     for row in [header, *body]:
         lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-    both = baseline not in (None, 1)
+    second = f", ×ratio to 0x{baseline:04x}" if baseline is not None and baseline != 1 else ""
     lines += [
         "",
-        f"each cell: value, ×ratio to 0x0001{', ×ratio to 0x%04x' % baseline if both else ''}. Sizes: MLSMessage "
+        f"each cell: value, ×ratio to 0x0001{second}. Sizes: MLSMessage "
         "octets (Commit with UpdatePath as PublicMessage; Welcome with the ratchet_tree extension). Times: medians; "
         "commit = create it, process = at a member in the other half, join = from the Welcome incl. tree "
         "validation; time ratios from runs interleaved in time with 0x0001.",

@@ -99,7 +99,7 @@ def seeded_randomness(seed: int, suites: Iterable[CipherSuite]) -> Iterator[rand
                 patch(kem, "encap", lambda pk, k=kem, n=length: k.encap_derand(pk, drbg.randbytes(n)))
             if _private_key(sig, random.Random(0)) is not None:
                 patch(sig, "generate", lambda s=sig: _private_key(s, drbg) or type(s).generate(s))
-        os.urandom = drbg.randbytes  # type: ignore[assignment]
+        os.urandom = drbg.randbytes
         time.time = lambda: float(FIXED_TIME)
         if saved_rng is not None:
             client._RNG = random.Random(drbg.randbytes(16))  # type: ignore[assignment]

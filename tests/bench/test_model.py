@@ -115,7 +115,7 @@ def test_measured_sizes_equal_model(suite: object, n: int) -> None:
         lo_hi = sig_range(p, n, shape)
         for k, v in measured.items():
             lo, hi = lo_hi[k]
-            assert lo <= v <= hi, (k, v, lo, hi)
+            assert lo is not None and hi is not None and lo <= v <= hi, (k, v, lo, hi)
         if p.fixed_sig:  # no DER variation: the nominal model is exact by itself
             assert measured == model_sizes(p, n, shape)
 
@@ -124,7 +124,7 @@ def test_ecdsa_range_is_a_range() -> None:
     p = SuiteSizes.of(next(s for s in SUITES if s.id == 0x0002))
     assert not p.fixed_sig and p.sig == 72 and p.sig_min == 68
     lo, hi = sig_range(p, 16, "sparse")["ratchet_tree"]
-    assert hi - lo == 16 * 4  # 16 leaf signatures, each up to 4 octets shorter
+    assert lo is not None and hi is not None and hi - lo == 16 * 4  # 16 leaf signatures, each up to 4 octets shorter
 
 
 def test_copath_resolutions_match_engine_tree() -> None:
@@ -168,9 +168,10 @@ def test_breakdown_sums_to_total_and_explains_pq_growth() -> None:
     for s in (s1, xw):
         parts = model_breakdown(s, 64, "populated")
         sizes = model_sizes(s, 64, "populated")
-        assert {k: sum(v.values()) for k, v in parts.items()} == sizes
+        assert {k: sum(v.values()) if v is not None else None for k, v in parts.items()} == sizes
     # X-Wing's UpdatePath is dominated by KEM outputs and public keys
     up = model_breakdown(xw, 64, "populated")["update_commit_public"]
+    assert up is not None
     assert (up["kem_output"] + up["hpke_key"]) / sum(up.values()) > 0.8
     assert set(model_sizes(s1, 2, "sparse")) == set(SIZE_METRICS)
 
