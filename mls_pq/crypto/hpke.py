@@ -334,11 +334,25 @@ class Hpke:
         ctx = self.setup_r(self._mode(psk, psk_id, pk_s is not None), enc, sk_r, info, psk, psk_id, pk_s)
         return ctx.open(aad, ct)
 
+    # Base mode single-shot, the only mode MLS uses (RFC 9420 §5.1.3): the same steps as
+    # seal()/open() (Encap/Decap, KeySchedule, one AEAD call with seq 0, whose nonce is
+    # base_nonce) without the generic mode dispatch and context object; an UpdatePath
+    # makes one call per copath resolution member.
     def seal_base(self, pk_r: bytes, info: Info, aad: bytes, pt: bytes) -> tuple[bytes, bytes]:
-        return self.seal(pk_r, info, aad, pt)
+        aead = self.aead
+        if aead.n_n == 0:
+            raise UnsupportedAlgorithm(f"{aead.name}: this context only supports export")
+        ss, enc = self.kem.encap(pk_r)
+        key, base_nonce, _ = self.combine_secrets(Mode.BASE, ss, info)
+        return enc, aead.seal(key, base_nonce, aad, pt)
 
     def open_base(self, enc: bytes, sk_r: bytes, info: Info, aad: bytes, ct: bytes) -> bytes:
-        return self.open(enc, sk_r, info, aad, ct)
+        aead = self.aead
+        if aead.n_n == 0:
+            raise UnsupportedAlgorithm(f"{aead.name}: this context only supports export")
+        ss = self.kem.decap(enc, sk_r)
+        key, base_nonce, _ = self.combine_secrets(Mode.BASE, ss, info)
+        return aead.open(key, base_nonce, aad, ct)
 
     def send_export(self, pk_r: bytes, info: bytes, exporter_context: bytes, length: int, *, psk: bytes = b"",
                     psk_id: bytes = b"", sk_s: bytes | None = None) -> tuple[bytes, bytes]:
