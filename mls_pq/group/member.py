@@ -104,15 +104,18 @@ from . import validation as v
 from .commit import CommitEffects, MemberInfo, create_commit, padding, process_commit, random_psk_nonce
 from .external import create_external_commit, external_sender_keys
 from .persistence import (
+    block_size,
     claim_group_id,
     decode_pending,
     encode_pending,
     epoch_blob,
     only_tree_changed,
+    reservation_changes,
     row_changes_between,
     stored_bundles,
     tree_changes,
     tree_rows,
+    with_reserved_row,
     with_rows,
 )
 from .state import (
@@ -231,6 +234,9 @@ class Group:
         #: the storage version our state was read or written at (compare-and-swap, see
         #: :mod:`mls_pq.storage.base`); None: not stored yet
         self._version: int | None = None
+        #: our sending reservation in storage (:mod:`.persistence`, "Sending in blocks"):
+        #: (epoch, first generation not reserved, stored row value); None: none
+        self._reserved: tuple[int, int, bytes] | None = None
         #: where every change is written through (None: in memory only); see :meth:`save`
         self.storage: Storage | None = storage
         #: external PSKs by psk_id (§8.4); the application fills it
@@ -900,11 +906,25 @@ class Group:
             return msg.to_bytes()
         # Reserve the generation in storage BEFORE its key encrypts anything (RFC 9420 §9.2,
         # §15): a compare-and-swap, so two processes sharing the storage can never both get
-        # the same generation, i.e. never the same AEAD key and nonce.
+        # the same generation, i.e. never the same AEAD key and nonce. Reserved in blocks of
+        # ``storage.reserve_block`` generations: inside the block nothing is written.
         st = self._state
         use = st.secret_tree.next_key(st.leaf_index, APPLICATION)  # pure lookup
         reserved = st.with_secret_tree(st.secret_tree.applied(use))
-        self._store_state(reserved)
+        res = self._reserved if self._reserved is not None and self._reserved[0] == st.epoch else None
+        if res is None or use.generation >= res[1]:
+            changes, limit, value = reservation_changes(
+                st.secret_tree,
+                reserved.secret_tree,
+                st.leaf_index,
+                block_size(st.secret_tree, self.storage.reserve_block),
+                None if res is None else res[2],
+                have_stored=res is not None,
+            )
+            self._version = self.storage.update_state(
+                st.group_id, st.epoch, None, expected_version=self._require_version(), rows=changes
+            )
+            self._reserved = (st.epoch, limit, value)
         try:
             msg, _, new = self._frame(data, WireFormat.PRIVATE_MESSAGE, authenticated_data)  # uses `st`
         finally:
@@ -958,7 +978,7 @@ class Group:
         ct = content.content_type
         if ct == ContentType.APPLICATION:
             assert isinstance(content.body, bytes)
-            self._store_state(tentative)
+            self._store_state(tentative, durable=False)  # see mls_pq.storage.base, durability
             self._state = tentative
             return ProcessedMessage("application", application_data=content.body, **common)  # type: ignore[arg-type]
         if ct == ContentType.PROPOSAL:
@@ -1179,13 +1199,22 @@ class Group:
                 rows=tree_rows(st.secret_tree),
                 # the epoch we leave must still have the rows we saw (no stale secret tree is
                 # carried into the past epochs kept in the new state)
-                expected_rows=None if self._version is None else tree_rows(self._state.secret_tree),
+                expected_rows=None if self._version is None else self._rows_as_stored(),
             )
+            self._reserved = None
 
-    def _store_state(self, st: GroupState) -> None:
+    def _rows_as_stored(self) -> list[tuple[bytes, bytes]]:
+        """The current epoch's rows as we wrote them: our own application row is the
+        reserved one (ahead of the in-memory ratchet) while a sending block lasts."""
+        st, res = self._state, self._reserved
+        rows = tree_rows(st.secret_tree)
+        return rows if res is None or res[0] != st.epoch else with_reserved_row(rows, st.leaf_index, res[2])
+
+    def _store_state(self, st: GroupState, *, durable: bool = True) -> None:
         """Write a change inside the current epoch (before it takes effect): a
         compare-and-swap, ConcurrentModificationError if another writer got there first.
-        A change of the secret tree only (a message sent or received) writes just its rows."""
+        A change of the secret tree only (a message sent or received) writes just its rows
+        (``durable=False``: a received application message's, see :mod:`mls_pq.storage.base`)."""
         if self.storage is not None and st is not self._state:
             old = self._state
             self._version = self.storage.update_state(
@@ -1194,6 +1223,7 @@ class Group:
                 None if only_tree_changed(old, st) else epoch_blob(st),
                 expected_version=self._require_version(),
                 rows=tree_changes(old.secret_tree, st.secret_tree),
+                durable=durable,
             )
 
     def _require_version(self) -> int:
@@ -1215,6 +1245,7 @@ class Group:
             raise StateError("the group has no storage to reload from")
         fresh = Group.load(self.storage, self._state.group_id, suite=self._state.suite)
         self._state, self._pending, self._version = fresh._state, fresh._pending, fresh._version
+        self._reserved = None  # the unused reserved generations are given up
 
     def save(self, storage: Storage) -> None:
         """Save the member's state (and pending commit) to ``storage`` and write every later
@@ -1251,6 +1282,7 @@ class Group:
             version += 1
         self.storage = storage
         self._version = version
+        self._reserved = None  # our in-memory ratchet position is what is stored now
 
     @classmethod
     def load(

@@ -45,6 +45,17 @@ written with ``update_state(state=None, rows=...)``: each row a compare-and-swap
 previous value, in the same transaction as the version bump. :func:`with_rows` rebuilds the
 secret tree on load. A Group without storage writes nothing.
 
+Sending in blocks (``Storage.reserve_block`` = R, see :mod:`mls_pq.storage.base`): when a
+member's reserved generations are used up, ``encrypt`` writes its own application ratchet
+row advanced by R generations (:func:`reservation_changes`: the row after this message,
+then R-1 chain steps, :func:`advanced`) and remembers (epoch, first generation not
+reserved, stored row value); the next R-1 messages of the epoch write nothing, and every
+later write that names the rows (``save_epoch(expected_rows=...)``) names the stored value
+(:func:`with_reserved_row`). The reserved generations' chain secrets are in memory only; a
+restart continues at the stored row, after the block. A received application message's
+row write is non-durable (``update_state(durable=False)``: survives a crash, not
+necessarily a power loss).
+
 Formats (hand-written for this package; storage treats them as opaque blobs): the group
 state blob is :meth:`GroupState.to_bytes`; the pending-commit blob is
 ``opaque magic, opaque next_state, opaque commit_message``; KeyPackage private bundles are
@@ -231,6 +242,59 @@ def _diff_node(x: Any, y: Any, shift: int, base: int) -> Iterator[tuple[int, Any
             yield from _diff_node(cx, cy, shift - 5, (base | i) << 5)
 
 
+def own_row_key(leaf: int) -> bytes:
+    """The row key of ``leaf``'s application ratchet (the one a sender reserves)."""
+    return _RATCHET + leaf.to_bytes(4, "big") + bytes([_KIND_CODE[APPLICATION]])
+
+
+def advanced(suite: CipherSuite, pos: RatchetPosition, steps: int) -> RatchetPosition:
+    """``pos`` moved ``steps`` generations ahead along its chain (DeriveTreeSecret with the
+    label "secret", RFC 9420 §9.1), deriving no key or nonce; the kept skipped keys stay."""
+    secret, gen = pos.secret, pos.generation
+    for _ in range(steps):
+        secret = suite.derive_tree_secret(secret, "secret", gen, suite.n_h)
+        gen += 1
+    return RatchetPosition(secret, gen, pos.skipped)
+
+
+def block_size(tree: SecretTree, reserve_block: int) -> int:
+    """The generations reserved per write: ``reserve_block`` capped at the tree's
+    ``max_skip`` (a receiver must accept the gap a crash leaves) and ``window``; at least 1."""
+    return max(1, min(reserve_block, tree.max_skip, tree.window))
+
+
+def reservation_changes(
+    old: SecretTree, new: SecretTree, leaf: int, block: int, stored: bytes | None, *, have_stored: bool
+) -> tuple[list[RowChange], int, bytes]:
+    """The row changes of a sending reservation: ``old`` -> ``new`` is the tree before and
+    after this message (``new`` at generation g+1), with ``leaf``'s application row written
+    as the position ``block`` - 1 generations further (g + ``block``) and, if
+    ``have_stored``, compare-and-swapped against ``stored`` (the value written by the last
+    reservation) instead of ``old``'s value. Returns (changes, first generation not
+    reserved, the row value written)."""
+    key = own_row_key(leaf)
+    pos = new.position(leaf, APPLICATION)
+    if pos is None:  # cannot happen: the message just created it
+        raise MLSError("no application ratchet to reserve")
+    top = advanced(new.suite, pos, block - 1)
+    value = top.to_bytes()
+    out: list[RowChange] = []
+    for k, prior, nv in tree_changes(old, new):
+        if k == key:
+            prior, nv = (stored if have_stored else prior), value
+        out.append((k, prior, nv))
+    if key not in {k for k, _, _ in out}:  # cannot happen: sending always moves the row
+        raise MLSError("the reservation did not change the sender's row")
+    return out, top.generation, value
+
+
+def with_reserved_row(rows: Sequence[tuple[bytes, bytes]], leaf: int, value: bytes) -> list[tuple[bytes, bytes]]:
+    """``rows`` (from the in-memory tree) as stored: ``leaf``'s application row is the
+    reserved ``value``."""
+    key = own_row_key(leaf)
+    return [(k, value if k == key else v) for k, v in rows]
+
+
 def row_changes_between(stored: Sequence[tuple[bytes, bytes]], ours: Sequence[tuple[bytes, bytes]]) -> list[RowChange]:
     """The changes that turn the ``stored`` rows into ``ours`` (an explicit save)."""
     have, want = dict(stored), dict(ours)
@@ -265,15 +329,20 @@ def with_rows(st: GroupState, rows: Sequence[tuple[bytes, bytes]]) -> GroupState
 
 __all__ = [
     "PENDING_MAGIC",
+    "advanced",
+    "block_size",
     "claim_group_id",
     "decode_pending",
     "encode_pending",
     "epoch_blob",
     "only_tree_changed",
+    "own_row_key",
+    "reservation_changes",
     "row_changes_between",
     "store_key_package",
     "stored_bundles",
     "tree_changes",
     "tree_rows",
+    "with_reserved_row",
     "with_rows",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .base import (
     DEFAULT_MAX_RESUMPTION_PSKS,
     DEFAULT_PAST_EPOCHS,
+    DEFAULT_RESERVE_BLOCK,
     PendingCommit,
     Storage,
     StoredEpoch,
@@ -21,6 +22,7 @@ from .sqlite import SQLiteStorage
 __all__ = [
     "DEFAULT_MAX_RESUMPTION_PSKS",
     "DEFAULT_PAST_EPOCHS",
+    "DEFAULT_RESERVE_BLOCK",
     "MemoryStorage",
     "PendingCommit",
     "SQLiteStorage",

@@ -36,6 +36,29 @@ own versioned format); storage never parses it. What storage does guarantee:
   (``save_epoch(expected_rows=...)``), so a stale view of the rows can never be carried
   into the next epoch either. :meth:`~Storage.save_epoch` writes the new epoch's initial
   rows; rows are deleted together with their epoch's state (§9.2).
+* **Sending reservations in blocks.** ``reserve_block`` (R, a setting of the storage
+  object: :class:`~mls_pq.storage.SQLiteStorage` defaults to
+  :data:`DEFAULT_RESERVE_BLOCK` = 32, :class:`~mls_pq.storage.MemoryStorage` to 1) is how
+  many generations of its own application ratchet a member reserves per write: when its
+  reservation is used up, ``encrypt`` writes (one durable compare-and-swap row write) the
+  ratchet row advanced by R generations, keeps the chain secret of the reserved generations
+  in memory only, and the next R-1 messages write nothing. Two processes therefore reserve
+  disjoint blocks (the row compare-and-swap), and a restarted process continues after the
+  stored block. A crash (or :meth:`~mls_pq.group.member.Group.reload`) loses at most the
+  unused R-1 reserved generations: receivers see a gap of at most R-1 generations, which
+  they accept as a forward jump (R is capped at the group's ``max_skip`` and ``window``,
+  :class:`~mls_pq.group.state.GroupOptions`). R = 1 writes before every message (no gap
+  ever). Handshake messages (commits, proposals) are not reserved in blocks.
+* **Durability of received messages.** A row-only write with ``durable=False`` (the group
+  engine passes it for the consumed key of a received *application* message, and nothing
+  else) may be committed without waiting for the disk: SQLite in WAL mode commits it with
+  ``synchronous=NORMAL``. It is atomic and survives a crash of the process (it is in the
+  WAL); only a power loss or OS crash can lose the last such writes (those after the last
+  durable write), so after a power loss a received application message may be accepted
+  once more. It never causes a nonce reuse: sending reservations, epoch changes, pending
+  commits and every state blob write stay durable (``synchronous=FULL``), and a durable
+  write also makes the earlier non-durable ones durable. (In the rollback-journal mode and
+  in memory ``durable`` changes nothing.)
 * **Atomic epoch transitions.** :meth:`Storage.save_epoch` is one transaction: it writes the
   new epoch's state, drops the pending commit, deletes past epoch states beyond the retention
   count, stores the new epoch's ``resumption_psk`` and deletes the KeyPackage private key
@@ -88,6 +111,11 @@ MAX_UINT64 = (1 << 64) - 1
 DEFAULT_PAST_EPOCHS = 0
 #: Default number of ``resumption_psk`` values kept per group (RFC 9420 §8.6 upper limit).
 DEFAULT_MAX_RESUMPTION_PSKS = 8
+#: Default generations a member reserves per sending write with :class:`SQLiteStorage`
+#: (see "Sending reservations in blocks" above); 1 reserves one generation per message.
+DEFAULT_RESERVE_BLOCK = 32
+#: Largest accepted ``reserve_block`` (the group's ``max_skip``/``window`` cap it further).
+MAX_RESERVE_BLOCK = 1024
 
 
 #: one row change: (key, prior value or None if absent, new value or None to delete)
@@ -217,6 +245,13 @@ def _pairs(items: object, width: int) -> list[tuple[object, ...]]:
     return out
 
 
+def check_reserve_block(value: object) -> int:
+    """Return ``value`` if it is an int from 1 to :data:`MAX_RESERVE_BLOCK`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RESERVE_BLOCK:
+        raise MLSError(f"reserve_block must be an int from 1 to {MAX_RESERVE_BLOCK}")
+    return value
+
+
 def check_count(value: object, what: str) -> int:
     """Return ``value`` if it is a non-negative int (a retention count)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -236,6 +271,9 @@ class Storage(ABC):
 
     past_epochs: int
     max_resumption_psks: int
+    #: generations of its own application ratchet a member reserves per write (see the
+    #: module documentation, "Sending reservations in blocks")
+    reserve_block: int = 1
 
     # -- KeyPackage private keys (RFC 9420 §10, §16.8) -------------------------------------
 
@@ -310,6 +348,7 @@ class Storage(ABC):
         *,
         expected_version: int,
         rows: Sequence[RowChange] = (),
+        durable: bool = True,
     ) -> int:
         """Overwrite the stored state of ``epoch`` (the current one or a retained past one;
         ``None``: keep it) and apply the row changes (each a compare-and-swap on its prior
@@ -317,7 +356,9 @@ class Storage(ABC):
         if the group's version is still ``expected_version`` (ConcurrentModificationError
         otherwise, or if a row's prior value differs); returns the new version (unchanged
         for a row-only write, ``state=None``). The pending commit is kept. StateError if that
-        epoch's state is not stored."""
+        epoch's state is not stored. ``durable=False`` (row-only writes only; ignored when
+        ``state`` is given): the write may be committed without waiting for the disk (see
+        "Durability of received messages" in the module documentation)."""
 
     @abstractmethod
     def load_rows(self, group_id: bytes, epoch: int) -> list[tuple[bytes, bytes]]:

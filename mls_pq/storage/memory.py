@@ -31,6 +31,7 @@ from .base import (
     check_cas,
     check_count,
     check_epoch,
+    check_reserve_block,
     check_row_changes,
     check_rows,
     check_save_epoch_args,
@@ -59,9 +60,11 @@ class MemoryStorage(Storage):
         *,
         past_epochs: int = DEFAULT_PAST_EPOCHS,
         max_resumption_psks: int = DEFAULT_MAX_RESUMPTION_PSKS,
+        reserve_block: int = 1,
     ) -> None:
         self.past_epochs = check_count(past_epochs, "past_epochs")
         self.max_resumption_psks = check_count(max_resumption_psks, "max_resumption_psks")
+        self.reserve_block = check_reserve_block(reserve_block)
         self._lock = threading.RLock()
         self._closed = False
         self._kps: dict[bytes, tuple[bytes, bool]] = {}  # ref -> (bundle, last_resort)
@@ -189,6 +192,7 @@ class MemoryStorage(Storage):
         *,
         expected_version: int,
         rows: Sequence[RowChange] = (),
+        durable: bool = True,  # memory: nothing to sync
     ) -> int:
         gid = check_bytes(group_id, "group_id")
         epoch = check_epoch(epoch)

@@ -28,8 +28,16 @@ Size of a write
     ``page_size`` (default 1024, for a new file) is small because a per-message write
     changes one B-tree page (the sender's ratchet row): 1 048 bytes appended to the WAL per
     application message, independent of the group size (``tests/storage/bytes_per_message.py``).
-    ``synchronous=FULL`` stays on: a reserved generation must be durable before its
-    ciphertext leaves, or a power loss could hand the same key and nonce out again.
+    ``synchronous=FULL`` stays on for a sending reservation: a reserved generation must be
+    durable before its ciphertext leaves, or a power loss could hand the same key and nonce
+    out again. A member reserves ``reserve_block`` generations per write (default
+    :data:`~mls_pq.storage.base.DEFAULT_RESERVE_BLOCK` = 32), so R-1 of R own messages write
+    nothing. In WAL mode the consumed key of a received application message
+    (``update_state(durable=False)``) is committed with ``synchronous=NORMAL`` (set for that
+    transaction only, FULL again right after): it survives a process crash; a power loss can
+    lose the last ones, i.e. such a message may be accepted once more after a power loss
+    (see :mod:`mls_pq.storage.base`, "Durability of received messages"). The rollback-journal
+    mode keeps FULL for every write (NORMAL there risks more than losing the last write).
 
 Concurrency (see :mod:`mls_pq.storage.base`)
     Each group has a row in ``group_versions``; every write to the group's state or pending
@@ -66,6 +74,7 @@ from ..errors import ConcurrentModificationError, CorruptStateError, MLSError, S
 from .base import (
     DEFAULT_MAX_RESUMPTION_PSKS,
     DEFAULT_PAST_EPOCHS,
+    DEFAULT_RESERVE_BLOCK,
     PendingCommit,
     RowChange,
     Storage,
@@ -76,6 +85,7 @@ from .base import (
     check_epoch,
     check_row_changes,
     check_rows,
+    check_reserve_block,
     check_save_epoch_args,
     check_version,
 )
@@ -194,9 +204,11 @@ class SQLiteStorage(Storage):
         journal_mode: str = "DELETE",
         busy_timeout: float = 5.0,
         page_size: int = DEFAULT_PAGE_SIZE,
+        reserve_block: int = DEFAULT_RESERVE_BLOCK,
     ) -> None:
         self.past_epochs = check_count(past_epochs, "past_epochs")
         self.max_resumption_psks = check_count(max_resumption_psks, "max_resumption_psks")
+        self.reserve_block = check_reserve_block(reserve_block)
         mode = str(journal_mode).upper()
         if mode not in _JOURNAL_MODES:
             raise MLSError(f"journal_mode must be one of {_JOURNAL_MODES}")
@@ -318,26 +330,36 @@ class SQLiteStorage(Storage):
                 raise StateError(f"storage error: {exc}") from None
 
     @contextmanager
-    def _write(self, *, checkpoint: bool = True) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, checkpoint: bool = True, durable: bool = True) -> Iterator[sqlite3.Connection]:
         """One write transaction; on any exception it is rolled back and nothing changes.
         ``checkpoint``: in WAL mode, checkpoint afterwards (writes that delete epoch-level
-        secrets; per-message row writes leave it to SQLite's auto-checkpoint)."""
+        secrets; per-message row writes leave it to SQLite's auto-checkpoint).
+        ``durable=False``: in WAL mode, commit with ``synchronous=NORMAL`` (no fsync; the
+        pragma is set outside the transaction and the connection is FULL again afterwards,
+        whatever happens)."""
         with self._lock:
             conn = self._connection()
+            relaxed = not durable and self.journal_mode == "WAL"
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                if relaxed:
+                    conn.execute("PRAGMA synchronous=NORMAL")
                 try:
-                    self._point("begin")
-                    yield conn
-                    self._point("before_commit")
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        try:
-                            conn.execute("ROLLBACK")
-                        except sqlite3.Error:
-                            pass
-                    raise
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        self._point("begin")
+                        yield conn
+                        self._point("before_commit")
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        if conn.in_transaction:
+                            try:
+                                conn.execute("ROLLBACK")
+                            except sqlite3.Error:
+                                pass
+                        raise
+                finally:
+                    if relaxed:
+                        conn.execute("PRAGMA synchronous=FULL")
             except sqlite3.Error as exc:
                 raise StateError(f"storage error: {exc}") from None
             self._point("after_commit")
@@ -547,14 +569,16 @@ class SQLiteStorage(Storage):
         *,
         expected_version: int,
         rows: Sequence[RowChange] = (),
+        durable: bool = True,
     ) -> int:
         gid = check_bytes(group_id, "group_id")
         epoch = check_epoch(epoch)
         new_state = None if state is None else check_bytes(state, "state")
         expected = check_version(expected_version)
         changes = check_row_changes(rows)
-        # a state blob replaced: the old one (consumed secrets) must leave the WAL (§9.2)
-        with self._write(checkpoint=new_state is not None) as conn:
+        # a state blob replaced: the old one (consumed secrets) must leave the WAL (§9.2);
+        # only a row-only write may be non-durable
+        with self._write(checkpoint=new_state is not None, durable=bool(durable) or new_state is not None) as conn:
             self._cas(conn, gid, expected)
             if new_state is None:
                 exists = conn.execute(

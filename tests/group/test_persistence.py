@@ -25,7 +25,10 @@ GID = b"test-group"
 @pytest.fixture(params=["memory", "sqlite"])
 def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Storage]]:
     """``reopen()`` gives the storage "after a restart": the same MemoryStorage object, or a
-    fresh SQLiteStorage handle on the same file (the previous handle is closed)."""
+    fresh SQLiteStorage handle on the same file (the previous handle is closed). One
+    generation reserved per message (``reserve_block=1``), so a restored member is exactly
+    the live one (with blocks its own ratchet restarts after the block:
+    test_persistence_blocks.py)."""
     handles: list[Storage] = []
     mem = MemoryStorage(past_epochs=1)
 
@@ -34,7 +37,7 @@ def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[
             return mem
         for h in handles:
             h.close()
-        s = SQLiteStorage(tmp_path / "client.sqlite", past_epochs=1)
+        s = SQLiteStorage(tmp_path / "client.sqlite", past_epochs=1, reserve_block=1)
         handles.append(s)
         return s
 

@@ -20,14 +20,15 @@ from mls_pq.storage import SQLiteStorage
 TIMEOUT = 60.0
 
 
-def _load(db: str, gid: bytes, mode: str) -> tuple[SQLiteStorage, Group]:
-    storage = SQLiteStorage(db, journal_mode=mode, busy_timeout=TIMEOUT)
+def _load(db: str, gid: bytes, mode: str, block: int = 1) -> tuple[SQLiteStorage, Group]:
+    storage = SQLiteStorage(db, journal_mode=mode, busy_timeout=TIMEOUT, reserve_block=block)
     return storage, Group.load(storage, gid)
 
 
-def encrypt(db: str, mode: str, gid: bytes, name: str, barrier: Barrier, out: Queue[Any]) -> None:
-    """Scenario 1: encrypt in the same epoch as the other process."""
-    storage, g = _load(db, gid, mode)
+def encrypt(db: str, mode: str, gid: bytes, name: str, block: int, barrier: Barrier, out: Queue[Any]) -> None:
+    """Scenario 1: encrypt in the same epoch as the other process (reserving ``block``
+    generations per write)."""
+    storage, g = _load(db, gid, mode, block)
     barrier.wait(TIMEOUT)
     try:
         try:
@@ -35,6 +36,32 @@ def encrypt(db: str, mode: str, gid: bytes, name: str, barrier: Barrier, out: Qu
         except ConcurrentModificationError:
             g.reload()
             out.put((name, "conflict", g.encrypt(name.encode())))
+    except MLSError as exc:
+        out.put((name, "error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        storage.close()
+
+
+def encrypt_many(
+    db: str, mode: str, gid: bytes, name: str, block: int, count: int, barrier: Barrier, out: Queue[Any]
+) -> None:
+    """Scenario 1b: ``count`` messages in a row while the other process does the same,
+    reserving ``block`` generations per write; on a conflict reload (giving up the rest
+    of our block) and retry the message. Payload: (ciphertexts, number of conflicts)."""
+    storage, g = _load(db, gid, mode, block)
+    barrier.wait(TIMEOUT)
+    cts: list[bytes] = []
+    conflicts = 0
+    try:
+        for i in range(count):
+            while True:
+                try:
+                    cts.append(g.encrypt(f"{name}-{i}".encode()))
+                    break
+                except ConcurrentModificationError:
+                    conflicts += 1
+                    g.reload()
+        out.put((name, "ok", (cts, conflicts)))
     except MLSError as exc:
         out.put((name, "error", f"{type(exc).__name__}: {exc}"))
     finally:

@@ -70,22 +70,49 @@ def _generation(receiver: Group, message: bytes) -> int:
     return decrypt_sender_data(receiver.suite, body, receiver.state.secrets.sender_data_secret).generation
 
 
+@pytest.mark.parametrize("block", [1, 32])
 @pytest.mark.parametrize("mode", MODES)
-def test_two_processes_encrypting_never_share_a_generation(tmp_path: Path, mode: str) -> None:
+def test_two_processes_encrypting_never_share_a_generation(tmp_path: Path, mode: str, block: int) -> None:
     """§9.2/§15: two processes that encrypt in the same epoch never use the same generation
-    (the same key and nonce); the second writer's reservation fails and it retries."""
+    (the same key and nonce); the second writer's reservation fails and it retries after
+    the first one's block (``reserve_block`` 1: the next generation, as before blocks)."""
     sim, db = _stored_member(tmp_path, mode)
     alice = sim.members[0]
-    res = _race([(child.encrypt, (db, mode, GID, "p1")), (child.encrypt, (db, mode, GID, "p2"))])
+    res = _race([(child.encrypt, (db, mode, GID, "p1", block)), (child.encrypt, (db, mode, GID, "p2", block))])
     assert sorted(outcome for outcome, _ in res.values()) == ["conflict", "ok"], res
     gens = {name: _generation(alice, ct) for name, (_, ct) in res.items()}
-    assert sorted(gens.values()) == [0, 1], gens  # two distinct generations, in order
+    assert sorted(gens.values()) == [0, block], gens  # two distinct generations, in order
     for name in sorted(res, key=gens.__getitem__):
         assert alice.process(res[name][1]).application_data == name.encode()
-    # the stored ratchet is past both: the next message uses generation 2
-    with SQLiteStorage(db, journal_mode=mode) as s:
+    # the stored ratchet is past both blocks: a restarted process starts after them
+    with SQLiteStorage(db, journal_mode=mode, reserve_block=block) as s:
         again = Group.load(s, GID)
-        assert _generation(alice, again.encrypt(b"third")) == 2
+        assert _generation(alice, again.encrypt(b"third")) == 2 * block
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_two_processes_sending_runs_reserve_disjoint_blocks(tmp_path: Path, mode: str) -> None:
+    """§9.2/§15 with sending blocks (``reserve_block`` 4): two processes each send 24
+    messages at the same time, reloading after each refused reservation. No generation is
+    used twice, every message decrypts, and the gaps (abandoned reserved generations) are
+    read over as forward jumps."""
+    sim, db = _stored_member(tmp_path, mode)
+    alice = sim.members[0]
+    count, block = 24, 4
+    res = _race(
+        [(child.encrypt_many, (db, mode, GID, n, block, count)) for n in ("p1", "p2")]
+    )
+    assert all(outcome == "ok" for outcome, _ in res.values()), res
+    sent = [(_generation(alice, ct), name, i, ct) for name, (_, (cts, _)) in res.items() for i, ct in enumerate(cts)]
+    gens = [g for g, *_ in sent]
+    assert len(set(gens)) == len(gens) == 2 * count  # never the same key and nonce
+    for name in res:  # each process's own generations ascend
+        mine = [g for g, n, *_ in sent if n == name]
+        assert mine == sorted(mine)
+    conflicts = sum(c for _, (_, c) in res.values())
+    assert max(gens) < 2 * count + block * (conflicts + 2)  # a refused block costs at most one block
+    for g, name, i, ct in sorted(sent):
+        assert alice.process(ct).application_data == f"{name}-{i}".encode()
 
 
 @pytest.mark.parametrize("mode", MODES)
