@@ -259,8 +259,9 @@ class Group:
         self.components: ComponentRegistry = EMPTY_REGISTRY
         #: application PSKs (draft-ietf-mls-extensions §4.5) by (component_id, psk_id)
         self.application_psks: MutableMapping[tuple[int, bytes], bytes] = {}
-        #: (epoch, Exporter Tree) of :meth:`safe_export_secret` (draft-ietf-mls-extensions §4.4)
-        self._exporter_tree: tuple[int, ExporterTree] | None = None
+        #: Exporter Trees of :meth:`safe_export_secret` by epoch_authenticator
+        #: (draft-ietf-mls-extensions §4.4): the current and the pending epoch's
+        self._exporter_trees: dict[bytes, ExporterTree] = {}
         #: resource limits: message size, tree size, proposals per commit (:mod:`mls_pq.limits`)
         self.limits = limits
 
@@ -559,9 +560,36 @@ class Group:
         tree's root (``application_export_secret``) is dropped from the state on first use.
         Not persisted: after :meth:`load` the current epoch's safe exports are unavailable
         (fail-closed) until the next epoch."""
-        st = self._state
-        cached = self._exporter_tree
-        if cached is None or cached[0] != st.epoch:
+        secret, dropped = self._safe_export(self._state, component_id)
+        if dropped is not None:
+            self._state = dropped
+        return secret
+
+    def pending_safe_export_secret(self, component_id: int) -> bytes:
+        """``SafeExportSecret(component_id)`` of the epoch our pending commit creates (§4.4 of
+        draft-ietf-mls-extensions), before it is merged — e.g. the PQ half of an APQ FULL
+        commit, whose exporter the traditional commit needs. Consumed as with
+        :meth:`safe_export_secret`, and still consumed after :meth:`merge_pending_commit`."""
+        p = self._pending
+        if p is None:
+            raise StateError("no pending commit")
+        secret, dropped = self._safe_export(p.next, component_id)
+        if dropped is not None:
+            self._pending = replace(p, next=dropped)
+        return secret
+
+    def _safe_export(self, st: GroupState, component_id: int) -> tuple[bytes, GroupState | None]:
+        """Export from ``st``'s Exporter Tree (kept per epoch instance, keyed by its
+        epoch_authenticator, for the current and the pending epoch only); on first use also
+        returns ``st`` without the tree's root."""
+        key = st.secrets.epoch_authenticator
+        live = {self._state.secrets.epoch_authenticator, key}
+        if self._pending is not None:
+            live.add(self._pending.next.secrets.epoch_authenticator)
+        trees = {k: t for k, t in self._exporter_trees.items() if k in live}
+        cached = trees.get(key)
+        dropped: GroupState | None = None
+        if cached is None:
             root = st.secrets.application_export_secret
             if not root:
                 raise SecretConsumedError(
@@ -569,11 +597,12 @@ class Group:
                     " (draft-ietf-mls-extensions §4.4)"
                 )
             secret, tree = ExporterTree(st.suite, root).export(component_id)  # raises before any change
-            self._state = replace(st, secrets=replace(st.secrets, application_export_secret=b""))
+            dropped = replace(st, secrets=replace(st.secrets, application_export_secret=b""))
         else:
-            secret, tree = cached[1].export(component_id)
-        self._exporter_tree = (st.epoch, tree)
-        return secret
+            secret, tree = cached.export(component_id)
+        trees[key] = tree
+        self._exporter_trees = trees
+        return secret, dropped
 
     def group_info(
         self,

@@ -278,3 +278,33 @@ def test_app_data_update_by_reference_section_4_7() -> None:
     assert dictionary(a) == dictionary(b)
     data = dictionary(a).get(COMP)  # type: ignore[union-attr]
     assert data is not None and sorted(data) == sorted(b"12")
+
+
+def test_pending_safe_export_secret_section_4_4() -> None:
+    """The committer exports from the epoch its pending commit creates; receivers get the same
+    value after processing; it stays consumed after the merge; a discarded commit's tree is
+    never used for another commit's epoch."""
+    from mls_pq.errors import SecretConsumedError, StateError
+
+    a, b = pair()
+    with pytest.raises(StateError):
+        a.pending_safe_export_secret(6)
+    out = a.commit()
+    discarded = a.pending_safe_export_secret(6)
+    a.discard_pending_commit()
+    out = a.commit()
+    current = a.safe_export_secret(6)  # the current epoch's tree is independent of the pending one
+    mine = a.pending_safe_export_secret(6)
+    assert mine != discarded and mine != current
+    assert a.safe_export_secret(7) == b.safe_export_secret(7)  # current epoch still usable
+    assert b.safe_export_secret(6) == current
+    with pytest.raises(SecretConsumedError):
+        a.pending_safe_export_secret(6)
+    a.merge_pending_commit()
+    b.process(out.commit)
+    assert b.safe_export_secret(6) == mine
+    with pytest.raises(SecretConsumedError):
+        a.safe_export_secret(6)
+    assert a.safe_export_secret(7) == b.safe_export_secret(7)
+    assert a.state.secrets.application_export_secret == b""
+    assert len(a._exporter_trees) == 1  # the previous epoch's tree is gone
