@@ -435,6 +435,17 @@ def ratios(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
+def dumps(res: dict[str, Any]) -> str:
+    """``res`` as JSON, one row (and one ratio) per line, times rounded to 0.1 µs."""
+
+    def rnd(v: Any) -> Any:
+        return round(v, 7) if isinstance(v, float) else v
+
+    rows = ",\n".join(" " + json.dumps({k: rnd(v) for k, v in r.items()}) for r in res["rows"])
+    ratios_ = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in res["ratios"].items())
+    return f'{{"meta": {json.dumps(res["meta"])},\n"rows": [\n{rows}\n],\n"ratios": {{\n{ratios_}\n}}}}'
+
+
 def _fmt(r: dict[str, Any]) -> str:
     where = f"N={r['n']:>6} S={r['senders']:>5}" if "n" in r else f"K={r['k']:>6}"
     cpu = r.get("cpu_median_s", float("nan"))
@@ -483,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         storage_reps=a.storage_reps,
         log=lambda s: print(s, file=sys.stderr, flush=True),
     )
-    text = json.dumps(res, indent=1)
+    text = dumps(res)
     if a.out:
         with open(a.out, "w") as f:
             f.write(text + "\n")
