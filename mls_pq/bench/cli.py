@@ -92,7 +92,8 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="adaptive repetitions: repeat until the median is known to ±PERCENT (95%% confidence "
                         "interval) or the --budget per figure is spent (default: 5)")
     p.add_argument("--budget", type=float, default=0.5, metavar="SECONDS",
-                   help="time budget per figure for the adaptive repetitions (default: 0.5)")
+                   help="time budget per figure for the adaptive repetitions beyond the first --reps runs "
+                        "(default: 0.5)")
     p.add_argument("--no-interleave", action="store_true",
                    help="do not re-measure ratios to the baseline suite interleaved in time (A B A B) at the "
                         "largest N; ratios then come from separate runs")
@@ -135,7 +136,9 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
             suites = [*parse_suites(["all"], args.profile)]
     shapes = list(SHAPES) if args.shape == "both" else [args.shape] if args.shape else list(DEFAULT_SHAPES)
     ext = [n for n in (args.extrapolate or [100_000]) if n > 0]
-    if args.sizes:
+    if args.sizes and getattr(args, "at", None) is not None:
+        sizes = parse_sizes([*args.sizes, str(args.at)])  # the --at size is always measured
+    elif args.sizes:
         sizes = parse_sizes(args.sizes)
     elif getattr(args, "at", None) is not None:
         sizes = parse_sizes([str(args.at)])

@@ -73,6 +73,7 @@ def time_op(
     min_total: float = 0.01,
     max_factor: int = 20,
     before: Callable[[], Any] | None = None,
+    collect: bool = True,
 ) -> np.ndarray:
     """Seconds per run of ``run()``.
 
@@ -93,7 +94,8 @@ def time_op(
     samples: list[float] = []
     gc_was = gc.isenabled()
     limit = max(reps, 1) * max_factor
-    gc.collect()  # once: a full collection costs milliseconds when many groups are alive
+    if collect:  # once per figure: a full collection costs milliseconds when many groups are alive
+        gc.collect()
     try:
         while len(samples) < reps or (sum(samples) < min_total and len(samples) < limit):
             if before is not None:
@@ -158,14 +160,17 @@ def time_adaptive(
 ) -> Timing:
     """:func:`time_op`, then more batches while the median is not known to within ``target``
     (relative half-width of its 95 % confidence interval, :func:`median_ci_rel`), until
-    ``budget`` seconds (wall, from the start) are spent or ``max_runs`` samples are taken. Process CPU time is compared with wall time over the whole figure:
+    ``budget`` more seconds (wall, after the first batch) are spent or ``max_runs`` samples
+    are taken. Process CPU time is compared with wall time over the whole figure:
     a share well below 1 means other processes were running on this CPU (the figure is
     then unreliable, see :mod:`mls_pq.bench.reliability`)."""
     c0, w0 = time.process_time(), time.perf_counter()
     before = kw.get("before")
     samples = time_op(run, reps, **kw)
-    while median_ci_rel(samples) > target and time.perf_counter() - w0 < budget and samples.size < max_runs:
-        more = time_op(run, max(2, samples.size // 2), warmup=0, warmup_time=0.0, min_total=0.0, before=before)
+    t_end = time.perf_counter() + budget  # the budget is for the runs beyond the first batch
+    while median_ci_rel(samples) > target and time.perf_counter() < t_end and samples.size < max_runs:
+        more = time_op(run, max(2, samples.size // 2), warmup=0, warmup_time=0.0, min_total=0.0, before=before,
+                       collect=False)
         samples = np.concatenate([samples, more])
     return Timing(samples, time.process_time() - c0, time.perf_counter() - w0,
                   median_ci_rel(samples) > target)

@@ -107,6 +107,8 @@ def test_cli_arguments() -> None:
     assert list(cfg.suites) == registered and max(cfg.sizes) == 1024 and list(cfg.shapes) == ["populated"]
     assert set(cfg.ops) == {*TIME_OPS, "sizes"} and cfg.build_ahead
     assert not config_from_args(_parse(["--serial"])).build_ahead
+    assert list(config_from_args(_parse(["--at", "500"])).sizes) == [500]
+    assert list(config_from_args(_parse(["--at", "500", "--sizes", "2,32"])).sizes) == [2, 32, 500]
     with pytest.raises(ValueError):
         BenchConfig(ops=["nonsense"]).validate()
     with pytest.raises(UsageError, match="unknown operation 'nonsense'"):
