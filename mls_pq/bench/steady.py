@@ -117,36 +117,56 @@ def wchar() -> int:
 
 
 def time_with_storage(
-    state: GroupState, run: Callable[[Group], Any], make: Callable[[Path], Storage | None], reps: int
+    state: GroupState,
+    run: Callable[[Group, int], Any],
+    make: Callable[[Path], Storage | None],
+    reps: int,
+    *,
+    sequential: bool = True,
+    prime: Callable[[Group], Any] | None = None,
 ) -> dict[str, Any]:
-    """One message per repetition on a member freshly saved to a new storage (``make``; the
-    save is not timed): median/IQR of wall and CPU time and of the bytes written
-    (``bytes_*``, :func:`wchar` growth across ``run``). CPU time leaves out the fsync
-    waits, wall time includes them."""
-    wall, cpu, written = [], [], []
+    """Time ``reps`` messages (``run(group, i)``) on a member saved to a new storage (``make``;
+    the save is not timed): median/IQR of wall and CPU time per message and of the bytes
+    written (``bytes_*``: :func:`wchar` growth across one message; ``bytes_mean`` amortises
+    writes made once per block of messages). ``sequential``: one member, one storage, the
+    messages one after the other (the steady state; a first, untimed message ends the
+    epoch-save transient); otherwise a fresh member and storage per message (for a message
+    that happens once per sender and epoch), each after ``prime(group)`` (untimed: ends the
+    epoch-save transient too). CPU time leaves out fsync waits, wall time includes them."""
+    wall: list[float] = []
+    cpu: list[float] = []
+    written: list[int] = []
     with tempfile.TemporaryDirectory(prefix="mls-pq-steady-") as tmp:
-        for i in range(reps + 1):  # the first run warms caches and is dropped
-            d = Path(tmp) / str(i)
-            d.mkdir()
-            store = make(d)
-            try:
-                g = Group(state)
-                if store is not None:
-                    g.save(store)
+        g: Group | None = None
+        store: Storage | None = None
+        try:
+            for i in range(reps + 1):  # run 0 warms caches (and the storage) and is dropped
+                if g is None or not sequential:
+                    if store is not None:
+                        _close(store)
+                    d = Path(tmp) / str(i)
+                    d.mkdir()
+                    store = make(d)
+                    g = Group(state)
+                    if store is not None:
+                        g.save(store)
+                    if prime is not None:
+                        prime(g)
                 gc.collect()
                 gc.disable()
-                w0, c0, t0 = wchar(), time.process_time(), time.perf_counter()
-                run(g)
-                t1, c1, w1 = time.perf_counter(), time.process_time(), wchar()
-            finally:
-                gc.enable()
-                close = getattr(store, "close", None)
-                if close is not None:
-                    close()
-            if i:
-                wall.append(t1 - t0)
-                cpu.append(c1 - c0)
-                written.append(w1 - w0)
+                try:
+                    w0, c0, t0 = wchar(), time.process_time(), time.perf_counter()
+                    run(g, i)
+                    t1, c1, w1 = time.perf_counter(), time.process_time(), wchar()
+                finally:
+                    gc.enable()
+                if i:
+                    wall.append(t1 - t0)
+                    cpu.append(c1 - c0)
+                    written.append(w1 - w0)
+        finally:
+            if store is not None:
+                _close(store)
     b = sorted(written)
     q = statistics.quantiles(b, n=4) if len(b) >= 4 else [b[0], 0, b[-1]]
     return {
@@ -154,10 +174,18 @@ def time_with_storage(
         **_stats(cpu, "cpu_"),
         "bytes_median": statistics.median(b),
         "bytes_iqr": q[2] - q[0],
+        "bytes_mean": round(statistics.fmean(b), 1),
         "bytes_max": b[-1],
         "reps": reps,
         "batch": 1,
+        "sequential": sequential,
     }
+
+
+def _close(store: Storage) -> None:
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
 
 
 def _sqlite(d: Path) -> Storage:
@@ -178,31 +206,43 @@ STORAGES: dict[str, Callable[[Path], Storage | None]] = {"none": _none, "memory"
 
 
 def bench_storage(
-    rcv: Receiver, send_state: GroupState, msg: bytes, *, storages: Sequence[str], reps: int
+    rcv: Receiver, send_state: GroupState, *, storages: Sequence[str], reps: int
 ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(op, stats, extra) for application messages with a storage attached: a message from a
-    sender already seen (``app_decrypt_<storage>``), from a sender new in the epoch
-    (``app_decrypt_new_<storage>``, ``senders`` seen before it: one less) and the member's
-    own next message (``app_encrypt_<storage>``). ``none`` is no storage, timed the same way
-    (one message per run, so comparable with the storage rows, unlike the batched
-    ``app_decrypt`` row); ``memory`` is :class:`MemoryStorage`; ``sqlite`` is :class:`SQLiteStorage` in
-    WAL mode on a file in the temporary directory (default page size, ``synchronous=FULL``)."""
+    """(op, stats, extra) for application messages with a storage attached, each message
+    timed alone: messages from senders already seen (``app_decrypt_<storage>``: the seen
+    senders in turn, one after the other on one stored member), a message from a sender new
+    in the epoch (``app_decrypt_new_<storage>``, a fresh stored member per repetition that
+    has sent one message of its own; ``senders`` seen before it: one less) and the member's own messages one after the other
+    (``app_encrypt_<storage>``). ``none`` is no storage, timed the same way (so comparable
+    with the storage rows, unlike the batched ``app_decrypt`` row); ``memory`` is
+    :class:`MemoryStorage`; ``sqlite`` is :class:`SQLiteStorage` in WAL mode on a file in the
+    temporary directory (its defaults otherwise)."""
+    leaves = list(rcv.senders)[: reps + 1]
+    groups = {leaf: Group(rcv.senders[leaf]) for leaf in leaves}
+    # the seen senders' next messages, in turn (one sender: its next generations)
+    seen_msgs = [groups[leaves[i % len(leaves)]].encrypt(PAYLOAD) for i in range(reps + 1)]
     out = []
     for name in storages:
         make = STORAGES[name]
 
-        def seen(g: Group) -> None:
-            assert g.process(msg).application_data == PAYLOAD
+        def seen(g: Group, i: int) -> None:
+            assert g.process(seen_msgs[i]).application_data == PAYLOAD
 
-        def new(g: Group) -> None:
+        def new(g: Group, i: int) -> None:
             assert g.process(rcv.first_msg).application_data == PAYLOAD
+
+        def own(g: Group, i: int) -> None:
+            g.encrypt(PAYLOAD)
 
         out.append((f"app_decrypt_{name}", time_with_storage(rcv.state, seen, make, reps), {}))
         out.append(
-            (f"app_decrypt_new_{name}", time_with_storage(rcv.first_state, new, make, reps),
-             {"senders": len(rcv.senders) - 1})
+            (
+                f"app_decrypt_new_{name}",
+                time_with_storage(rcv.first_state, new, make, reps, sequential=False, prime=lambda g: own(g, 0)),
+                {"senders": len(rcv.senders) - 1},
+            )
         )
-        out.append((f"app_encrypt_{name}", time_with_storage(send_state, lambda g: g.encrypt(PAYLOAD), make, reps), {}))
+        out.append((f"app_encrypt_{name}", time_with_storage(send_state, own, make, reps), {}))
     return out
 
 
@@ -273,7 +313,7 @@ def bench_group(
     warm.encrypt(PAYLOAD)  # its own ratchet exists: the steady state, not the epoch's first message
     send_state = warm.state
     row("app_encrypt", time_op(lambda: Group(send_state).encrypt(PAYLOAD), reps, batch=50))
-    for op, stats, extra in bench_storage(rcv, send_state, msg, storages=storages, reps=storage_reps or reps):
+    for op, stats, extra in bench_storage(rcv, send_state, storages=storages, reps=storage_reps or reps):
         row(op, stats, **extra)
 
     # generation jump: the sender's 1001st message from now, 1000 ahead of the receiver
@@ -316,13 +356,12 @@ def storage_rows(
     sc = GroupScenario.build(suite, n, shape=shape, options=GroupOptions())
     s = min(senders, n - 1)
     rcv = _receiver_with_senders(sc, s)
-    msg = Group(next(iter(rcv.senders.values()))).encrypt(PAYLOAD)
     warm = Group(rcv.state)
     warm.encrypt(PAYLOAD)
     base = {"suite": f"0x{suite.id:04x}", "n": n, "senders": s, "shape": shape}
     return [
         {**base, "op": op, **stats, **extra}
-        for op, stats, extra in bench_storage(rcv, warm.state, msg, storages=storages, reps=reps)
+        for op, stats, extra in bench_storage(rcv, warm.state, storages=storages, reps=reps)
     ]
 
 
