@@ -11,6 +11,12 @@ and process CPU time; ``ratios`` holds the acceptance ratios of issue 9 on CPU t
     A receiver that has already read one message from each of ``S`` distinct senders in
     the epoch (so its secret tree holds ``S`` ratchets) decrypts the next message of one of
     them / encrypts one of its own. Cost must not depend on N (nor on S).
+``app_decrypt_<storage>`` / ``app_decrypt_new_<storage>`` / ``app_encrypt_<storage>``
+    (``--storage none,memory,sqlite``) The same with a storage attached (none, MemoryStorage,
+    SQLiteStorage in WAL mode): each message timed alone, with the bytes the process wrote
+    during it (``wchar`` of /proc/self/io: WAL frames, journal and database pages); from a
+    sender already seen, from a sender new in the epoch, and the member's own messages
+    (:func:`bench_storage`). Issue 9's target: ≤ 2 KiB written per message at N = 10 000.
 ``jump_1000``
     Decrypting a message whose generation is 1 000 ahead of the receiver's ratchet
     (``GroupOptions.max_skip`` ≥ 1000): 1 000 chain steps plus the kept window of keys.
