@@ -45,6 +45,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .. import client as _client
+from .. import log
 from ..codec import Reader, Writer
 from ..components import EMPTY_REGISTRY, ComponentRegistry
 from ..credentials import CredentialValidator, check_credential_key
@@ -52,6 +53,7 @@ from ..errors import (
     ConcurrentModificationError,
     CorruptStateError,
     DecodeError,
+    MLSError,
     PastEpochError,
     SecretConsumedError,
     StateError,
@@ -913,8 +915,10 @@ class Group:
         p = self._pending
         nxt = _with_current_past_tree(p.next, self._state)
         self._store_epoch(nxt)  # one transaction: new epoch, pending commit dropped, old epoch deleted
+        before = self._state.epoch
         self._state = nxt
         self._pending = None
+        log.epoch_changed(self.group_id, before, nxt.epoch, "merged our commit")
         return p.effects
 
     def discard_pending_commit(self) -> None:
@@ -966,7 +970,22 @@ class Group:
 
     # ---- receiving -----------------------------------------------------------------------------
     def process(self, data: bytes) -> ProcessedMessage:
-        """Process a PublicMessage or PrivateMessage of this group (§6, §12)."""
+        """Process a PublicMessage or PrivateMessage of this group (§6, §12).
+
+        A rejected message raises an :class:`~mls_pq.errors.MLSError` and leaves the group
+        exactly as it was; rejections and epoch changes are logged on the ``mls_pq`` logger
+        (see :mod:`mls_pq.log`)."""
+        before = self._state.epoch
+        try:
+            out = self._process(data)
+        except MLSError as e:
+            log.rejected(self.group_id, before, e)
+            raise
+        if self._state.epoch != before:
+            log.epoch_changed(self.group_id, before, self._state.epoch, "processed commit")
+        return out
+
+    def _process(self, data: bytes) -> ProcessedMessage:
         if self._pending is not None and data == self._pending.message:
             effects = self.merge_pending_commit()
             return ProcessedMessage("commit", effects.committer, effects.epoch - 1, commit=effects)
