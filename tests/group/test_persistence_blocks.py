@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mls_pq.errors import ConcurrentModificationError, MLSError
+from mls_pq.errors import ConcurrentModificationError, MLSError, ValidationError
 from mls_pq.framing import decrypt_sender_data
 from mls_pq.group import Group, GroupOptions
 from mls_pq.group.persistence import advanced, block_size, own_row_key
@@ -208,3 +208,47 @@ def test_rollback_journal_mode_stays_full(tmp_path: Path) -> None:
     assert seen == [2]
     storage._hook = None
     storage.close()
+
+
+_CRASHING_CHILD = """
+import os, signal, sys
+from mls_pq.group import Group
+from mls_pq.storage import SQLiteStorage
+db, msg_in, ct_out = sys.argv[1:4]
+s = SQLiteStorage(db, journal_mode="WAL", reserve_block=4)
+g = Group.load(s, b"test-group")
+assert g.process(open(msg_in, "rb").read()).application_data == b"received"
+open(ct_out, "wb").write(g.encrypt(b"sent"))
+os.kill(os.getpid(), signal.SIGKILL)  # a crash: nothing closed, nothing flushed by us
+"""
+
+
+def test_a_process_crash_keeps_the_non_durable_receive_and_the_reservation(tmp_path: Path) -> None:
+    """A received application message's row (written with synchronous=NORMAL) and a sending
+    reservation survive a process killed right after them: the message is not accepted a
+    second time, and the restarted member sends after the reserved block (RFC 9420 §9.2)."""
+    import signal
+    import subprocess
+    import sys
+
+    sim = Sim.start(1, 2)
+    db = tmp_path / "crash.sqlite"
+    with SQLiteStorage(db, journal_mode="WAL", reserve_block=4) as s:
+        sim.members[1].save(s)
+    m = sim.members[0].encrypt(b"received")
+    (tmp_path / "m.bin").write_bytes(m)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CRASHING_CHILD, str(db), str(tmp_path / "m.bin"), str(tmp_path / "ct.bin")],
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    alice = sim.members[0]
+    sent = (tmp_path / "ct.bin").read_bytes()
+    assert _generation(alice, sent) == 0 and alice.process(sent).application_data == b"sent"
+    with SQLiteStorage(db, journal_mode="WAL", reserve_block=4) as s:
+        restarted = Group.load(s, GID)
+        with pytest.raises(ValidationError, match="already used"):
+            restarted.process(m)
+        again = restarted.encrypt(b"again")
+    assert _generation(alice, again) == 4 and alice.process(again).application_data == b"again"
