@@ -24,6 +24,7 @@ from mls_pq.extensions import APPLICATION_ID, Extension, check_unique_types
 from mls_pq.group import Group
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.key_package import KeyPackage
+from mls_pq.messages.welcome import GroupInfo
 from mls_pq.suites import get_suite
 
 SUITE = 0x0001
@@ -227,7 +228,9 @@ def test_group_info_we_build_never_repeats_a_type() -> None:
     with pytest.raises(ValidationError) as e:
         ga.group_info(extensions=DUP_PRIVATE)
     _refused(e)
-    tree_ext = MLSMessage.from_bytes(ga.group_info(ratchet_tree=True)).body.extensions[0]
+    tree_gi = MLSMessage.from_bytes(ga.group_info(ratchet_tree=True)).body
+    assert isinstance(tree_gi, GroupInfo)
+    tree_ext = tree_gi.extensions[0]
     with pytest.raises(ValidationError) as e:
         ga.group_info(ratchet_tree=True, extensions=[tree_ext])
     _refused(e)
@@ -252,6 +255,7 @@ def test_external_join_on_a_group_info_repeating_a_type_is_refused() -> None:
     a_priv = ga._state.private.signature_priv
     suite = get_suite(SUITE)
     gi = MLSMessage.from_bytes(ga.group_info(ratchet_tree=True, external_pub=True)).body
+    assert isinstance(gi, GroupInfo)
     eve = Client.generate(SUITE, b"eve")
     repeated_gi = replace(gi, extensions=(*gi.extensions, gi.extensions[-1])).sign(suite, a_priv)
     repeated_gc = replace(gi, group_context=replace(gi.group_context, extensions=tuple(DUP_APP_ID))).sign(

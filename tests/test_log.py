@@ -20,6 +20,7 @@ def _pair() -> tuple[Group, Group]:
     kp, bundle = b.key_package()
     out = ga.commit(add=[kp])
     ga.merge_pending_commit()
+    assert out.welcome is not None
     return ga, Group.join(out.welcome, bundle)
 
 

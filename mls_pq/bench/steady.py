@@ -227,7 +227,7 @@ def bench_storage(
     groups = {leaf: Group(rcv.senders[leaf]) for leaf in leaves}
     # the seen senders' next messages, in turn (one sender: its next generations)
     seen_msgs = [groups[leaves[i % len(leaves)]].encrypt(PAYLOAD) for i in range(reps + 1)]
-    out = []
+    out: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     for name in storages:
         make = STORAGES[name]
 

@@ -127,7 +127,7 @@ class Capabilities(Struct):
         key = bytes(r.data[start : r.pos])
         got = _CAPS_CACHE.get(key)
         if got is not None and type(got) is cls:
-            return got  # type: ignore[return-value]
+            return got
         rr = Reader(key)
         caps = cls(_u16_list(rr), _u16_list(rr), _u16_list(rr), _u16_list(rr), _u16_list(rr))
         if len(key) <= _CAPS_CACHE_OCTETS:  # a hostile 1 MiB list is not kept around

@@ -21,7 +21,7 @@ H = APQInfoHandler()
 
 def full(**kw: object) -> bytes:
     fields = {**INFO.__dict__, "t_epoch": 5, "pq_epoch": 3, **kw}
-    return APQInfoUpdate.full(APQInfo(**fields)).to_bytes()  # type: ignore[arg-type]
+    return APQInfoUpdate.full(APQInfo(**fields)).to_bytes()
 
 
 def test_first_full_update_section_5_1_1() -> None:

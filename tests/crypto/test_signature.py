@@ -584,6 +584,7 @@ def test_forged_identity_key_package_rejected_by_every_backend(scheme: Signature
     from mls_pq.errors import MLSError
     from mls_pq.group import Group
     from mls_pq.messages.framing_structs import MLSMessage
+    from mls_pq.messages.key_package import KeyPackage
     from mls_pq.suites import get_suite
 
     suite = get_suite(1).with_primitives(signature=scheme)
@@ -591,6 +592,7 @@ def test_forged_identity_key_package_rejected_by_every_backend(scheme: Signature
     g = Group.create(suite, b"g", alice.credential, alice.signature_priv)
     kp_bytes, _ = Client.generate(suite, b"mallory").key_package()
     kp = MLSMessage.from_bytes(kp_bytes).body
+    assert isinstance(kp, KeyPackage)
     forged_sig = _IDENTITY_25519 + bytes(32)
     leaf = dataclasses.replace(kp.leaf_node, signature_key=_IDENTITY_25519, signature=forged_sig)
     forged = dataclasses.replace(kp, leaf_node=leaf, signature=forged_sig)

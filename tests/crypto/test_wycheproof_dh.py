@@ -53,7 +53,8 @@ def _hybrid(group: Any) -> Dh:
             scalar = ec.derive_private_key(int.from_bytes(sk, "big"), group._curve)
         else:
             scalar = group.random_scalar(sk)
-        return group.shared_secret(scalar, group.parse_element(pk))
+        secret: bytes = group.shared_secret(scalar, group.parse_element(pk))
+        return secret
 
     return dh
 

@@ -23,6 +23,7 @@ explicitly as "rejected: unsupported parameter", never skipped:
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -78,7 +79,11 @@ def test_wycheproof_aead(file_name: str, wycheproof_tally: Any) -> None:
         key, iv, aad, msg, ct, tag = (_h(t[k]) for k in ("key", "iv", "aad", "msg", "ct", "tag"))
         aead = _aead_for(file_name, key)
         if len(key) != aead.n_k or len(iv) != aead.n_n or len(tag) != aead.n_t:
-            for call in (lambda: aead.seal(key, iv, aad, msg), lambda: aead.open(key, iv, aad, ct + tag)):
+            calls: tuple[Callable[[], bytes], ...] = (
+                lambda: aead.seal(key, iv, aad, msg),
+                lambda: aead.open(key, iv, aad, ct + tag),
+            )
+            for call in calls:
                 try:
                     call()
                 except DecryptError:

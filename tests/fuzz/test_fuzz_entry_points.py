@@ -46,13 +46,17 @@ from ._world import (
 
 EDITS = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 1 << 16), st.integers(0, 255)), min_size=1, max_size=4)
 SMALL = st.binary(max_size=24)
-IDS = {"ids": lambda s: f"0x{s:04x}"}
+
+
+def suite_id(suite: int) -> str:
+    """The test id of a cipher suite: its code point in hex."""
+    return f"0x{suite:04x}"
 
 
 # ---- Group.join -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("suite", SUITES, **IDS)
+@pytest.mark.parametrize("suite", SUITES, ids=suite_id)
 @settings(FUZZ, max_examples=60)
 @given(edits=EDITS)
 def test_join(suite: int, edits: list[tuple[int, int, int]]) -> None:
@@ -127,7 +131,7 @@ def _group_info_input(w: World, data: st.DataObject) -> bytes | None:
     return _resign_gi(w, replace(gi, signer=data.draw(st.integers(0, 5))))
 
 
-@pytest.mark.parametrize("suite", SUITES, **IDS)
+@pytest.mark.parametrize("suite", SUITES, ids=suite_id)
 @settings(FUZZ, max_examples=70)
 @given(data=st.data())
 def test_join_external(suite: int, data: st.DataObject) -> None:
@@ -204,7 +208,7 @@ def _key_package_input(w: World, data: st.DataObject) -> bytes:
         return mutate_bytes(w.key_package, [(0, 0, 0)])
 
 
-@pytest.mark.parametrize("suite", SUITES, **IDS)
+@pytest.mark.parametrize("suite", SUITES, ids=suite_id)
 @settings(FUZZ, max_examples=80)
 @given(data=st.data())
 def test_commit_add(suite: int, data: st.DataObject) -> None:
@@ -238,7 +242,7 @@ def _use(w: World, g: Group) -> None:
             pass
 
 
-@pytest.mark.parametrize("suite", SUITES, **IDS)
+@pytest.mark.parametrize("suite", SUITES, ids=suite_id)
 @settings(FUZZ, max_examples=80)
 @given(edits=EDITS, resealed=st.booleans())
 def test_from_bytes(suite: int, edits: list[tuple[int, int, int]], resealed: bool) -> None:
@@ -279,7 +283,7 @@ def stored_bob(tmp_path_factory: pytest.TempPathFactory) -> dict[int, bytes]:
     return out
 
 
-@pytest.mark.parametrize("suite", SUITES, **IDS)
+@pytest.mark.parametrize("suite", SUITES, ids=suite_id)
 @settings(FUZZ, max_examples=40)
 @given(edits=EDITS, resealed=st.booleans())
 def test_sqlite_load(

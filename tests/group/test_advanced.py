@@ -122,6 +122,7 @@ def test_branch() -> None:
     kp_s = stranger.key_package()
     kp1 = sim.clients[b"member-1"].key_package()
     sub2, out2 = sim.members[0].branch(b"subgroup-2", [kp_s[0], kp1[0]])
+    assert out2.welcome is not None
     with pytest.raises(ValidationError) as ei:
         Group.join(out2.welcome, kp1[1], old_group=sim.members[1])
     assert ei.value.section == "11.3"
@@ -132,7 +133,9 @@ def test_branch() -> None:
 def test_external_commit_join_and_resync(suite: int) -> None:
     sim = Sim.start(suite, 3)
     gi = sim.members[1].group_info()
-    assert MLSMessage.from_bytes(gi).body.extension(EXTERNAL_PUB) is not None
+    gi_body = MLSMessage.from_bytes(gi).body
+    assert isinstance(gi_body, GroupInfo)
+    assert gi_body.extension(EXTERNAL_PUB) is not None
     newcomer = Client.generate(sim.suite, b"external joiner")
     g, commit = Group.join_external(gi, newcomer.credential, newcomer.signature_priv)
     results = sim.deliver(None, commit)
@@ -152,7 +155,9 @@ def test_external_commit_join_and_resync(suite: int) -> None:
     assert g1.leaf_index == 1
     sim.agree()
     # the stale state learns it was removed
-    assert old.process(commit).commit.removed_self and not old.active
+    stale = old.process(commit).commit
+    assert stale is not None
+    assert stale.removed_self and not old.active
 
 
 def test_external_commit_rules() -> None:

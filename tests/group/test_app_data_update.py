@@ -16,6 +16,7 @@ from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
 from mls_pq.group import Group
 from mls_pq.messages.app_data import AppDataDictionary, AppDataUpdate, ComponentData, app_data_dictionary_of
 from mls_pq.messages.framing_structs import MLSMessage, PublicMessage, WireFormat
+from mls_pq.messages.leaf_node import Capabilities
 from mls_pq.messages.proposals import GroupContextExtensions, Proposal
 from mls_pq.psk import PreSharedKeyID
 from mls_pq.suites import get_suite
@@ -241,13 +242,13 @@ def test_required_wire_formats_and_components_for_new_members_section_5() -> Non
     group_exts = [WireFormats((0x0007,)).required_extension(), required.to_extension()]
     good_leaf = [WireFormats((0x0007,)).supported_extension(), leaf_app_data_extension(REG)]
 
-    def client(name: bytes) -> tuple[Client, object]:
+    def client(name: bytes) -> tuple[Client, Capabilities]:
         c = Client.generate(S, name)
         return c, default_capabilities(S, c.credential, extensions=exts, proposals=[cp.APP_DATA_UPDATE])
 
     ca, caps_a = client(b"alice")
     a = Group.create(S, b"g", ca.credential, ca.signature_priv, capabilities=caps_a, extensions=group_exts,
-                     leaf_extensions=good_leaf)  # type: ignore[arg-type]
+                     leaf_extensions=good_leaf)
     for leaf_exts, what in (
         ([leaf_app_data_extension(REG)], "wire formats"),
         ([WireFormats((0x0007,)).supported_extension()], "required components"),

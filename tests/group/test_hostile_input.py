@@ -22,6 +22,7 @@ from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
 from mls_pq.group import Group
 from mls_pq.group import validation as v
 from mls_pq.group.external import new_member_add_proposal
+from mls_pq.group.state import CachedProposal
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
@@ -549,9 +550,8 @@ def test_join_external_at_the_last_epoch_is_a_typed_error() -> None:
 # ---- cached proposals per epoch: O(1) lookup, bounded count (Limits.max_pending_proposals) -------
 
 
-def _proposal_states(n: int) -> tuple[Group, list[object]]:
+def _proposal_states(n: int) -> tuple[Group, list[CachedProposal]]:
     """A group and ``n`` synthetic cached proposals (counted refs), appended one by one."""
-    from mls_pq.group.state import CachedProposal
     from mls_pq.messages.framing_structs import Sender
     from mls_pq.messages.proposals import Remove
 
@@ -580,10 +580,10 @@ def test_cached_proposal_lookup_by_ref_is_constant_time(comparisons: Callable[[i
     st = g._state
     comparisons(BUDGET)
     for c in cached:
-        assert st.proposal(c.ref) is None  # type: ignore[attr-defined]
-        st = st.with_proposal(c)  # type: ignore[arg-type]
+        assert st.proposal(c.ref) is None
+        st = st.with_proposal(c)
     for c in cached:
-        assert st.proposal(c.ref) is c  # type: ignore[attr-defined]
+        assert st.proposal(c.ref) is c
     assert st.proposal(b"\x01" * 32) is None
     assert _Counted.calls <= BUDGET
     assert st.proposals == tuple(cached)
@@ -591,7 +591,7 @@ def test_cached_proposal_lookup_by_ref_is_constant_time(comparisons: Callable[[i
     from mls_pq.group.state import GroupState
 
     loaded = GroupState.from_bytes(st.to_bytes(), st.suite)
-    assert [loaded.proposal(c.ref) for c in cached] == list(loaded.proposals)  # type: ignore[attr-defined]
+    assert [loaded.proposal(c.ref) for c in cached] == list(loaded.proposals)
 
 
 def test_cached_proposals_of_older_states_are_not_disturbed() -> None:
@@ -599,15 +599,15 @@ def test_cached_proposals_of_older_states_are_not_disturbed() -> None:
     state, then another message) leaves the newer state's proposals and lookups as they were."""
     g, cached = _proposal_states(4)
     base = g._state
-    a1 = base.with_proposal(cached[0])  # type: ignore[arg-type]
-    a2 = a1.with_proposal(cached[1])  # type: ignore[arg-type]
-    b1 = a1.with_proposal(cached[2])  # a fork of a1  # type: ignore[arg-type]
-    b2 = base.with_proposal(cached[1])  # type: ignore[arg-type]
-    assert [c.ref for c in a2.proposals] == [cached[0].ref, cached[1].ref]  # type: ignore[attr-defined]
-    assert a2.proposal(cached[1].ref) is cached[1] and a2.proposal(cached[2].ref) is None  # type: ignore[attr-defined]
-    assert b1.proposal(cached[2].ref) is cached[2] and b1.proposal(cached[1].ref) is None  # type: ignore[attr-defined]
-    assert b2.proposal(cached[1].ref) is cached[1] and b2.proposal(cached[0].ref) is None  # type: ignore[attr-defined]
-    assert a1.proposal(cached[1].ref) is None and base.proposal(cached[0].ref) is None  # type: ignore[attr-defined]
+    a1 = base.with_proposal(cached[0])
+    a2 = a1.with_proposal(cached[1])
+    b1 = a1.with_proposal(cached[2])  # a fork of a1
+    b2 = base.with_proposal(cached[1])
+    assert [c.ref for c in a2.proposals] == [cached[0].ref, cached[1].ref]
+    assert a2.proposal(cached[1].ref) is cached[1] and a2.proposal(cached[2].ref) is None
+    assert b1.proposal(cached[2].ref) is cached[2] and b1.proposal(cached[1].ref) is None
+    assert b2.proposal(cached[1].ref) is cached[1] and b2.proposal(cached[0].ref) is None
+    assert a1.proposal(cached[1].ref) is None and base.proposal(cached[0].ref) is None
     assert base.to_bytes() == g._state.to_bytes()
 
 
@@ -660,6 +660,7 @@ def test_limit_max_pending_proposals() -> None:
     out = receiver.commit(references=[])
     receiver.merge_pending_commit()
     sender.process(out.commit)
-    assert receiver.pending_proposals == ()
+    pending: tuple[CachedProposal, ...] = receiver.pending_proposals  # not the narrowed 3-tuple above
+    assert pending == ()
     assert receiver.process(sender.propose_reinit(b"next", 1)).kind == "proposal"
     assert receiver.limits.max_pending_proposals == 3 and Limits().max_pending_proposals == 10_000

@@ -9,6 +9,7 @@ import pytest
 from mls_pq.errors import StateError, ValidationError
 from mls_pq.group import Group, GroupOptions
 from mls_pq.messages.framing_structs import MLSMessage, PrivateMessage, PublicMessage, WireFormat
+from mls_pq.messages.welcome import GroupInfo
 
 from ._helpers import Sim
 
@@ -129,6 +130,7 @@ def test_exporter_and_group_info() -> None:
     assert a.export_secret("label", b"c", 42) == b.export_secret("label", b"c", 42)
     assert len(a.export_secret("label", b"c", 42)) == 42
     gi = MLSMessage.from_bytes(a.group_info()).body
+    assert isinstance(gi, GroupInfo)
     assert gi.group_context == a.group_context
 
 
@@ -158,7 +160,6 @@ def test_out_of_order_application_messages() -> None:
 
 def test_commit_group_info_is_signed_and_current() -> None:
     from mls_pq.extensions import RATCHET_TREE
-    from mls_pq.messages.welcome import GroupInfo
 
     sim = Sim.start(1, 3)
     a = sim.members[0]

@@ -7,6 +7,8 @@ the figures are in ``python -m mls_pq.bench.steady``."""
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 import pytest
 
 from mls_pq.errors import ForwardDistanceError, PastEpochError, StateError, ValidationError
@@ -18,7 +20,15 @@ from mls_pq.suites import get_suite
 from ._helpers import Sim
 
 
-def _sim(n: int, **opts: int) -> Sim:
+class _Options(TypedDict, total=False):
+    """The :class:`GroupOptions` fields these tests vary."""
+
+    max_past_epochs: int
+    handshake_wire_format: int
+    max_skip: int
+
+
+def _sim(n: int, **opts: Unpack[_Options]) -> Sim:
     return Sim.start(1, n, options=GroupOptions(**opts))
 
 

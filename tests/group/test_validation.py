@@ -239,6 +239,7 @@ def test_add_wrong_suite_and_init_key(sim: Sim, monkeypatch: pytest.MonkeyPatch)
         sim.members[0].propose_add(wrong_suite)
     assert ei.value.section == "10.1"
     kp = MLSMessage.from_bytes(kp_bytes).body
+    assert isinstance(kp, KeyPackage)
     same_key = replace(kp, init_key=kp.leaf_node.encryption_key)
     c = forge(sim, 0, monkeypatch, "check_individual", add=[same_key])
     rejects(sim.members[1], c, "10.1")

@@ -64,7 +64,7 @@ def test_leaf_node_sources_roundtrip_and_reject_unknown() -> None:
         {"leaf_node_source": int(LeafNodeSource.UPDATE), "parent_hash": b""},
     ):
         with pytest.raises(ValidationError) as e:
-            LeafNode(b"k", b"s", Credential.basic(b"a"), CAPS, **bad)  # type: ignore[arg-type]
+            LeafNode(b"k", b"s", Credential.basic(b"a"), CAPS, **bad)
         assert e.value.section == "7.2"
 
 

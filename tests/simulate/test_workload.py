@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,13 +19,13 @@ GOOD = {
 }
 
 
-def problems(doc: dict, **kw: object) -> list[str]:
+def problems(doc: dict[str, Any], **kw: object) -> list[str]:
     with pytest.raises(WorkloadError) as ei:
         parse_workload(doc, **kw)  # type: ignore[arg-type]
     return ei.value.problems
 
 
-def with_(**changes: object) -> dict:
+def with_(**changes: object) -> dict[str, Any]:
     d = {k: (v.copy() if isinstance(v, dict) else v) for k, v in GOOD.items()}
     d.update(changes)
     return d
@@ -82,7 +83,7 @@ def test_every_problem_reported_with_its_path() -> None:
     ({"policies": [{"suite": 1, "combiner": {"full_every": 4}}]},
      "policies[0].combiner: unknown key (expected one of: commits, name, ratchet_tree, suite)"),
 ])
-def test_single_problem(change: dict, message: str) -> None:
+def test_single_problem(change: dict[str, Any], message: str) -> None:
     assert problems(with_(**change)) == [message]
 
 

@@ -11,7 +11,7 @@ from mls_pq.codec import Writer
 from mls_pq.errors import DecodeError, ValidationError
 from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
 from mls_pq.messages.credential import Credential
-from mls_pq.messages.leaf_node import Capabilities, LeafNodeSource
+from mls_pq.messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
 from mls_pq.tree.nodes import ParentNode, decode_ratchet_tree, encode_ratchet_tree
 from mls_pq.tree.ratchet_tree import RatchetTree, validate_leaf_node
 from tests._vectors import load, path
@@ -139,10 +139,16 @@ def test_ratchet_tree_roundtrip_drops_trailing_blanks() -> None:
     assert encode_ratchet_tree(nodes) == raw
 
 
+def _leaf_entry(w: Writer, leaf: LeafNode) -> None:
+    """A ``Node`` of type leaf (§7.8): node_type 1, then the LeafNode."""
+    w.uint8(1)
+    leaf.encode(w)
+
+
 def test_decode_rejects_trailing_blank() -> None:
     w = Writer()
     leaf = make_member(suite1(), b"a").leaf
-    w.vector([leaf, None], lambda ww, n: ww.optional(n, lambda w3, v: (w3.uint8(1), v.encode(w3))))
+    w.vector([leaf, None], lambda ww, n: ww.optional(n, _leaf_entry))
     with pytest.raises(DecodeError, match="12.4.3.3"):
         decode_ratchet_tree(w.getvalue())
 
@@ -150,7 +156,7 @@ def test_decode_rejects_trailing_blank() -> None:
 def test_decode_rejects_leaf_at_parent_position() -> None:
     leaf = make_member(suite1(), b"a").leaf
     w = Writer()
-    w.vector([leaf, leaf, leaf], lambda ww, n: ww.optional(n, lambda w3, v: (w3.uint8(1), v.encode(w3))))
+    w.vector([leaf, leaf, leaf], lambda ww, n: ww.optional(n, _leaf_entry))
     with pytest.raises(DecodeError, match="array index 1"):
         decode_ratchet_tree(w.getvalue())
 
