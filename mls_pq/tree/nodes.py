@@ -111,13 +111,35 @@ def decode_ratchet_tree(data: bytes, max_nodes: int | None = None) -> list[Node 
     try:
         body = r.sub()
         r.done()
-        while body.remaining() > 0:
-            if max_nodes is not None and len(nodes) >= max_nodes:
+        buf, end = body.data, body.end
+        limit = max_nodes if max_nodes is not None else -1
+        append = nodes.append
+        # the presence and node-type octets read in place (what Reader.optional and
+        # decode_node do, same errors): 2N-1 nodes for a joiner (issue 9 item 7)
+        while body.pos < end:
+            if len(nodes) == limit:
                 raise ValidationError(
-                    f"the ratchet_tree has more than {max_nodes} nodes ({(max_nodes + 1) // 2} leaves): "
+                    f"the ratchet_tree has more than {limit} nodes ({(limit + 1) // 2} leaves): "
                     "more than Limits.max_group_size"
                 )
-            nodes.append(body.optional(decode_node))
+            pos = body.pos
+            flag = buf[pos]
+            if flag == 0:
+                body.pos = pos + 1
+                append(None)
+                continue
+            if flag != 1:
+                raise DecodeError(f"invalid optional presence octet {flag}")
+            if pos + 1 >= end:
+                raise DecodeError("short input: need 1 bytes, have 0")
+            t = buf[pos + 1]
+            body.pos = pos + 2
+            if t == NodeType.LEAF:
+                append(LeafNode.decode(body))
+            elif t == NodeType.PARENT:
+                append(ParentNode.decode(body))
+            else:
+                raise DecodeError(f"unknown node type {t} (RFC 9420 §7.8)")
     except (IndexError, ValueError) as e:  # defensive: never leak raw errors
         raise DecodeError(f"malformed ratchet_tree: {e}") from None
     if not nodes:
