@@ -77,16 +77,19 @@ def grease_capabilities(caps: Capabilities, *, extensions: Sequence[int] = ()) -
     )
 
 
-def grease_extension(extension_type: int | None = None) -> Extension:
-    """An extension of a (random) GREASE type with 0-15 random octets (§13.5 allows any data)."""
-    t = extension_type if extension_type is not None else _RNG.choice(_GREASE)
-    return Extension(t, os.urandom(_RNG.randrange(16)))
+def grease_extension(extension_type: int | None = None, *, besides: Sequence[Extension] = ()) -> Extension:
+    """An extension of a (random) GREASE type with 0-15 random octets (§13.5 allows any data),
+    of a type none of ``besides`` has (§13.5: no extension type twice in one list)."""
+    if extension_type is None:
+        taken = {e.extension_type for e in besides}
+        extension_type = _RNG.choice([g for g in _GREASE if g not in taken])
+    return Extension(extension_type, os.urandom(_RNG.randrange(16)))
 
 
 def grease_leaf(caps: Capabilities, leaf_extensions: Sequence[Extension] = ()) -> tuple[Capabilities, tuple[Extension, ...]]:
     """GREASEd capabilities and leaf extensions for a LeafNode: a GREASE leaf extension is
     added and its type listed in the capabilities (§13.5 "need to be reflected")."""
-    ext = grease_extension()
+    ext = grease_extension(besides=leaf_extensions)
     return grease_capabilities(caps, extensions=(ext.extension_type,)), (*leaf_extensions, ext)
 
 
@@ -139,7 +142,7 @@ def make_key_package(
     check_credential_key(cs, credential, sig_pub)  # §5.3: never publish a KeyPackage others must reject
     caps = capabilities or default_capabilities(cs, credential)
     if grease:
-        leaf_ext, kp_ext = grease_extension(), grease_extension()
+        leaf_ext, kp_ext = grease_extension(besides=leaf_extensions), grease_extension(besides=extensions)
         caps = grease_capabilities(caps, extensions=(leaf_ext.extension_type, kp_ext.extension_type))
         leaf_extensions = (*leaf_extensions, leaf_ext)
         extensions = (*extensions, kp_ext)

@@ -619,7 +619,7 @@ class Group:
         (§13.5). Not for an inactive group: after a ReInit "the client MUST NOT use the group
         to send messages anymore" (§12.4.2, §11.2), and a removed member's view is stale."""
         self._check_can_send()
-        extra = (*extensions, _client.grease_extension()) if grease else tuple(extensions)
+        extra = (*extensions, _client.grease_extension(besides=extensions)) if grease else tuple(extensions)
         gi = build_group_info(self._state, ratchet_tree=ratchet_tree, external_pub=external_pub, extra_extensions=extra)
         return MLSMessage(gi).to_bytes()
 
@@ -876,7 +876,11 @@ class Group:
         assert build.applied is not None
         nxt = build.next
         self.limits.check_tree(nxt.tree, "the tree after this commit")
-        gi_exts = (*group_info_extensions, _client.grease_extension()) if grease else tuple(group_info_extensions)
+        gi_exts = (
+            (*group_info_extensions, _client.grease_extension(besides=group_info_extensions))
+            if grease
+            else tuple(group_info_extensions)
+        )
         welcome: bytes | None = None
         group_info: bytes | Callable[[], bytes]
         if build.applied.added:

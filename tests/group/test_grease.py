@@ -176,3 +176,22 @@ def test_grease_is_not_real_support_for_ourselves() -> None:
             b.process(out.commit)
         assert ei.value.section == section
         assert b.to_bytes() == before
+
+
+def test_grease_extension_never_repeats_a_type_already_in_the_list() -> None:
+    """§13.5: no extension type twice in one list — a random GREASE extension added to a list
+    that already holds GREASE extensions takes a type the list does not have (was a 1-in-15
+    flaky failure of test_group_of_greased_members once §13.5 was enforced)."""
+    grease = sorted(GREASE_VALUES)
+    for g in grease:
+        for _ in range(30):
+            assert grease_extension(besides=[Extension(g, b"")]).extension_type != g
+    all_but_one = [Extension(g, b"") for g in grease if g != 0x0A0A]
+    assert grease_extension(besides=all_but_one).extension_type == 0x0A0A
+    # the group-level paths: a GroupInfo with every GREASE type but one gets that one
+    suite = get_suite(0x0001)
+    alice = Client.generate(suite, b"alice")
+    a = Group.create(suite, b"g", alice.credential, alice.signature_priv)
+    gi = MLSMessage.from_bytes(a.group_info(grease=True, extensions=all_but_one)).body
+    assert isinstance(gi, GroupInfo)
+    assert sorted(e.extension_type for e in gi.extensions if is_grease(e.extension_type)) == grease
