@@ -6,19 +6,16 @@ encoding. Asserts: only ``mls_pq.errors`` exceptions; a decoded KeyPackage re-en
 
 from __future__ import annotations
 
-from _harness import COUNTER, instrumented, main
+from _harness import instrumented, main
 
 instrumented()
 
-from mls_pq.errors import MLSError  # noqa: E402
+from _decode import decoder_target  # noqa: E402
 from mls_pq.client import parse_key_package  # noqa: E402
 from mls_pq.group.validation import check_key_package  # noqa: E402
 from mls_pq.messages.framing_structs import MLSMessage  # noqa: E402
-from mls_pq.suites import CipherSuite, get_suite  # noqa: E402
-from worlds import FIXED_NOW, GROUP_ID, load_worlds, pick  # noqa: E402, F401
-
-WORLDS = load_worlds()
-SUITES = {w.suite: get_suite(w.suite) for w in WORLDS}
+from mls_pq.suites import CipherSuite  # noqa: E402
+from worlds import FIXED_NOW  # noqa: E402
 
 
 def check(suite: CipherSuite, payload: bytes) -> None:
@@ -27,15 +24,7 @@ def check(suite: CipherSuite, payload: bytes) -> None:
     check_key_package(suite, kp, (), FIXED_NOW)
 
 
-def one_input(data: bytes) -> None:
-    w, payload = pick(WORLDS, data)
-    try:
-        check(SUITES[w.suite], payload)
-    except MLSError:
-        COUNTER.rejected += 1
-    else:
-        COUNTER.accepted += 1
-    COUNTER.tick()
+one_input = decoder_target(check)
 
 
 if __name__ == "__main__":

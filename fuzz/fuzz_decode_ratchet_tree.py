@@ -6,17 +6,14 @@ encoding. Asserts: only ``mls_pq.errors`` exceptions."""
 
 from __future__ import annotations
 
-from _harness import COUNTER, instrumented, main
+from _harness import instrumented, main
 
 instrumented()
 
-from mls_pq.errors import MLSError  # noqa: E402
+from _decode import decoder_target  # noqa: E402
 from mls_pq.tree.ratchet_tree import RatchetTree  # noqa: E402
-from mls_pq.suites import CipherSuite, get_suite  # noqa: E402
-from worlds import FIXED_NOW, GROUP_ID, load_worlds, pick  # noqa: E402, F401
-
-WORLDS = load_worlds()
-SUITES = {w.suite: get_suite(w.suite) for w in WORLDS}
+from mls_pq.suites import CipherSuite  # noqa: E402
+from worlds import FIXED_NOW, GROUP_ID  # noqa: E402
 
 
 def check(suite: CipherSuite, payload: bytes) -> None:
@@ -25,15 +22,7 @@ def check(suite: CipherSuite, payload: bytes) -> None:
     tree.validate(GROUP_ID, (), now=FIXED_NOW)
 
 
-def one_input(data: bytes) -> None:
-    w, payload = pick(WORLDS, data)
-    try:
-        check(SUITES[w.suite], payload)
-    except MLSError:
-        COUNTER.rejected += 1
-    else:
-        COUNTER.accepted += 1
-    COUNTER.tick()
+one_input = decoder_target(check)
 
 
 if __name__ == "__main__":
