@@ -187,6 +187,33 @@ def check_save_epoch_args(
     )
 
 
+def check_update_state_args(
+    group_id: object, epoch: object, state: object, expected_version: object, rows: object
+) -> tuple[bytes, int, bytes | None, int | None, list[tuple[bytes, bytes | None, bytes | None]]]:
+    """The checked arguments of :meth:`Storage.update_state`, shared by every back end."""
+    return (
+        check_bytes(group_id, "group_id"),
+        check_epoch(epoch),
+        None if state is None else check_bytes(state, "state"),
+        check_version(expected_version),
+        check_row_changes(rows),
+    )
+
+
+def check_save_pending_commit_args(
+    group_id: object, epoch: object, commit: object, state: object, expected_version: object, rows: object
+) -> tuple[bytes, int, bytes, bytes | None, int | None, list[tuple[bytes, bytes | None, bytes | None]]]:
+    """The checked arguments of :meth:`Storage.save_pending_commit`, shared by every back end."""
+    return (
+        check_bytes(group_id, "group_id"),
+        check_epoch(epoch),
+        check_bytes(commit, "commit"),
+        None if state is None else check_bytes(state, "state"),
+        check_version(expected_version),
+        check_row_changes(rows),
+    )
+
+
 def check_version(value: object, what: str = "expected_version") -> int | None:
     """Return ``value`` if it is None or a non-negative int (a group version)."""
     if value is None:

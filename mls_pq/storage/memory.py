@@ -32,9 +32,10 @@ from .base import (
     check_count,
     check_epoch,
     check_reserve_block,
-    check_row_changes,
     check_rows,
     check_save_epoch_args,
+    check_save_pending_commit_args,
+    check_update_state_args,
     check_version,
 )
 
@@ -194,11 +195,9 @@ class MemoryStorage(Storage):
         rows: Sequence[RowChange] = (),
         durable: bool = True,  # memory: nothing to sync
     ) -> int:
-        gid = check_bytes(group_id, "group_id")
-        epoch = check_epoch(epoch)
-        new_state = None if state is None else check_bytes(state, "state")
-        expected = check_version(expected_version)
-        changes = check_row_changes(rows)
+        gid, epoch, new_state, expected, changes = check_update_state_args(
+            group_id, epoch, state, expected_version, rows
+        )
         with self._lock:
             self._open()
             group = self._groups.get(gid)
@@ -309,12 +308,9 @@ class MemoryStorage(Storage):
         replace: bool = False,
         rows: Sequence[RowChange] = (),
     ) -> int:
-        gid = check_bytes(group_id, "group_id")
-        epoch = check_epoch(epoch)
-        commit = check_bytes(commit, "commit")
-        new_state = None if state is None else check_bytes(state, "state")
-        expected = check_version(expected_version)
-        changes = check_row_changes(rows)
+        gid, epoch, commit, new_state, expected, changes = check_save_pending_commit_args(
+            group_id, epoch, commit, state, expected_version, rows
+        )
         with self._lock:
             self._open()
             group = self._groups.get(gid)

@@ -83,10 +83,11 @@ from .base import (
     check_cas,
     check_count,
     check_epoch,
-    check_row_changes,
     check_rows,
     check_reserve_block,
     check_save_epoch_args,
+    check_save_pending_commit_args,
+    check_update_state_args,
     check_version,
 )
 
@@ -571,11 +572,9 @@ class SQLiteStorage(Storage):
         rows: Sequence[RowChange] = (),
         durable: bool = True,
     ) -> int:
-        gid = check_bytes(group_id, "group_id")
-        epoch = check_epoch(epoch)
-        new_state = None if state is None else check_bytes(state, "state")
-        expected = check_version(expected_version)
-        changes = check_row_changes(rows)
+        gid, epoch, new_state, expected, changes = check_update_state_args(
+            group_id, epoch, state, expected_version, rows
+        )
         # a state blob replaced: the old one (consumed secrets) must leave the WAL (§9.2);
         # only a row-only write may be non-durable
         with self._write(checkpoint=new_state is not None, durable=bool(durable) or new_state is not None) as conn:
@@ -691,12 +690,9 @@ class SQLiteStorage(Storage):
         replace: bool = False,
         rows: Sequence[RowChange] = (),
     ) -> int:
-        gid = check_bytes(group_id, "group_id")
-        epoch = check_epoch(epoch)
-        commit = check_bytes(commit, "commit")
-        new_state = None if state is None else check_bytes(state, "state")
-        expected = check_version(expected_version)
-        changes = check_row_changes(rows)
+        gid, epoch, commit, new_state, expected, changes = check_save_pending_commit_args(
+            group_id, epoch, commit, state, expected_version, rows
+        )
         with self._write() as conn:
             cur = self._current(conn, gid)
             if cur is None:
