@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Final
 
-from .codec import Reader, Writer
+from .codec import Reader, Writer, decode_exact
 from .errors import DecodeError, DraftValidationError, SecretConsumedError
 from .suites import CipherSuite
 
@@ -141,10 +141,7 @@ class ExporterTree:
 
     @classmethod
     def from_bytes(cls, suite: CipherSuite, data: bytes) -> ExporterTree:
-        r = Reader(data)
-        t = cls.decode(r, suite)
-        r.done()
-        return t
+        return decode_exact(data, lambda r: cls.decode(r, suite))
 
 
 def _level(x: int) -> int:

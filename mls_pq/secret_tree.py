@@ -55,7 +55,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .codec import Reader, Writer
+from .codec import Reader, Writer, decode_exact
 from .errors import DecodeError, ForwardDistanceError, StateError, ValidationError
 from .persistent import IntMap
 from .suites import CipherSuite
@@ -115,10 +115,7 @@ class RatchetPosition:
 
     @classmethod
     def from_bytes(cls, suite: CipherSuite, data: bytes) -> RatchetPosition:
-        r = Reader(data)
-        out = cls.decode(r, suite)
-        r.done()
-        return out
+        return decode_exact(data, lambda r: cls.decode(r, suite))
 
 
 #: the name used before ratchet positions became immutable
@@ -170,10 +167,7 @@ class RatchetChange:
 
     @classmethod
     def from_bytes(cls, suite: CipherSuite, data: bytes) -> RatchetChange:
-        r = Reader(data)
-        out = cls.decode(r, suite)
-        r.done()
-        return out
+        return decode_exact(data, lambda r: cls.decode(r, suite))
 
 
 @dataclass(frozen=True)
@@ -361,10 +355,7 @@ class SecretTree:
     @classmethod
     def from_bytes(cls, suite: CipherSuite, data: bytes) -> SecretTree:
         """Inverse of :meth:`to_bytes`: ``from_bytes(s, t.to_bytes()).to_bytes() == t.to_bytes()``."""
-        r = Reader(data)
-        out = cls.decode(r, suite)
-        r.done()
-        return out
+        return decode_exact(data, lambda r: cls.decode(r, suite))
 
     # ---- tree descent (pure) -----------------------------------------------------------
     def _descend(self, leaf: int) -> tuple[bytes, list[tuple[int, bytes | None]]]:
