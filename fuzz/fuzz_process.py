@@ -8,43 +8,19 @@ Input: two octets choosing the suite's world, then the MLSMessage. Asserts: only
 
 from __future__ import annotations
 
-from _harness import COUNTER, instrumented, main
+from _harness import instrumented, main
 
 instrumented()
 
-from mls_pq.errors import MLSError  # noqa: E402
-from mls_pq.group import Group  # noqa: E402
-from worlds import World, load_worlds, pick  # noqa: E402
+from _receiver import feed, next_commit_processes  # noqa: E402
+from worlds import load_worlds, pick  # noqa: E402
 
 WORLDS = load_worlds()
-_live: dict[int, Group] = {}
-
-
-def _receiver(w: World) -> Group:
-    g = _live.get(w.suite)
-    if g is None:
-        g = _live[w.suite] = w.receiver_group()
-    return g
 
 
 def one_input(data: bytes) -> None:
     w, payload = pick(WORLDS, data)
-    g = _receiver(w)
-    before = g.to_bytes()
-    try:
-        g.process(payload)
-    except MLSError:
-        COUNTER.rejected += 1
-        assert g.to_bytes() == before, "a rejected message changed the group state"
-    else:
-        COUNTER.accepted += 1
-        del _live[w.suite]  # accepted: start from the pristine receiver next time
-    if COUNTER.tick():
-        g = _receiver(w)
-        epoch = g.epoch
-        res = g.process(w.messages[w.valid_next])
-        assert res.kind == "commit" and g.epoch == epoch + 1, "the next valid commit was not processed"
-        _live.pop(w.suite, None)
+    feed(w, lambda g: g.process(payload), "message", next_commit_processes(w))
 
 
 if __name__ == "__main__":

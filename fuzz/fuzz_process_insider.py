@@ -11,25 +11,17 @@ bob byte-identical; every ``CHECK_EVERY`` inputs bob still processes the next va
 
 from __future__ import annotations
 
-from _harness import COUNTER, instrumented, main
+from _harness import instrumented, main
 
 instrumented()
 
+from _receiver import feed, next_commit_processes  # noqa: E402
 from mls_pq.errors import MLSError  # noqa: E402
-from mls_pq.group import Group  # noqa: E402
 from mls_pq.messages.framing_structs import FramedContent  # noqa: E402
-from worlds import World, insider_frame, load_worlds, pick  # noqa: E402
+from worlds import insider_frame, load_worlds, pick  # noqa: E402
 
 WORLDS = load_worlds()
 ALICE = {w.suite: w.committer_group().state for w in WORLDS}
-_live: dict[int, Group] = {}
-
-
-def _receiver(w: World) -> Group:
-    g = _live.get(w.suite)
-    if g is None:
-        g = _live[w.suite] = w.receiver_group()
-    return g
 
 
 def one_input(data: bytes) -> None:
@@ -43,22 +35,7 @@ def one_input(data: bytes) -> None:
     message = insider_frame(ALICE[w.suite], content, bool(payload[0] & 1))
     if message is None:
         return
-    g = _receiver(w)
-    before = g.to_bytes()
-    try:
-        g.process(message)
-    except MLSError:
-        COUNTER.rejected += 1
-        assert g.to_bytes() == before, "a rejected message changed the group state"
-    else:
-        COUNTER.accepted += 1
-        del _live[w.suite]
-    if COUNTER.tick():
-        g = _receiver(w)
-        epoch = g.epoch
-        res = g.process(w.messages[w.valid_next])
-        assert res.kind == "commit" and g.epoch == epoch + 1, "the next valid commit was not processed"
-        _live.pop(w.suite, None)
+    feed(w, lambda g: g.process(message), "message", next_commit_processes(w))
 
 
 if __name__ == "__main__":
