@@ -56,9 +56,11 @@ def _work(n: int) -> int:
 
 def test_paired_ratio_recovers_a_known_ratio() -> None:
     one = min(M.time_op(lambda: _work(20_000), 5, warmup=1, warmup_time=0.0, min_total=0.0))
-    r = M.paired_ratio(lambda: _work(20_000), lambda: _work(60_000), t_a=one, t_b=3 * one, rounds=9)
-    assert r["ratio_rounds"] == 9 and r["ratio_q1"] <= r["ratio"] <= r["ratio_q3"]
-    assert 1.8 < r["ratio"] < 5.0, r  # 3 on a quiet machine; interleaved batches keep it near 3 when busy
+    r = M.paired_ratio(lambda: _work(20_000), lambda: _work(60_000), t_a=one, t_b=3 * one, rounds=15)
+    assert r["ratio_rounds"] == 15 and r["ratio_q1"] <= r["ratio"] <= r["ratio_q3"]
+    # 3 on a quiet machine; interleaved batches keep it near 3 when busy (5.65 was seen once with
+    # 9 rounds at load 7 on 2 CPUs: more rounds, and a bound that still rejects a non-interleaved 1 or 9)
+    assert 1.8 < r["ratio"] < 6.0, r
 
 
 def test_figure_flags() -> None:
