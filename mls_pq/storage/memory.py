@@ -205,6 +205,7 @@ class MemoryStorage(Storage):
             if group is None or epoch not in group.states:
                 raise StateError(f"no stored state for this group at epoch {epoch}")
             self._apply_rows(group, epoch, changes)
+            assert expected is not None  # the group is stored: the CAS refused None
             if new_state is None:
                 return expected  # row-only: compare-and-swapped row by row, version kept
             group.states[epoch] = new_state

@@ -590,6 +590,7 @@ class SQLiteStorage(Storage):
             self._apply_rows(conn, gid, epoch, changes)
             # row-only writes are compare-and-swapped row by row and keep the version (one
             # small page per message); a state blob write bumps it
+            assert expected is not None  # the group is stored: the CAS refused None
             version = expected if new_state is None else self._bump(conn, gid)
         return version
 

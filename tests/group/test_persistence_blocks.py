@@ -4,7 +4,7 @@ a generation's key and nonce are never used twice, also across a restart)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ def _stored_own(storage: Storage, g: Group) -> RatchetPosition:
 
 
 @pytest.fixture(params=["memory", "sqlite-wal", "sqlite-delete"])
-def make(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Storage]:
+def make(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Storage]]:
     made: list[Storage] = []
 
     def mk(**kw: Any) -> Storage:
@@ -47,7 +47,7 @@ def make(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Storag
         made.append(s)
         return s
 
-    yield mk  # type: ignore[misc]
+    yield mk
     for s in made:
         s.close()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mls_pq.storage import MemoryStorage, SQLiteStorage, Storage
+from mls_pq.storage import MemoryStorage, SQLiteStorage, Storage, StoredEpoch
 
 Factory = Callable[..., Storage]
 
@@ -43,3 +43,15 @@ def ver(s: Storage, group_id: bytes) -> int | None:
     the group passes as ``expected_version``."""
     stored = s.load_group(group_id)
     return None if stored is None else stored.version
+
+
+def stored(s: Storage, group_id: bytes) -> StoredEpoch:
+    """The stored current epoch of ``group_id``, which the test has stored."""
+    got = s.load_group(group_id)
+    assert got is not None, "the group is not stored"
+    return got
+
+
+def cur(s: Storage, group_id: bytes) -> int:
+    """The stored version of ``group_id``, which the test has stored (:func:`ver` of a stored group)."""
+    return stored(s, group_id).version

@@ -34,7 +34,7 @@ PAYLOAD = bytes(100)
 
 def _sqlite(d: Path, block: int) -> Storage:
     kw = {"reserve_block": block} if "reserve_block" in inspect.signature(SQLiteStorage).parameters else {}
-    return SQLiteStorage(d / "m.sqlite", journal_mode="WAL", **kw)  # type: ignore[arg-type]
+    return SQLiteStorage(d / "m.sqlite", journal_mode="WAL", **kw)
 
 
 def _memory(_: Path, block: int) -> Storage:

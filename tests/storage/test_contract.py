@@ -9,7 +9,7 @@ import pytest
 from mls_pq.errors import ConcurrentModificationError, MLSError, StateError
 from mls_pq.storage import PendingCommit, Storage, StoredEpoch
 
-from .conftest import Factory, ver
+from .conftest import Factory, cur, stored, ver
 
 G = b"group-1"
 H = b"group-2"
@@ -79,7 +79,7 @@ def test_save_and_load_group(storage: Storage) -> None:
     assert storage.load_group(G) is None
     assert storage.list_groups() == []
     storage.save_epoch(G, 0, b"s0", expected_version=ver(storage, G))
-    assert storage.load_group(G)[:2] == (0, b"s0")
+    assert stored(storage, G)[:2] == (0, b"s0")
     storage.save_epoch(G, 1, b"s1", expected_version=ver(storage, G))
     loaded = storage.load_group(G)
     assert loaded == StoredEpoch(1, b"s1", 2)  # two writes: version 2
@@ -93,7 +93,7 @@ def test_join_deletes_consumed_key_package(storage: Storage) -> None:
     storage.put_key_package(b"kp1", b"init-priv")
     storage.put_key_package(b"kp2", b"other")
     storage.save_epoch(G, 7, b"joined", consumed_key_package=b"kp1", expected_version=ver(storage, G))
-    assert storage.load_group(G)[:2] == (7, b"joined")
+    assert stored(storage, G)[:2] == (7, b"joined")
     assert storage.get_key_package(b"kp1") is None
     assert storage.list_key_packages() == [b"kp2"]
 
@@ -111,7 +111,7 @@ def test_join_with_missing_key_package_changes_nothing(storage: Storage) -> None
 def test_epoch_must_advance(storage: Storage, bad_epoch: int) -> None:
     storage.put_key_package(b"kp", b"priv")
     storage.save_epoch(G, 5, b"s5", resumption_psk=b"p5", expected_version=ver(storage, G))
-    storage.save_pending_commit(G, 5, b"c5", expected_version=ver(storage, G))
+    storage.save_pending_commit(G, 5, b"c5", expected_version=cur(storage, G))
     before = snapshot(storage)
     with pytest.raises(StateError):
         storage.save_epoch(G, bad_epoch, b"other", resumption_psk=b"px", consumed_key_package=b"kp", expected_version=ver(storage, G))
@@ -121,8 +121,8 @@ def test_epoch_must_advance(storage: Storage, bad_epoch: int) -> None:
 def test_save_epoch_drops_pending_commit(storage: Storage) -> None:
     storage.save_epoch(G, 1, b"s1", expected_version=ver(storage, G))
     storage.save_epoch(H, 1, b"h1", expected_version=ver(storage, H))
-    storage.save_pending_commit(G, 1, b"commit", expected_version=ver(storage, G))
-    storage.save_pending_commit(H, 1, b"hcommit", expected_version=ver(storage, H))
+    storage.save_pending_commit(G, 1, b"commit", expected_version=cur(storage, G))
+    storage.save_pending_commit(H, 1, b"hcommit", expected_version=cur(storage, H))
     storage.save_epoch(G, 2, b"s2", expected_version=ver(storage, G))
     assert storage.load_pending_commit(G) is None
     assert storage.load_pending_commit(H) == PendingCommit(1, b"hcommit")  # other group untouched
@@ -133,7 +133,7 @@ def test_past_epoch_retention(make_storage: Factory) -> None:
     for e in range(6):
         s.save_epoch(G, e, b"s%d" % e, expected_version=ver(s, G))
     assert s.list_epochs(G) == [3, 4, 5]
-    assert s.load_group(G)[:2] == (5, b"s5")
+    assert stored(s, G)[:2] == (5, b"s5")
     assert s.load_epoch(G, 3) == b"s3"
     assert s.load_epoch(G, 2) is None
 
@@ -165,7 +165,7 @@ def test_delete_past_epochs(make_storage: Factory) -> None:
     assert s.delete_past_epochs(G) == 2
     assert s.list_epochs(G) == [4]
     assert s.delete_past_epochs(G) == 0
-    assert s.load_group(G)[:2] == (4, b"s4")
+    assert stored(s, G)[:2] == (4, b"s4")
     assert s.delete_past_epochs(b"unknown") == 0
 
 
@@ -173,25 +173,25 @@ def test_update_state_within_epoch(make_storage: Factory) -> None:
     s = make_storage(past_epochs=1)
     s.save_epoch(G, 1, b"s1", expected_version=ver(s, G))
     s.save_epoch(G, 2, b"s2", expected_version=ver(s, G))
-    s.save_pending_commit(G, 2, b"c", expected_version=ver(s, G))
-    s.update_state(G, 2, b"s2-ratcheted", expected_version=ver(s, G))
-    s.update_state(G, 1, b"s1-late-message", expected_version=ver(s, G))  # retained past epoch
-    assert s.load_group(G)[:2] == (2, b"s2-ratcheted")
+    s.save_pending_commit(G, 2, b"c", expected_version=cur(s, G))
+    s.update_state(G, 2, b"s2-ratcheted", expected_version=cur(s, G))
+    s.update_state(G, 1, b"s1-late-message", expected_version=cur(s, G))  # retained past epoch
+    assert stored(s, G)[:2] == (2, b"s2-ratcheted")
     assert s.load_epoch(G, 1) == b"s1-late-message"
     assert s.load_pending_commit(G) == (2, b"c")  # kept within the epoch
     before = snapshot(s)
     with pytest.raises(StateError):
-        s.update_state(G, 3, b"x", expected_version=ver(s, G))
+        s.update_state(G, 3, b"x", expected_version=cur(s, G))
     with pytest.raises(StateError):
-        s.update_state(G, 0, b"x", expected_version=ver(s, G))
+        s.update_state(G, 0, b"x", expected_version=cur(s, G))
     with pytest.raises(StateError):
-        s.update_state(H, 2, b"x", expected_version=ver(s, H))
+        s.update_state(H, 2, b"x", expected_version=ver(s, H))  # type: ignore[arg-type]  # H: not stored
     assert snapshot(s) == before
 
 
 def test_delete_group(storage: Storage) -> None:
     storage.save_epoch(G, 1, b"s1", resumption_psk=b"p1", expected_version=ver(storage, G))
-    storage.save_pending_commit(G, 1, b"c", expected_version=ver(storage, G))
+    storage.save_pending_commit(G, 1, b"c", expected_version=cur(storage, G))
     storage.save_epoch(H, 1, b"h1", resumption_psk=b"q1", expected_version=ver(storage, H))
     assert storage.list_groups() == [G, H]
     assert storage.delete_group(G) is True
@@ -200,11 +200,11 @@ def test_delete_group(storage: Storage) -> None:
     assert storage.load_pending_commit(G) is None
     assert storage.list_resumption_psk_epochs(G) == []
     assert storage.list_groups() == [H]
-    assert storage.load_group(H)[:2] == (1, b"h1")
+    assert stored(storage, H)[:2] == (1, b"h1")
     assert storage.load_resumption_psk(H, 1) == b"q1"
     # The group id can be used again from any epoch.
     storage.save_epoch(G, 0, b"again", expected_version=ver(storage, G))
-    assert storage.load_group(G)[:2] == (0, b"again")
+    assert stored(storage, G)[:2] == (0, b"again")
 
 
 def test_delete_group_keeping_resumption_psks(storage: Storage) -> None:
@@ -220,14 +220,14 @@ def test_delete_group_keeping_resumption_psks(storage: Storage) -> None:
 def test_pending_commit_lifecycle(storage: Storage) -> None:
     storage.save_epoch(G, 3, b"s3", expected_version=ver(storage, G))
     assert storage.load_pending_commit(G) is None
-    storage.save_pending_commit(G, 3, b"commit-a", expected_version=ver(storage, G))
+    storage.save_pending_commit(G, 3, b"commit-a", expected_version=cur(storage, G))
     assert storage.load_pending_commit(G) == PendingCommit(3, b"commit-a")
     with pytest.raises(StateError):
-        storage.save_pending_commit(G, 3, b"commit-b", expected_version=ver(storage, G))
+        storage.save_pending_commit(G, 3, b"commit-b", expected_version=cur(storage, G))
     assert storage.load_pending_commit(G) == (3, b"commit-a")
-    storage.save_pending_commit(G, 3, b"commit-b", replace=True, expected_version=ver(storage, G))
+    storage.save_pending_commit(G, 3, b"commit-b", replace=True, expected_version=cur(storage, G))
     assert storage.load_pending_commit(G) == (3, b"commit-b")
-    assert storage.load_group(G)[:2] == (3, b"s3")  # creating a commit does not change the state (§14)
+    assert stored(storage, G)[:2] == (3, b"s3")  # creating a commit does not change the state (§14)
     assert storage.discard_pending_commit(G) is True
     assert storage.discard_pending_commit(G) is False
     assert storage.load_pending_commit(G) is None
@@ -235,11 +235,11 @@ def test_pending_commit_lifecycle(storage: Storage) -> None:
 
 def test_pending_commit_needs_current_epoch(storage: Storage) -> None:
     with pytest.raises(StateError):
-        storage.save_pending_commit(G, 0, b"c", expected_version=ver(storage, G))  # no group
+        storage.save_pending_commit(G, 0, b"c", expected_version=ver(storage, G))  # type: ignore[arg-type]  # no group
     storage.save_epoch(G, 3, b"s3", expected_version=ver(storage, G))
     for wrong in (2, 4):
         with pytest.raises(StateError):
-            storage.save_pending_commit(G, wrong, b"c", expected_version=ver(storage, G))
+            storage.save_pending_commit(G, wrong, b"c", expected_version=cur(storage, G))
     assert storage.load_pending_commit(G) is None
     assert storage.discard_pending_commit(H) is False
 
@@ -278,7 +278,7 @@ def test_uint64_epoch_range(storage: Storage) -> None:
     top = (1 << 64) - 1
     storage.save_epoch(G, top - 1, b"a", resumption_psk=b"p", expected_version=ver(storage, G))
     storage.save_epoch(G, top, b"b", resumption_psk=b"q", expected_version=ver(storage, G))
-    assert storage.load_group(G)[:2] == (top, b"b")
+    assert stored(storage, G)[:2] == (top, b"b")
     assert storage.list_resumption_psk_epochs(G) == [top - 1, top]
     for bad in (-1, 1 << 64):
         with pytest.raises(MLSError):
@@ -319,7 +319,7 @@ def test_bad_options(make_storage: Factory, option: dict[str, object]) -> None:
 def test_no_secrets_in_repr(storage: Storage) -> None:
     storage.put_key_package(b"ref", SECRET)
     storage.save_epoch(G, 1, SECRET, resumption_psk=SECRET, expected_version=ver(storage, G))
-    storage.save_pending_commit(G, 1, SECRET, expected_version=ver(storage, G))
+    storage.save_pending_commit(G, 1, SECRET, expected_version=cur(storage, G))
     texts = [repr(storage), repr(storage.load_group(G)), repr(storage.load_pending_commit(G)), str(storage)]
     for text in texts:
         assert SECRET.hex() not in text and repr(SECRET) not in text and "5ec7e" not in text, text
@@ -367,7 +367,7 @@ def test_threads_consume_a_key_package_once(storage: Storage) -> None:
     assert errors == []
     assert sorted(got, key=lambda v: v or b"") == [None] * 7 + [b"priv"]
     assert storage.list_groups() == sorted(b"t%d" % i for i in range(8))
-    assert all(storage.load_group(b"t%d" % i)[:2] == (4, b"%d-4" % i) for i in range(8))
+    assert all(stored(storage, b"t%d" % i)[:2] == (4, b"%d-4" % i) for i in range(8))
 
 
 def test_threads_racing_to_join_with_one_key_package(storage: Storage) -> None:
