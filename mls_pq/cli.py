@@ -171,7 +171,7 @@ def cmd_vectors_generate(args: argparse.Namespace) -> int:
             varying = [f"0x{s.id:04x}" for s in suites if not reproducible(s)]
             if varying:
                 print(f"note: --seed: signatures of {', '.join(varying)} are randomised by their scheme "
-                      "(ECDSA/ML-DSA/SLH-DSA): those cases differ between runs but verify", file=sys.stderr)
+                      "(ML-DSA/SLH-DSA): those cases differ between runs but verify", file=sys.stderr)
         for k in kinds:  # everything is generated before anything is written
             cases: list[Any] = []
             for n, suite in enumerate(suites):
@@ -214,8 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     pvg.add_argument("--out", required=True, help="output directory")
     pvg.add_argument("--seed", type=int, default=None,
                      help="derive every random value from this seed (test vectors only): the same seed gives "
-                          "byte-identical files for suites with Ed25519/Ed448 signatures; ECDSA/ML-DSA/SLH-DSA "
-                          "signatures stay randomised (see mls_pq/vectors/seeded.py)")
+                          "byte-identical files for suites with Ed25519/Ed448/ECDSA (RFC 6979) signatures; "
+                          "ML-DSA/SLH-DSA signatures stay randomised (see mls_pq/vectors/seeded.py)")
     pvg.add_argument("--profile", default=None)
     pvg.set_defaults(func=cmd_vectors_generate)
 

@@ -323,6 +323,13 @@ class Ecdsa(SignatureScheme):
     def sign(self, sk: bytes, message: bytes) -> bytes:
         return self._load_sk(bytes(sk)).sign(message, self._algo)
 
+    def sign_deterministic(self, sk: bytes, message: bytes) -> bytes:
+        """ECDSA with the nonce derived from the key and the message (RFC 6979), for
+        reproducible test vectors (``mls-pq vectors generate --seed``); verifies like any
+        ECDSA signature. Real signing keeps :meth:`sign` (fresh randomness)."""
+        algo = ec.ECDSA(self._algo.algorithm, deterministic_signing=True)
+        return self._load_sk(bytes(sk)).sign(message, algo)
+
     def validate_public_key(self, pk: bytes) -> None:
         """An uncompressed SEC1 point on the curve (SEC1 §2.3.4 with the on-curve check of
         SP 800-56A §5.6.2.3.4, done by cryptography); the identity has no such encoding."""

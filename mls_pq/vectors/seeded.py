@@ -12,11 +12,11 @@ one DRBG seeded with ``S`` (``random.Random``; **for test vectors only, never fo
 * the clock: ``time.time()`` returns :data:`FIXED_TIME` (KeyPackage lifetimes are stamped
   from it; the verifier notes an expired lifetime instead of failing the case).
 
-Signing itself is left to the scheme: Ed25519 and Ed448 sign deterministically, so suites
-using them (0x0001, 0x0003, 0x0004, 0x0006, 0xF001, 0xF002, 0xF006) reproduce byte for byte;
-ECDSA (P-256/384/521), ML-DSA and SLH-DSA sign with fresh randomness inside their libraries,
-so files of those suites differ in their signatures (and in what is derived from them) —
-they still verify. The primitives are patched on their instances for the duration of the
+Signing: Ed25519 and Ed448 sign deterministically, and ECDSA (P-256/384/521) is switched to
+RFC 6979 deterministic nonces inside the block (the scheme's ``sign_deterministic``), so every
+suite with those signatures reproduces byte for byte; ML-DSA and SLH-DSA sign with fresh
+randomness inside their libraries (cryptography's ML-DSA is hedged only), so files of those
+suites differ in their signatures (and in what is derived from them) — they still verify. The primitives are patched on their instances for the duration of the
 ``with`` block and restored afterwards.
 
 Hand-written: no library derandomises another library's primitives; the patching is a few
@@ -99,6 +99,8 @@ def seeded_randomness(seed: int, suites: Iterable[CipherSuite]) -> Iterator[rand
                 patch(kem, "encap", lambda pk, k=kem, n=length: k.encap_derand(pk, drbg.randbytes(n)))
             if _private_key(sig, random.Random(0)) is not None:
                 patch(sig, "generate", lambda s=sig: _private_key(s, drbg) or type(s).generate(s))
+            if hasattr(sig, "sign_deterministic"):  # ECDSA: RFC 6979 nonces
+                patch(sig, "sign", sig.sign_deterministic)
         os.urandom = drbg.randbytes
         time.time = lambda: float(FIXED_TIME)
         if saved_rng is not None:
@@ -115,7 +117,7 @@ def seeded_randomness(seed: int, suites: Iterable[CipherSuite]) -> Iterator[rand
 
 def reproducible(cs: CipherSuite) -> bool:
     """Whether ``--seed`` makes this suite's files byte-for-byte reproducible."""
-    return cs.signature.name.lower() in DETERMINISTIC_SIGNATURES
+    return cs.signature.name.lower() in DETERMINISTIC_SIGNATURES or hasattr(cs.signature, "sign_deterministic")
 
 
 __all__ = ["DETERMINISTIC_SIGNATURES", "FIXED_TIME", "reproducible", "seeded_randomness"]
