@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from . import ext_codepoints as cp
 from .errors import DraftValidationError, MLSError
@@ -37,6 +37,9 @@ from .messages.app_data import (
     with_app_data_dictionary,
 )
 
+if TYPE_CHECKING:
+    from .psk import PreSharedKeyID
+
 
 @dataclass(frozen=True)
 class UpdateContext:
@@ -47,6 +50,9 @@ class UpdateContext:
     epoch: int  #: the epoch the Commit is applied to (the old epoch)
     cipher_suite: int
     external: bool = False  #: an external Commit, or a proposal from an external sender
+    #: the PreSharedKeyIDs the Commit injects (its PreSharedKey proposals, RFC 9420 §12.1.4),
+    #: for components whose updates must come with their own application PSK (§4.5)
+    psks: tuple[PreSharedKeyID, ...] = ()
 
 
 class ComponentHandler(Protocol):

@@ -15,6 +15,10 @@ Rules enforced (each a :class:`~mls_pq.errors.DraftValidationError` naming the c
 * the APQInfo names this session: its group id is ``t_session_group_id`` (with
   ``t_cipher_suite`` the session's suite) or ``pq_session_group_id`` (with ``pq_cipher_suite``),
   and the two group ids differ (§5.1);
+* in the traditional session, a Commit updating APQInfo (i.e. the traditional half of a FULL
+  commit) carries a PreSharedKey proposal with ``psk_type = application`` and
+  ``component_id = 0x0006`` (§5.2, §3.2.2); the PSK's value binds it to the PQ epoch (a wrong
+  ``psk_id`` has no PSK and fails the key schedule);
 * after the Commit, this session's epoch field equals the new epoch (§5.1.1: "for any FULL
   Commit, recipients MUST verify that the epoch fields ... match those of the two new epochs").
   APQInfo is only updated by FULL commits, so a PARTIAL commit leaves it (and its epochs) alone.
@@ -29,6 +33,7 @@ from collections.abc import Callable, Sequence
 
 from ..components import UpdateContext
 from ..errors import DecodeError
+from ..psk import PSK_APPLICATION
 from .structs import APQ_COMPONENT_ID, APQInfo, APQInfoUpdate, APQUpdateType, combiner_error
 
 SuitePolicy = Callable[[APQInfo], None]
@@ -84,6 +89,16 @@ class APQInfoHandler:
                 "a Commit carries one full_update or one new_t_epoch and one new_pq_epoch update", "5.1.1"
             )
         side = session_side(new, context)
+        if side == "t" and not any(
+            p.psktype == PSK_APPLICATION and p.component_id == APQ_COMPONENT_ID for p in context.psks
+        ):
+            # APQInfo changes only in FULL commits (§5.1.2), and the traditional commit of a FULL
+            # commit injects the apq_psk (§5.2; §3.2.2 for external commits)
+            raise combiner_error(
+                "a traditional commit updating APQInfo (a FULL commit) has no PreSharedKey proposal"
+                " with psk_type = application, component_id = 0x0006",
+                "5.2",
+            )
         own_epoch = new.t_epoch if side == "t" else new.pq_epoch
         if own_epoch != context.epoch + 1:
             raise combiner_error(

@@ -284,7 +284,7 @@ def _apply_app_data_updates(
     external = committer.sender_type == SenderType.NEW_MEMBER_COMMIT or any(
         c.sender.sender_type == SenderType.EXTERNAL for c in items if isinstance(c.proposal.body, AppDataUpdate)
     )
-    ctx = UpdateContext(context.group_id, context.epoch, context.cipher_suite, external=external)
+    ctx = UpdateContext(context.group_id, context.epoch, context.cipher_suite, external=external, psks=tuple(out.psks))
     extensions = apply_app_data_updates(out.extensions, updates, components or EMPTY_REGISTRY, ctx)
     if extensions != out.extensions:
         v.check_gce_members(out.tree, extensions, me=me)  # every member supports app_data_dictionary

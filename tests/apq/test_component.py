@@ -10,11 +10,14 @@ from mls_pq.apq.structs import APQ_COMPONENT_ID, APQInfo, APQInfoUpdate
 from mls_pq.components import ComponentRegistry, UpdateContext, apply_app_data_updates
 from mls_pq.errors import DecodeError, DraftValidationError, ValidationError
 from mls_pq.messages.app_data import AppDataUpdate, app_data_dictionary_of
+from mls_pq.psk import PreSharedKeyID
 
 T_GID, PQ_GID = b"t-session", b"pq-session"
 INFO = APQInfo(T_GID, PQ_GID, False, 0x0001, 0xF006, 1, 1)
 # the traditional session at epoch 4 (next epoch 5); the PQ session at epoch 2 (next 3)
-T_CTX = UpdateContext(T_GID, 4, 0x0001)
+# a traditional commit updating APQInfo injects the apq_psk (§5.2)
+APQ_PSK = (PreSharedKeyID.application(APQ_COMPONENT_ID, b"\x01" * 32, b"\x02" * 32),)
+T_CTX = UpdateContext(T_GID, 4, 0x0001, psks=APQ_PSK)
 PQ_CTX = UpdateContext(PQ_GID, 2, 0xF006)
 H = APQInfoHandler()
 
@@ -97,6 +100,16 @@ def test_apq_info_must_name_this_session_section_5_1() -> None:
         H.validate(same.to_bytes(), T_CTX)
 
 
+def test_traditional_full_update_needs_the_apq_psk_section_5_2() -> None:
+    bare = UpdateContext(T_GID, 4, 0x0001)
+    with pytest.raises(DraftValidationError, match="no PreSharedKey proposal.*§5.2"):
+        H.apply_updates(None, [full()], bare)
+    other = (PreSharedKeyID.application(0x0007, b"x", b"n"), PreSharedKeyID.external(b"x", b"n"))
+    with pytest.raises(DraftValidationError, match="§5.2"):
+        H.apply_updates(None, [full()], UpdateContext(T_GID, 4, 0x0001, psks=other))
+    assert H.apply_updates(None, [full()], PQ_CTX)  # the PQ half injects no PSK
+
+
 def test_malformed_payloads_are_typed_errors() -> None:
     with pytest.raises(DecodeError):
         H.apply_updates(None, [b"\x00\x01"], T_CTX)
@@ -120,7 +133,7 @@ def test_through_the_registry_section_4_7() -> None:
     exts = apply_app_data_updates((), [AppDataUpdate.make_update(APQ_COMPONENT_ID, full())], reg, T_CTX)
     d = app_data_dictionary_of(exts)
     assert d is not None and APQInfo.from_bytes(d.get(APQ_COMPONENT_ID) or b"").t_epoch == 5
-    ctx2 = UpdateContext(T_GID, 7, 0x0001)
+    ctx2 = UpdateContext(T_GID, 7, 0x0001, psks=APQ_PSK)
     ups = [AppDataUpdate.make_update(APQ_COMPONENT_ID, APQInfoUpdate.t_epoch(8).to_bytes()),
            AppDataUpdate.make_update(APQ_COMPONENT_ID, APQInfoUpdate.pq_epoch(4).to_bytes())]
     d2 = app_data_dictionary_of(apply_app_data_updates(exts, ups, reg, ctx2))
