@@ -19,6 +19,7 @@ Rules enforced (each a :class:`~mls_pq.errors.DraftValidationError` naming the c
   commit) carries a PreSharedKey proposal with ``psk_type = application`` and
   ``component_id = 0x0006`` (§5.2, §3.2.2); the PSK's value binds it to the PQ epoch (a wrong
   ``psk_id`` has no PSK and fails the key schedule);
+* an AppDataUpdate ``remove`` of APQInfo is rejected (§5.1.1: immutable; §5.1: downgrade);
 * after the Commit, this session's epoch field equals the new epoch (§5.1.1: "for any FULL
   Commit, recipients MUST verify that the epoch fields ... match those of the two new epochs").
   APQInfo is only updated by FULL commits, so a PARTIAL commit leaves it (and its epochs) alone.
@@ -105,6 +106,12 @@ class APQInfoHandler:
                 f"APQInfo.{side}_epoch is {own_epoch}, the commit creates epoch {context.epoch + 1}", "5.1.1"
             )
         return new.to_bytes()
+
+    def check_remove(self, current: bytes | None, context: UpdateContext) -> None:
+        """An AppDataUpdate ``remove`` of APQInfo is rejected: its fields are immutable for
+        the session's lifetime and its presence is what stops a downgrade to one of the two
+        sessions (§5.1, §5.1.1, §7.1); ending the combination takes a reinitialisation."""
+        raise combiner_error("an AppDataUpdate removes APQInfo, which is immutable for the session", "5.1.1")
 
     def validate(self, data: bytes, context: UpdateContext) -> None:
         info = _decode_info(data)
