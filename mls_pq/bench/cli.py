@@ -118,6 +118,13 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="run the same scenario (sparse shape) in ts-mls 1.6 via Node.js >= 20 (installed from npm "
                         "on first use) for every shared suite (default: 1-7, 77-88; sizes default 2,16,64) and "
                         "report mls-pq/ts-mls ratios and size agreement; writes compare.json/compare.csv")
+    p.add_argument("--combiner", action="append", default=None, metavar="T+PQ",
+                   help="APQ-MLS combiner (draft-ietf-mls-combiner): traditional+PQ suite pairs, comma-separated "
+                        "(e.g. 0x0001+0xF006; mode 1 when the PQ suite signs with ML-DSA): FULL and PARTIAL commit "
+                        "bytes and times, Welcome pair, join and the cost per commit for a FULL commit every k "
+                        "commits, beside the --suites (default: 0xF001 X-Wing and 0x0001); writes combiner.json")
+    p.add_argument("--k", action="append", default=None, metavar="K",
+                   help="with --combiner: amortization periods, comma-separated (default: 1,10,100)")
     p.set_defaults(func=cmd_bench)
     return p
 
@@ -257,6 +264,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from .diff import cmd_diff
 
         return cmd_diff(args.diff)
+    if getattr(args, "combiner", None):
+        from .combiner import cmd_combiner
+
+        return cmd_combiner(args)
     if getattr(args, "compare", None):
         from .compare import cmd_compare
 

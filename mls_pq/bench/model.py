@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ..suites import CipherSuite
@@ -337,21 +337,42 @@ def shape_facts(n: int, shape: str) -> ShapeFacts:
 # ---- struct sizes ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class GroupLayout:
+    """What a group adds to every leaf and GroupContext besides the defaults of the plain
+    scenarios: extension and proposal types in the capabilities (``uint16`` each, RFC 9420
+    §7.2), the octets of the encoded LeafNode and GroupContext extension lists (their content,
+    without the vector's length prefix, §13), and the group_id length. The default is the plain
+    benchmark group; :func:`apq_layout` is a combined (APQ-MLS) group's session."""
+
+    cap_extensions: int = 0
+    cap_proposals: int = 0
+    leaf_extensions: int = 0
+    gc_extensions: int = 0
+    group_id: int = len(GROUP_ID)
+
+
+PLAIN = GroupLayout()
+
+
 class Model:
     """Sizes (as :data:`Parts` breakdowns) of the scenario's messages for one suite."""
 
-    def __init__(self, p: SuiteSizes, sigs: SigSource | None = None, payload: int = 100) -> None:
+    def __init__(self, p: SuiteSizes, sigs: SigSource | None = None, payload: int = 100,
+                 layout: GroupLayout = PLAIN) -> None:
         self.p = p
         self.sigs = sigs or nominal(p)
         self.payload = payload
+        self.layout = layout
 
     # -- leaves, key packages
     def credential(self) -> Parts:
         return _p(framing=2) + opaque(IDENTITY_LEN, "framing")  # basic: type + identity<V>
 
     def capabilities(self) -> Parts:
-        # versions (mls10), cipher_suites (the suite), extensions (), proposals (), credentials (basic, x509)
-        return _p(framing=(1 + 2) + (1 + 2) + 1 + 1 + (1 + 4))
+        # versions (mls10), cipher_suites (the suite), extensions, proposals, credentials (basic, x509)
+        ext, prop = 2 * self.layout.cap_extensions, 2 * self.layout.cap_proposals
+        return _p(framing=(1 + 2) + (1 + 2) + varint_len(ext) + ext + varint_len(prop) + prop + (1 + 4))
 
     def leaf_node(self, source: str, sig: int, has_ph: bool = True) -> Parts:
         """``LeafNode`` with source ``key_package`` (lifetime) or ``commit`` (parent_hash)."""
@@ -362,7 +383,7 @@ class Model:
             c["framing"] += 16  # Lifetime
         elif source == "commit":
             c += opaque(p.hash_len if has_ph else 0, "secret_or_hash")
-        c["framing"] += 1  # extensions<V> (empty)
+        c += opaque(self.layout.leaf_extensions)  # extensions<V>
         return c + opaque(sig, "signature")
 
     def key_package(self, metric: str) -> Parts:
@@ -423,9 +444,9 @@ class Model:
     # -- group context / info / welcome
     def group_context(self) -> Parts:
         h = self.p.hash_len
-        c = _p(framing=4) + opaque(len(GROUP_ID), "framing") + _p(framing=8)  # version, suite, group_id, epoch
+        c = _p(framing=4) + opaque(self.layout.group_id, "framing") + _p(framing=8)  # version, suite, group_id, epoch
         c += opaque(h, "secret_or_hash") + opaque(h, "secret_or_hash")  # tree hash, confirmed transcript hash
-        c["framing"] += 1  # extensions<V>
+        c += opaque(self.layout.gc_extensions)  # extensions<V>
         return c
 
     def group_info(self, tree: TreeShape | None, metric: str, new_leaf: int | None = None) -> Parts:
@@ -438,13 +459,16 @@ class Model:
         c += opaque(self.p.hash_len, "secret_or_hash") + _p(framing=4)  # confirmation_tag, signer
         return c + opaque(self.sigs(metric, "gi"), "signature")
 
-    def welcome(self, gi: Parts, path_secret: bool = False) -> Parts:
+    def welcome(self, gi: Parts, path_secret: bool = False, psks: tuple[Parts, ...] = ()) -> Parts:
         """Welcome for one new member (§12.4.3.1)."""
         p = self.p
         gs = opaque(p.n_h, "secret_or_hash") + _p(framing=1)  # joiner_secret, optional path_secret
         if path_secret:
             gs += opaque(p.n_h, "secret_or_hash")
-        gs["framing"] += 1  # psks<V>
+        ids: Parts = Counter()
+        for psk in psks:
+            ids += psk
+        gs += opaque(ids)  # psks<V>
         sealed = opaque(p.n_enc, "kem_output") + opaque(gs + _p(aead_tag=p.n_t))
         egs = opaque(p.hash_len, "secret_or_hash") + sealed  # KeyPackageRef + HPKECiphertext
         c = _p(framing=2) + opaque(egs) + opaque(gi + _p(aead_tag=p.n_t))
@@ -472,7 +496,7 @@ class Model:
         return c
 
     def framed_content(self, body: Parts, member: bool = True) -> Parts:
-        c = opaque(len(GROUP_ID), "framing") + _p(framing=8)  # group_id, epoch
+        c = opaque(self.layout.group_id, "framing") + _p(framing=8)  # group_id, epoch
         c["framing"] += 5 if member else 1  # sender
         c["framing"] += 1 + 1  # authenticated_data<V> (empty), content_type
         return c + body
@@ -491,7 +515,7 @@ class Model:
         content = body + opaque(sig, "signature")
         if commit:
             content += opaque(p.hash_len, "secret_or_hash")
-        c = _p(framing=4) + opaque(len(GROUP_ID), "framing") + _p(framing=8 + 1 + 1)
+        c = _p(framing=4) + opaque(self.layout.group_id, "framing") + _p(framing=8 + 1 + 1)
         c += opaque(_p(framing=12, aead_tag=p.n_t))  # encrypted_sender_data
         return c + opaque(content + _p(aead_tag=p.n_t))
 
@@ -579,10 +603,146 @@ def update_path_ciphertexts(n: int, shape: str) -> int:
     return sum(shape_facts(n, shape).update_path)
 
 
+# ---- combined groups (APQ-MLS, draft-ietf-mls-combiner) -------------------------------------------------
+#
+# A combined group's sessions differ from the plain scenario's group only in what every leaf and
+# GroupContext carries (GroupLayout) and in the FULL commit's extra proposals; the trees, paths
+# and signatures follow the same simulation. The wire structs (draft-ietf-mls-extensions §4.5,
+# §4.6, §4.7, §5; draft-ietf-mls-combiner §5.1, §5.1.1, §6):
+#   Extension              uint16 type; opaque data<V>
+#   WireFormats            uint16 wire_formats<V>          (supported_/required_wire_formats)
+#   AppDataDictionary      ComponentData component_data<V>; ComponentData = uint16 id; opaque data<V>
+#   ComponentsList         uint16 component_ids<V>         (app_components, in the leaves)
+#   APQInfo                opaque t_gid<V>; opaque pq_gid<V>; bool mode; uint16 t_suite, pq_suite;
+#                          uint64 t_epoch, pq_epoch
+#   AppDataUpdate          uint16 component_id; uint8 op; opaque update<V>
+#   APQInfoUpdate          uint8 type; APQInfo | uint64 epoch
+#   PreSharedKeyID         uint8 psktype = application(3); uint16 component_id; opaque psk_id<V>;
+#                          opaque psk_nonce<V>   (psk_id and nonce: Nh of the traditional KDF)
+#   APQMessagePair MLS     uint16 version; uint16 wire_format = 0x0007; uint16 inner wire_format;
+#                          MLSMessage t_message; MLSMessage pq_message
+
+
+def _vec(n: int) -> int:
+    """Octets of a ``<V>`` vector holding ``n`` octets."""
+    return varint_len(n) + n
+
+
+def extension_len(data: int) -> int:
+    return 2 + _vec(data)
+
+
+def apq_info_len(t_group_id: int, pq_group_id: int) -> int:
+    return _vec(t_group_id) + _vec(pq_group_id) + 1 + 2 + 2 + 8 + 8
+
+
+def app_data_dictionary_len(entries: list[int]) -> int:
+    """An AppDataDictionary whose entries' data have these lengths."""
+    return _vec(sum(2 + _vec(d) for d in entries))
+
+
+def apq_layout(t_group_id: int, pq_group_id: int, *, components: int = 2) -> GroupLayout:
+    """The GroupLayout of either session of a combined group: capabilities list the
+    app_data_dictionary, supported_wire_formats and required_wire_formats extensions and the
+    AppDataUpdate proposal; every leaf carries supported_wire_formats [apq_message_pair] and an
+    app_data_dictionary with app_components (``components`` ids); the GroupContext carries
+    required_wire_formats [apq_message_pair] and the app_data_dictionary holding APQInfo."""
+    wire_formats = extension_len(_vec(2))
+    leaf = wire_formats + extension_len(app_data_dictionary_len([_vec(2 * components)]))
+    gc = wire_formats + extension_len(app_data_dictionary_len([apq_info_len(t_group_id, pq_group_id)]))
+    return GroupLayout(cap_extensions=3, cap_proposals=1, leaf_extensions=leaf, gc_extensions=gc,
+                       group_id=max(t_group_id, pq_group_id))
+
+
+def _apq_epoch_update() -> Parts:
+    """AppDataUpdate(0x0006, update, APQInfoUpdate new_t_epoch / new_pq_epoch)."""
+    return _p(framing=2 + 1) + opaque(1 + 8)
+
+
+def _apq_psk(t: SuiteSizes) -> Parts:
+    """The PreSharedKeyID of the apq_psk (§5.2): application(3), component 0x0006."""
+    return _p(framing=1 + 2) + opaque(t.n_h, "secret_or_hash") + opaque(t.n_h, "secret_or_hash")
+
+
+#: the combined-group size metrics (see :mod:`mls_pq.bench.combiner`)
+APQ_METRICS = ("full_commit", "full_commit.t", "full_commit.pq", "partial_commit", "welcome_pair",
+               "welcome_pair.t", "welcome_pair.pq")
+
+
+def apq_model_parts(
+    t: CipherSuite | SuiteSizes, pq: CipherSuite | SuiteSizes, n: int, shape: str, *, t_group_id: int,
+    pq_group_id: int, sigs_t: SigSource | None = None, sigs_pq: SigSource | None = None,
+) -> dict[str, Parts]:
+    """Breakdowns of the combined group's messages at ``n`` members and ``shape``
+    (:data:`APQ_METRICS`): the FULL commit as an APQMessagePair MLSMessage (PQ and traditional
+    Commit with UpdatePath as PublicMessages, both with the new_t_epoch and new_pq_epoch
+    AppDataUpdates, the traditional one with the apq_psk PreSharedKey proposal), the PARTIAL
+    commit (traditional Commit with UpdatePath), the Welcome pair of a FULL commit adding one
+    member (no UpdatePath; each Welcome with the ratchet_tree extension, the traditional
+    GroupSecrets naming the apq_psk)."""
+    tp = t if isinstance(t, SuiteSizes) else SuiteSizes.of(t)
+    pp = pq if isinstance(pq, SuiteSizes) else SuiteSizes.of(pq)
+    layout = apq_layout(t_group_id, pq_group_id)
+    if t_group_id != pq_group_id:  # each session's own group_id
+        lt, lp = replace(layout, group_id=t_group_id), replace(layout, group_id=pq_group_id)
+    else:
+        lt = lp = layout
+    mt, mp = Model(tp, sigs_t, layout=lt), Model(pp, sigs_pq, layout=lp)
+    f = shape_facts(n, shape)
+    out: dict[str, Parts] = {}
+
+    def commit(m: Model, metric: str, proposals: list[Parts]) -> Parts:
+        s = m.sigs
+        body = m.commit_body(proposals, m.update_path(f.update_path, s(metric, "path_leaf")))
+        return m.public_message(body, s(metric, "content"), True)
+
+    upd = _apq_epoch_update()
+    out["full_commit.t"] = commit(mt, "full_commit.t", [_apq_psk(tp), upd, upd])
+    out["full_commit.pq"] = commit(mp, "full_commit.pq", [upd, upd])
+    out["full_commit"] = _p(framing=6) + out["full_commit.t"] + out["full_commit.pq"]
+    out["partial_commit"] = commit(mt, "partial_commit", [])
+    out["welcome_pair.t"] = _p(framing=4) + mt.welcome(
+        mt.group_info(f.tree_after_add, "welcome_pair.t", f.new_leaf), psks=(_apq_psk(tp),))
+    out["welcome_pair.pq"] = _p(framing=4) + mp.welcome(mp.group_info(f.tree_after_add, "welcome_pair.pq", f.new_leaf))
+    out["welcome_pair"] = _p(framing=6) + out["welcome_pair.t"] + out["welcome_pair.pq"]
+    assert set(out) == set(APQ_METRICS)
+    return out
+
+
+def apq_model_sizes(
+    t: CipherSuite | SuiteSizes, pq: CipherSuite | SuiteSizes, n: int, shape: str, *, t_group_id: int,
+    pq_group_id: int, sigs_t: SigSource | None = None, sigs_pq: SigSource | None = None,
+) -> dict[str, int]:
+    """Octets of every combined-group metric (:func:`apq_model_parts`)."""
+    parts = apq_model_parts(t, pq, n, shape, t_group_id=t_group_id, pq_group_id=pq_group_id, sigs_t=sigs_t,
+                            sigs_pq=sigs_pq)
+    return {k: total(v) for k, v in parts.items()}
+
+
+def apq_sig_range(
+    t: CipherSuite | SuiteSizes, pq: CipherSuite | SuiteSizes, n: int, shape: str, *, t_group_id: int,
+    pq_group_id: int,
+) -> dict[str, tuple[int, int]]:
+    """(low, high) octets per combined-group metric over signature lengths."""
+    tp = t if isinstance(t, SuiteSizes) else SuiteSizes.of(t)
+    pp = pq if isinstance(pq, SuiteSizes) else SuiteSizes.of(pq)
+    kw = {"t_group_id": t_group_id, "pq_group_id": pq_group_id}
+    hi = apq_model_sizes(tp, pp, n, shape, sigs_t=nominal(tp, "max"), sigs_pq=nominal(pp, "max"), **kw)
+    lo = apq_model_sizes(tp, pp, n, shape, sigs_t=nominal(tp, "min"), sigs_pq=nominal(pp, "min"), **kw)
+    return {k: (lo[k], hi[k]) for k in hi}
+
+
 SigFn = Callable[[str, str, "int | None"], int]
 
 __all__ = [
+    "APQ_METRICS",
     "CATEGORIES",
+    "PLAIN",
+    "GroupLayout",
+    "apq_layout",
+    "apq_model_parts",
+    "apq_model_sizes",
+    "apq_sig_range",
     "MAX_VECTOR",
     "Model",
     "SigSource",

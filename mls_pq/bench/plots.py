@@ -180,6 +180,69 @@ def write_plots(doc: dict[str, Any], out: Path) -> list[Path]:
     return written
 
 
+def write_combiner_plot(doc: dict[str, Any], out: Path, name: str = "combiner.png") -> list[Path]:
+    """``mls-pq bench --combiner``: bytes and milliseconds (create + process) per commit against
+    k (a FULL commit every k commits), one column per group size N, for each combiner pair
+    (solid, one line per tree shape) and each comparison suite (flat: every commit costs the
+    same). Hollow markers: made of figures flagged unreliable."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    am = doc.get("amortized", [])
+    if not am:
+        return []
+    ns = sorted({r["n"] for r in am})
+    ks = sorted({r["k"] for r in am})
+    systems = list(dict.fromkeys(r["system"] for r in am))
+    shapes = list(dict.fromkeys(r["shape"] for r in am))
+    cmap = plt.get_cmap("tab10")
+    fig, axes = plt.subplots(2, len(ns), figsize=(3.8 * len(ns) + 0.6, 6.4), squeeze=False)
+    for j, n in enumerate(ns):
+        for i, (key, title, fmt) in enumerate((("bytes", "octets per commit", _fmt_octets),
+                                               ("total_s", "create + process per commit", _fmt_seconds))):
+            ax = axes[i][j]
+            for si, system in enumerate(systems):
+                for hi, shape in enumerate(shapes):
+                    pts = sorted((r["k"], r) for r in am if (r["system"], r["n"], r["shape"]) == (system, n, shape))
+                    if not pts:
+                        continue
+                    first = pts[0][1]
+                    label = (f"{system} mode {first.get('mode')}" if first["kind_of"] == "combiner"
+                             else f"{system} ({'X-Wing' if system == '0xf001' else 'suite'})") + f", {shape}"
+                    xs = [k for k, _ in pts] if first["kind_of"] == "combiner" else [ks[0], ks[-1]]
+                    ys = [r[key] for _, r in pts] if first["kind_of"] == "combiner" else [first[key]] * 2
+                    ls = ("-", "--")[hi % 2] if first["kind_of"] == "combiner" else (":", "-.")[hi % 2]
+                    ax.plot(xs, ys, color=cmap(si % 10), ls=ls, marker="o" if first["kind_of"] == "combiner" else "",
+                            ms=4, lw=1.2, label=label)
+                    bad = [(k, r[key]) for k, r in pts if r.get("flags") and first["kind_of"] == "combiner"]
+                    if bad:
+                        ax.plot([b[0] for b in bad], [b[1] for b in bad], ls="none", marker="o", ms=8, mfc="white",
+                                mec=cmap(si % 10), zorder=3)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FuncFormatter(fmt))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.grid(True, which="both", alpha=0.25)
+            ax.tick_params(labelsize=7)
+            if i == 0:
+                ax.set_title(f"N = {n:,}", fontsize=9)
+            if j == 0:
+                ax.set_ylabel(title, fontsize=8)
+            if i == 1:
+                ax.set_xlabel("k (a FULL commit every k commits)", fontsize=8)
+            ax.legend(fontsize=5.5, loc="best", frameon=True, framealpha=0.8)
+    fig.suptitle("APQ-MLS combiner: cost per commit against k, vs hybrid X-Wing and suite 1 "
+                 "(hollow: unreliable figure)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    path = out / name
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return [path]
+
+
 def family_marker(name: str) -> str:
     """A marker per suite family, so that lines of similar colour stay apart: classical ○,
     ML-KEM □, hybrid ML-KEM + ECDH △, ML-DSA signatures ◇, SLH-DSA and other signatures ★."""
@@ -201,4 +264,4 @@ def _geom(a: int, b: int, k: int = 8) -> list[int]:
     return sorted({round(float(x)) for x in np.geomspace(a, b, k)})
 
 
-__all__ = ["FAMILIES", "available", "family", "family_marker", "write_plots"]
+__all__ = ["FAMILIES", "available", "family", "family_marker", "write_combiner_plot", "write_plots"]

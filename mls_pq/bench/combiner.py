@@ -1,0 +1,711 @@
+"""``mls-pq bench --combiner T+PQ``: what amortization buys. The APQ-MLS combiner
+(draft-ietf-mls-combiner) measured against hybrid and classical suites at the same group size.
+
+A combined group runs a traditional session (suite T) and a pure-PQ session (suite PQ) with the
+same members (draft §3). Measured per (pair, N, tree shape), over the real engine:
+
+* **FULL commit** (§3.1, §5.2, §6): a Commit with UpdatePath in the PQ session, then one in the
+  traditional session carrying the application PSK proposal (``psk_type = application``,
+  component 0x0006, ``apq_psk_id`` from ``SafeExportSecret(0x0006)`` of the new PQ epoch), both
+  with the ``new_t_epoch`` + ``new_pq_epoch`` AppDataUpdates of APQInfo (§5.1.1), framed as one
+  ``APQMessagePair`` MLSMessage. Octets of that MLSMessage; time to create it (committer) and to
+  process it (a member in the other half of the tree: PQ commit, export, traditional commit);
+* **PARTIAL commit** (§3.1): one traditional Commit with UpdatePath; octets and times;
+* **Welcome pair**: the FULL commit adding one member yields one Welcome per session, framed as an
+  ``APQMessagePair`` (wire format ``mls_welcome``); octets, and the time to join both sessions
+  (PQ first, then the traditional one with the apq_psk from the joined PQ epoch, §3.2);
+* the **amortized cost per commit when every k-th commit is FULL**:
+  ``(FULL + (k-1) * PARTIAL) / k`` for bytes, create time and process time (k = 1, 10, 100);
+* side by side: the same figures (Commit with UpdatePath, process, Welcome, join) for each
+  comparison suite (default: the hybrid X-Wing suite 0xF001 and classical suite 0x0001), whose
+  every commit pays the same price.
+
+Trees are built as in :mod:`mls_pq.bench.scenarios` (bulk add of N-1 members, the "populated"
+shape fills the committer's copath), once per session; the first FULL commit (APQInfo by
+``full_update``, no UpdatePath) follows the bulk adds so that APQInfo is in both GroupContexts.
+The operations run from fixed immutable states (fresh :class:`~mls_pq.group.Group` handles per
+run), as every other benchmark operation. Every size is checked against the exact size model
+(:func:`mls_pq.bench.model.apq_model_sizes`), every time carries the usual reliability flags
+(:mod:`mls_pq.bench.reliability`).
+
+The two sessions are driven through their two underlying Groups (as the APQ group object does):
+the benchmark needs synthetic trees of 10 000 members built from immutable states cheaply, which
+a combined-group object's public API does not offer. Written by hand: no library benchmarks MLS
+combiners.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import ext_codepoints as cp
+from ..apq.component import APQInfoHandler
+from ..apq.key_schedule import apq_psk_from_exporter, apq_psk_id
+from ..apq.structs import APQ_COMPONENT_ID, APQ_MESSAGE_PAIR, APQInfo, APQInfoUpdate, APQMessagePair
+from ..apq.suites import check_suite_pair, signature_class, suite_policy
+from ..client import Client, default_capabilities
+from ..cliutil import UsageError, parse_sizes, parse_suites
+from ..components import ComponentRegistry, leaf_app_data_extension
+from ..extensions import Extension
+from ..group import Group, GroupConfig, GroupState
+from ..group.welcome import KeyPackageBundle
+from ..messages.app_data import AppDataUpdate, WireFormats
+from ..messages.framing_structs import MLSMessage
+from ..messages.proposals import Proposal
+from ..suites import CipherSuite, get_suite
+from . import measure as M
+from . import reliability as R
+from .config import DEFAULT_PAYLOAD, GROUP_ID, SHAPES
+from .scenarios import NEW_MEMBER_IDENTITY, GroupScenario, identity, joined_state
+
+#: the group ids of the two sessions (equal length: the size model takes one length per session)
+T_GROUP_ID = b"mls-pq-bench-t-ses"
+PQ_GROUP_ID = b"mls-pq-bench-pqses"
+#: capabilities every member of a combined group advertises (draft-ietf-mls-extensions §4.6, §5,
+#: §4.7; draft-ietf-mls-combiner §6 needs the apq_message_pair wire format)
+CAP_EXTENSIONS = (cp.APP_DATA_DICTIONARY, cp.SUPPORTED_WIRE_FORMATS, cp.REQUIRED_WIRE_FORMATS)
+CAP_PROPOSALS = (cp.APP_DATA_UPDATE,)
+REGISTRY = ComponentRegistry({APQ_COMPONENT_ID: APQInfoHandler(suite_policy)})
+#: every member's configuration: the combiner's component registered (draft-ietf-mls-extensions §4.7)
+CONFIG = GroupConfig(components=REGISTRY)
+#: the amortization periods: a FULL commit every k commits
+KS = (1, 10, 100)
+#: comparison suites: hybrid X-Wing (ML-KEM-768 + X25519) and classical suite 1
+DEFAULT_COMPARE = (0xF001, 0x0001)
+
+
+def leaf_extensions() -> list[Extension]:
+    """supported_wire_formats [apq_message_pair] and the app_components list (0x0001, 0x0006)."""
+    return [WireFormats((APQ_MESSAGE_PAIR,)).supported_extension(), leaf_app_data_extension(REGISTRY)]
+
+
+def group_extensions() -> list[Extension]:
+    """required_wire_formats [apq_message_pair] (draft-ietf-mls-combiner §6: MUST)."""
+    return [WireFormats((APQ_MESSAGE_PAIR,)).required_extension()]
+
+
+def parse_pair(spec: str, profile: str | None = None) -> tuple[int, int]:
+    """``"0x0001+0xF006"`` (ids, names or aliases as ``--suites`` takes them) -> (T, PQ); the pair
+    must be a valid APQ-MLS suite pair in the mode of the PQ suite's signature (§7.1)."""
+    parts = spec.split("+")
+    if len(parts) != 2 or not all(p.strip() for p in parts):
+        raise UsageError(f"--combiner: expected TRADITIONAL+PQ (e.g. 0x0001+0xF006), got {spec!r}")
+    (t,) = parse_suites([parts[0].strip()], profile)[:1]
+    (pq,) = parse_suites([parts[1].strip()], profile)[:1]
+    try:
+        check_suite_pair(t, pq, pair_mode(pq, profile), get=lambda s: get_suite(s, profile))
+    except Exception as e:  # noqa: BLE001  # a typed DraftValidationError / UnsupportedCipherSuite
+        raise UsageError(f"--combiner {spec}: {e}") from None
+    return t, pq
+
+
+def pair_mode(pq: int, profile: str | None = None) -> bool:
+    """The mode of a pair: 1 (PQ/T confidentiality + authenticity, §4.2) when the PQ suite signs
+    with ML-DSA / SLH-DSA, else 0 (§4.1)."""
+    return signature_class(get_suite(pq, profile)) == "pq"
+
+
+# ---- the two sessions ------------------------------------------------------------------------------
+
+
+def _handle(state: GroupState, psks: dict[tuple[int, bytes], bytes] | None = None) -> Group:
+    """A fresh Group handle on an immutable state with the combiner's component registered."""
+    g = Group(state, config=CONFIG)
+    if psks:
+        g.application_psks.update(psks)
+    return g
+
+
+def _apply(g: Group, data: bytes) -> Any:
+    """Process a message and install its epoch (``merge()`` where processing stages a commit)."""
+    r = g.process(data)
+    merge = getattr(r, "merge", None)
+    if callable(merge):
+        merge()
+    return r
+
+
+def _client_caps(suite: CipherSuite, c: Client) -> Any:
+    return default_capabilities(suite, c.credential, extensions=CAP_EXTENSIONS, proposals=CAP_PROPOSALS)
+
+
+def build_session(suite: CipherSuite, group_id: bytes, n: int, shape: str, payload: int = DEFAULT_PAYLOAD
+                  ) -> GroupScenario:
+    """One session of a combined group of ``n`` members, built like
+    :meth:`GroupScenario.build` (bulk add, tree out of band, one real join, the other acting
+    members by :func:`joined_state`) with the combiner's capabilities and extensions. The
+    populated shape's extra members are joined; :meth:`GroupScenario.populate` is left to the
+    caller (after the first FULL commit)."""
+    sc = GroupScenario(suite, n, payload, shape="sparse")
+    c0 = sc._client(0)
+    sc.committer = Group.create(suite, group_id, c0.credential, c0.signature_priv, capabilities=_client_caps(suite, c0),
+                                extensions=group_extensions(), leaf_extensions=leaf_extensions(), config=CONFIG)
+    kps = [sc._client(i).key_package(capabilities=_client_caps(suite, sc._client(i)),
+                                     leaf_extensions=leaf_extensions()) for i in range(1, n)]
+    sc.key_packages = kps
+    out = sc.committer.commit(add=[kp for kp, _ in kps], ratchet_tree_extension=False)
+    sc.committer.merge_pending_commit()
+    assert out.welcome is not None
+    tree = sc.committer.ratchet_tree()
+    bundles: dict[int, KeyPackageBundle] = {i: b for i, (_, b) in enumerate(kps, start=1)}
+    want = [i for i in sc.acting_leaves(shape) if i != 0]
+    first = Group.join(out.welcome, bundles[want[0]], ratchet_tree=tree, suite=suite, config=CONFIG)
+    sc.actors[want[0]] = first
+    for i in want[1:]:
+        sc.actors[i] = _handle(joined_state(first.state, i, bundles[i]))
+    sc.actors[0] = sc.committer
+    return sc
+
+
+def _adu(updates: Sequence[APQInfoUpdate]) -> list[Proposal]:
+    return [Proposal(AppDataUpdate.make_update(APQ_COMPONENT_ID, u.to_bytes())) for u in updates]
+
+
+@dataclass
+class FullOutput:
+    """A FULL commit's two CommitOutputs and its APQMessagePair MLSMessage bytes."""
+
+    pair: bytes
+    t: Any
+    pq: Any
+
+
+def full_commit(t: Group, pq: Group, *, path: bool = True, add: tuple[bytes, bytes] | None = None,
+                first: APQInfo | None = None) -> FullOutput:
+    """The committer's side of a FULL commit (draft §3.1, §5.2): PQ commit, apq_psk from the
+    pending PQ epoch, traditional commit with the application PSK proposal, both carrying the
+    APQInfo updates (``full_update`` of ``first``, else ``new_t_epoch`` + ``new_pq_epoch``),
+    framed as one APQMessagePair (§6). ``add``: (T KeyPackage, PQ KeyPackage) of a member to add.
+    Both commits stay pending."""
+    if first is not None:
+        ups = [APQInfoUpdate.full(first)]
+    else:
+        ups = [APQInfoUpdate.t_epoch(t.epoch + 1), APQInfoUpdate.pq_epoch(pq.epoch + 1)]
+    pq_out = pq.commit(proposals=_adu(ups), path=path, add=[add[1]] if add else ())
+    psk_id, psk = apq_psk_from_exporter(t.suite, pq.pending_safe_export_secret(APQ_COMPONENT_ID))
+    t.application_psks[(APQ_COMPONENT_ID, psk_id)] = psk
+    t_out = t.commit(psks=[apq_psk_id(psk_id, os.urandom(t.suite.n_h))], proposals=_adu(ups), path=path,
+                     add=[add[0]] if add else ())
+    if add:
+        assert t_out.welcome is not None and pq_out.welcome is not None
+        t_msg, pq_msg = MLSMessage.from_bytes(t_out.welcome), MLSMessage.from_bytes(pq_out.welcome)
+    else:
+        t_msg, pq_msg = MLSMessage.from_bytes(t_out.commit), MLSMessage.from_bytes(pq_out.commit)
+    return FullOutput(APQMessagePair.of(t_msg, pq_msg).to_mls_message(), t_out, pq_out)
+
+
+def process_full(t: Group, pq: Group, data: bytes) -> None:
+    """A member's side of a FULL commit: the PQ commit, then the traditional commit with the
+    apq_psk exported from the new PQ epoch (§3.1, §5.2)."""
+    pair = APQMessagePair.from_mls_message(data)
+    _apply(pq, pair.pq_message.to_bytes())
+    psk_id, psk = apq_psk_from_exporter(t.suite, pq.safe_export_secret(APQ_COMPONENT_ID))
+    t.application_psks[(APQ_COMPONENT_ID, psk_id)] = psk
+    _apply(t, pair.t_message.to_bytes())
+
+
+def join_pair(data: bytes, t_bundle: KeyPackageBundle, pq_bundle: KeyPackageBundle, t_suite: CipherSuite,
+              pq_suite: CipherSuite) -> tuple[Group, Group]:
+    """Join both sessions from a Welcome pair: the PQ session first, then the traditional one
+    with the apq_psk of the joined PQ epoch (§3.2)."""
+    pair = APQMessagePair.from_mls_message(data)
+    pq = Group.join(pair.pq_message.to_bytes(), pq_bundle, suite=pq_suite, config=CONFIG)
+    psk_id, psk = apq_psk_from_exporter(t_suite, pq.safe_export_secret(APQ_COMPONENT_ID))
+    t = Group.join(pair.t_message.to_bytes(), t_bundle, suite=t_suite,
+                   application_psks={(APQ_COMPONENT_ID, psk_id): psk}, config=CONFIG)
+    return t, pq
+
+
+@dataclass
+class CombinedScenario:
+    """A combined group of ``n`` members: :attr:`t` and :attr:`pq` are the two sessions' scenarios
+    (same members, same acting leaves), with APQInfo in both GroupContexts."""
+
+    t: GroupScenario
+    pq: GroupScenario
+    mode: bool
+    n: int
+    shape: str = "sparse"
+    artefacts: dict[str, bytes] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, t_suite: CipherSuite, pq_suite: CipherSuite, n: int, *, shape: str = "sparse",
+              populate_later: bool = False) -> CombinedScenario:
+        if shape not in SHAPES:
+            raise ValueError(f"shape must be one of {SHAPES}")
+        mode = signature_class(pq_suite) == "pq"
+        pq = build_session(pq_suite, PQ_GROUP_ID, n, shape)
+        t = build_session(t_suite, T_GROUP_ID, n, shape)
+        info = APQInfo(T_GROUP_ID, PQ_GROUP_ID, mode, t_suite.id, pq_suite.id, t.committer.epoch + 1,
+                       pq.committer.epoch + 1)
+        out = full_commit(t.committer, pq.committer, path=False, first=info)
+        for i, g in t.actors.items():
+            if i != 0:
+                process_full(g, pq.actors[i], out.pair)
+        pq.committer.merge_pending_commit()
+        t.committer.merge_pending_commit()
+        sc = cls(t, pq, mode, n)
+        if shape == "populated" and not populate_later:
+            sc.populate()
+        return sc
+
+    def populate(self) -> None:
+        """Populate the committer's copath in both sessions (:meth:`GroupScenario.populate`)."""
+        self.pq.populate()
+        self.t.populate()
+        self.shape = "populated"
+
+    def warm(self) -> None:
+        self.t.warm()
+        self.pq.warm()
+
+    @property
+    def far(self) -> int:
+        return self.n - 1
+
+    def ops(self) -> dict[str, Callable[[], Any]]:
+        """The timed operations, from the current states: ``full_create``, ``full_process``,
+        ``partial_create``, ``partial_process``, ``join`` (both sessions from a Welcome pair)."""
+        ts, ps = self.t.suite, self.pq.suite
+        t0, p0 = self.t.committer.state, self.pq.committer.state
+        tf, pf = self.t.actors[self.far].state, self.pq.actors[self.far].state
+        full = full_commit(_handle(t0), _handle(p0)).pair
+        partial = _handle(t0).commit(path=True).commit
+        (t_kp, t_b), (p_kp, p_b) = _new_member(ts), _new_member(ps)
+        welcome = full_commit(_handle(t0), _handle(p0), path=False, add=(t_kp, p_kp)).pair
+
+        def check_join() -> tuple[Group, Group]:
+            t, pq = join_pair(welcome, t_b, p_b, ts, ps)
+            assert t.epoch == t0.epoch + 1 and pq.epoch == p0.epoch + 1
+            return t, pq
+
+        return {
+            "full_create": lambda: full_commit(_handle(t0), _handle(p0)),
+            "full_process": lambda: process_full(_handle(tf), _handle(pf), full),
+            "partial_create": lambda: _handle(t0).commit(path=True),
+            "partial_process": lambda: _apply(_handle(tf), partial),
+            "join": check_join,
+        }
+
+    def sizes(self) -> dict[str, int]:
+        """Octets of the FULL commit pair, the PARTIAL commit and the Welcome pair (and of their
+        parts); the messages are kept in :attr:`artefacts`."""
+        t0, p0 = self.t.committer.state, self.pq.committer.state
+        full = full_commit(_handle(t0), _handle(p0))
+        partial = _handle(t0).commit(path=True).commit
+        (t_kp, _), (p_kp, _) = _new_member(self.t.suite), _new_member(self.pq.suite)
+        add = full_commit(_handle(t0), _handle(p0), path=False, add=(t_kp, p_kp))
+        assert add.t.welcome is not None and add.pq.welcome is not None
+        self.artefacts = {
+            "full_commit": full.pair, "full_commit.t": full.t.commit, "full_commit.pq": full.pq.commit,
+            "partial_commit": partial, "welcome_pair": add.pair, "welcome_pair.t": add.t.welcome,
+            "welcome_pair.pq": add.pq.welcome,
+        }
+        return {k: len(v) for k, v in self.artefacts.items()}
+
+
+def _new_member(suite: CipherSuite) -> tuple[bytes, KeyPackageBundle]:
+    c = Client.generate(suite, NEW_MEMBER_IDENTITY)
+    return c.key_package(capabilities=_client_caps(suite, c), leaf_extensions=leaf_extensions())
+
+
+# ---- measuring -------------------------------------------------------------------------------------
+
+
+@dataclass
+class CombinerConfig:
+    """One ``--combiner`` run: suite pairs, comparison suites, sizes, shapes, repetitions."""
+
+    pairs: list[tuple[int, int]]
+    compare: list[int] = field(default_factory=lambda: list(DEFAULT_COMPARE))
+    sizes: list[int] = field(default_factory=lambda: [2, 32])
+    shapes: list[str] = field(default_factory=lambda: list(SHAPES))
+    ks: list[int] = field(default_factory=lambda: list(KS))
+    reps: int = 5
+    target: float = 0.05
+    budget: float = 0.5
+    warmup: int = 1
+    cold: bool = True
+    profile: str | None = None
+    #: per (system, N): fewer repetitions at or above this N (a 10 000-member FULL commit takes
+    #: seconds); None: no reduction
+    large_n: int | None = 4096
+    large_reps: int = 3
+    large_budget: float = 0.0
+
+
+def _system(kind: str, suites: Sequence[CipherSuite], mode: bool | None = None) -> dict[str, Any]:
+    if kind == "combiner":
+        t, pq = suites
+        return {"system": f"0x{t.id:04x}+0x{pq.id:04x}", "kind_of": "combiner", "mode": int(bool(mode)),
+                "suite": pq.id, "suite_hex": f"0x{t.id:04x}+0x{pq.id:04x}",
+                "suite_name": f"{t.name} + {pq.name}", "t_suite": t.id, "pq_suite": pq.id}
+    (s,) = suites
+    return {"system": f"0x{s.id:04x}", "kind_of": "suite", "suite": s.id, "suite_hex": f"0x{s.id:04x}",
+            "suite_name": s.name}
+
+
+def _time_row(base: dict[str, Any], metric: str, run: Callable[[], Any], cfg: CombinerConfig, n: int,
+              before: Callable[[], None] | None) -> dict[str, Any]:
+    large = cfg.large_n is not None and n >= cfg.large_n
+    reps = min(cfg.reps, cfg.large_reps) if large else cfg.reps
+    budget = min(cfg.budget, cfg.large_budget) if large else cfg.budget
+    t0 = time.perf_counter()
+    run()  # the first warm-up run (and a check that it works)
+    first = time.perf_counter() - t0
+    timing = M.time_adaptive(run, reps, target=cfg.target, budget=budget, warmup=max(cfg.warmup - 1, 0),
+                             warmup_time=0.0 if first > 0.05 else 0.005, min_total=0.0 if large else 0.01,
+                             before=before)
+    st = M.summarize(timing.samples)
+    row: dict[str, Any] = {**base, "metric": metric, "kind": "time", "unit": "s", "source": "measured",
+                           **st.as_dict(), "rel_iqr": M.rel_spread(timing.samples),
+                           "ci_rel": M.median_ci_rel(timing.samples), "cpu_share": timing.cpu_share,
+                           "figure_wall_s": timing.wall_s}
+    row["flags"] = R.figure_flags(row)
+    return row
+
+
+def _size_row(base: dict[str, Any], metric: str, measured: int, lo: int | None, hi: int | None,
+              model: int | None) -> dict[str, Any]:
+    return {**base, "metric": metric, "kind": "size", "unit": "B", "source": "measured", "median": measured,
+            "model": model, "model_lo": lo, "model_hi": hi,
+            "model_ok": lo is not None and hi is not None and lo <= measured <= hi, "flags": []}
+
+
+def _clearer(suites: Iterable[CipherSuite], cold: bool) -> Callable[[], None] | None:
+    fns = [f for s in suites for f in M.cache_clearers(s)] if cold else []
+    if not fns:
+        return None
+
+    def clear() -> None:
+        for f in fns:
+            f()
+
+    return clear
+
+
+def measure_combined(sc: CombinedScenario, cfg: CombinerConfig) -> list[dict[str, Any]]:
+    """Size and time rows of one combined scenario at its current shape."""
+    from .model import apq_model_sizes, apq_sig_range
+
+    ts, ps = sc.t.suite, sc.pq.suite
+    base = {**_system("combiner", [ts, ps], sc.mode), "n": sc.n, "shape": sc.shape}
+    sc.warm()
+    rows = []
+    sizes = sc.sizes()
+    gt, gp = len(T_GROUP_ID), len(PQ_GROUP_ID)
+    nominal_model = apq_model_sizes(ts, ps, sc.n, sc.shape, t_group_id=gt, pq_group_id=gp)
+    rng = apq_sig_range(ts, ps, sc.n, sc.shape, t_group_id=gt, pq_group_id=gp)
+    for metric, v in sizes.items():
+        rows.append(_size_row(base, metric, v, *rng[metric], nominal_model[metric]))
+    before = _clearer([ts, ps], cfg.cold)
+    for metric, run in sc.ops().items():
+        rows.append(_time_row(base, metric, run, cfg, sc.n, before))
+    return rows
+
+
+def measure_suite(sc: GroupScenario, cfg: CombinerConfig) -> list[dict[str, Any]]:
+    """The comparison suite's figures: Commit with UpdatePath (PublicMessage) created at leaf 0
+    and processed at the far member, Welcome (with the ratchet_tree extension) and join."""
+    from .model import model_sizes, sig_range
+
+    cs = sc.suite
+    base = {**_system("suite", [cs]), "n": sc.n, "shape": sc.shape}
+    sc.warm()
+    st0 = sc.committer.state
+    upd = Group(st0).commit(path=True).commit
+    kp_new, _ = Client.generate(cs, NEW_MEMBER_IDENTITY).key_package()
+    add = Group(st0).commit(add=[kp_new])
+    assert add.welcome is not None
+    mod = model_sizes(cs, sc.n, sc.shape)
+    rng = sig_range(cs, sc.n, sc.shape)
+    rows = []
+    for metric, src, v in (("commit", "update_commit_public", len(upd)), ("welcome", "welcome_tree", len(add.welcome))):
+        rows.append(_size_row(base, metric, v, *rng[src], mod[src]))
+    ops = sc.ops()
+    before = _clearer([cs], cfg.cold)
+    for metric, src in (("commit_create", "update_commit"), ("commit_process", "process_far"), ("join", "join")):
+        rows.append(_time_row(base, metric, ops[src].run, cfg, sc.n, before))
+    return rows
+
+
+def amortized(rows: Sequence[dict[str, Any]], ks: Sequence[int]) -> list[dict[str, Any]]:
+    """Per (system, N, shape) and k: the cost per commit when every k-th commit is FULL,
+    ``(FULL + (k-1) * PARTIAL) / k``, for bytes, create and process time (and their sum); for a
+    plain suite every commit costs the same (k does not matter). An amortized time carries the
+    flags of the figures it is made of."""
+    idx: dict[tuple[str, int, str], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        idx.setdefault((r["system"], r["n"], r["shape"]), {})[r["metric"]] = r
+    out = []
+    for (system, n, shape), m in idx.items():
+        first = next(iter(m.values()))
+        info: dict[str, Any] = {k: first[k] for k in ("system", "kind_of", "suite_hex", "suite_name") if k in first}
+        if "mode" in first:
+            info["mode"] = first["mode"]
+        need: tuple[str, ...]
+        if first["kind_of"] == "combiner":
+            need = ("full_commit", "partial_commit", "full_create", "partial_create", "full_process",
+                    "partial_process")
+            if not all(x in m for x in need):
+                continue
+            parts = {"bytes": ("full_commit", "partial_commit"), "create_s": ("full_create", "partial_create"),
+                     "process_s": ("full_process", "partial_process")}
+        else:
+            need = ("commit", "commit_create", "commit_process")
+            if not all(x in m for x in need):
+                continue
+            parts = {"bytes": ("commit", "commit"), "create_s": ("commit_create", "commit_create"),
+                     "process_s": ("commit_process", "commit_process")}
+        for k in ks:
+            row: dict[str, Any] = {**info, "n": n, "shape": shape, "k": k}
+            flags: set[str] = set()
+            for name, (full, partial) in parts.items():
+                row[name] = (m[full]["median"] + (k - 1) * m[partial]["median"]) / k
+                flags.update(m[full].get("flags") or [])
+                if k > 1:
+                    flags.update(m[partial].get("flags") or [])
+            row["total_s"] = row["create_s"] + row["process_s"]
+            row["flags"] = sorted(flags)
+            out.append(row)
+    return out
+
+
+def run(cfg: CombinerConfig, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Measure every pair and comparison suite at every N and shape; the results document."""
+    t_start = time.perf_counter()
+    monitor = R.MachineMonitor.start()
+    rows: list[dict[str, Any]] = []
+    shapes = [s for s in SHAPES if s in cfg.shapes]
+    populated = "populated" in shapes
+    interrupted = False
+
+    def say(msg: str) -> None:
+        if progress:
+            progress(msg)
+
+    try:
+        for n in cfg.sizes:
+            for t_id, pq_id in cfg.pairs:
+                ts, ps = get_suite(t_id, cfg.profile), get_suite(pq_id, cfg.profile)
+                say(f"0x{t_id:04x}+0x{pq_id:04x} N={n}: building both sessions (not timed)")
+                csc = CombinedScenario.build(ts, ps, n, shape="populated" if populated else "sparse",
+                                             populate_later=True)
+                for shape in shapes:
+                    if shape == "populated":
+                        say(f"0x{t_id:04x}+0x{pq_id:04x} N={n}: populating both sessions (not timed)")
+                        csc.populate()
+                    say(f"0x{t_id:04x}+0x{pq_id:04x} N={n} {shape}: measuring")
+                    rows += measure_combined(csc, cfg)
+                del csc
+            for sid in cfg.compare:
+                cs = get_suite(sid, cfg.profile)
+                say(f"0x{sid:04x} N={n}: building (not timed)")
+                sc = GroupScenario.build(cs, n, shape="populated" if populated else "sparse", populate_later=True)
+                for shape in shapes:
+                    if shape == "populated":
+                        sc.populate()
+                    say(f"0x{sid:04x} N={n} {shape}: measuring")
+                    rows += measure_suite(sc, cfg)
+                del sc
+    except KeyboardInterrupt:
+        interrupted = True
+    machine = R.MachineMonitor.stop(monitor)
+    doc: dict[str, Any] = {
+        "schema": "mls-pq-bench-combiner/1",
+        "complete": not interrupted,
+        "machine": M.machine_facts(),
+        "config": {**{k: v for k, v in cfg.__dict__.items()},
+                   "pairs": [f"0x{t:04x}+0x{p:04x}" for t, p in cfg.pairs],
+                   "compare": [f"0x{s:04x}" for s in cfg.compare]},
+        "descriptions": DESCRIPTIONS,
+        "rows": rows,
+        "amortized": amortized(rows, cfg.ks),
+        "reliability": {**machine, "thresholds": {"spread_target": cfg.target, "spread_limit": R.SPREAD_LIMIT,
+                                                  "cpu_share_min": R.CPU_SHARE_MIN},
+                        "unreliable_figures": sum(1 for r in rows if r.get("flags"))},
+        "wall_time_s": time.perf_counter() - t_start,
+    }
+    doc["answer"] = answer(doc)
+    return doc
+
+
+DESCRIPTIONS = {
+    "full_commit": "FULL commit: APQMessagePair MLSMessage of the PQ and the traditional Commit (UpdatePath, "
+                   "APQInfo epoch updates, apq_psk proposal in the traditional one), PublicMessages",
+    "partial_commit": "PARTIAL commit: traditional Commit with UpdatePath (PublicMessage)",
+    "welcome_pair": "APQMessagePair of the two Welcomes (ratchet_tree extension) of a FULL commit adding 1 member",
+    "full_create": "create a FULL commit at leaf 0", "full_process": "process a FULL commit at leaf N-1",
+    "partial_create": "create a PARTIAL commit at leaf 0", "partial_process": "process it at leaf N-1",
+    "join": "join (both sessions for the combiner) from the Welcome (pair)",
+    "commit": "Commit with UpdatePath (PublicMessage)", "welcome": "Welcome with the ratchet_tree extension",
+    "commit_create": "create a Commit with UpdatePath at leaf 0", "commit_process": "process it at leaf N-1",
+}
+
+
+def answer(doc: dict[str, Any]) -> list[str]:
+    """Plain sentences: per combiner pair, N and shape, the smallest k at which the combiner's
+    cost per commit is below each comparison suite's (bytes, create time, process time)."""
+    am = doc.get("amortized", [])
+    out = []
+    comb = [r for r in am if r["kind_of"] == "combiner"]
+    plain = {(r["system"], r["n"], r["shape"]): r for r in am if r["kind_of"] == "suite" and r["k"] == am[0]["k"]}
+    keys = sorted({(r["system"], r["n"], r["shape"]) for r in comb}, key=lambda x: (x[0], x[2], x[1]))
+    for system, n, shape in keys:
+        mine = sorted((r for r in comb if (r["system"], r["n"], r["shape"]) == (system, n, shape)), key=lambda r: r["k"])
+        for (other, n2, shape2), o in plain.items():
+            if (n2, shape2) != (n, shape):
+                continue
+            parts = []
+            for what, key in (("bytes", "bytes"), ("create", "create_s"), ("process", "process_s")):
+                ks = [r["k"] for r in mine if r[key] < o[key]]
+                parts.append(f"{what}: k >= {ks[0]}" if ks else f"{what}: not at k <= {mine[-1]['k']}")
+            mode = mine[0].get("mode")
+            out.append(f"{system} (mode {mode}) vs {other}, N={n} {shape}: beats it on " + "; ".join(parts))
+    return out
+
+
+# ---- output ----------------------------------------------------------------------------------------
+
+
+def _cell(r: dict[str, Any] | None, kind: str) -> str:
+    from .report import fmt_bytes, fmt_time
+
+    if r is None:
+        return "-"
+    v = r["median"]
+    if kind == "size":
+        return fmt_bytes(v) + ("" if r.get("model_ok", True) else " (model!)")
+    spread = f" ±{r['rel_iqr'] / 2:.0%}" if r.get("rel_iqr") else ""
+    return fmt_time(v) + spread + (R.MARK if r.get("flags") else "")
+
+
+def render(doc: dict[str, Any]) -> str:
+    """Plain-text tables: the measured figures, the amortized cost per commit, the answer."""
+    from .report import fmt_bytes, fmt_time, machine_line
+
+    lines: list[str] = []
+    rows = doc["rows"]
+    idx = {(r["system"], r["n"], r["shape"], r["metric"]): r for r in rows}
+    systems = list(dict.fromkeys(r["system"] for r in rows))
+    ns = sorted({r["n"] for r in rows})
+    shapes = [s for s in SHAPES if any(r["shape"] == s for r in rows)]
+    head = ["system", "N", "commit B", "PARTIAL B", "Welcome B", "create", "process", "PARTIAL create",
+            "PARTIAL process", "join"]
+    for shape in shapes:
+        lines.append(f"\nMeasured, {shape} tree (combiner: commit = FULL; suites: Commit with UpdatePath)")
+        table = [head]
+        for n in ns:
+            for s in systems:
+                def g(m: str, s: str = s, n: int = n, shape: str = shape) -> dict[str, Any] | None:
+                    return idx.get((s, n, shape, m))
+
+                if g("full_commit") is not None:
+                    table.append([s, str(n), _cell(g("full_commit"), "size"), _cell(g("partial_commit"), "size"),
+                                  _cell(g("welcome_pair"), "size"), _cell(g("full_create"), "time"),
+                                  _cell(g("full_process"), "time"), _cell(g("partial_create"), "time"),
+                                  _cell(g("partial_process"), "time"), _cell(g("join"), "time")])
+                elif g("commit") is not None:
+                    table.append([s, str(n), _cell(g("commit"), "size"), "", _cell(g("welcome"), "size"),
+                                  _cell(g("commit_create"), "time"), _cell(g("commit_process"), "time"), "", "",
+                                  _cell(g("join"), "time")])
+        lines += _table(table)
+    am = doc.get("amortized", [])
+    ks = sorted({r["k"] for r in am})
+    for shape in shapes:
+        lines.append(f"\nCost per commit, a FULL commit every k commits, {shape} tree "
+                     "(bytes / create / process; suites: every commit)")
+        table = [["system", "N", *[f"k={k}" for k in ks]]]
+        for n in ns:
+            for s in systems:
+                cells = []
+                for k in ks:
+                    r = next((x for x in am if (x["system"], x["n"], x["shape"], x["k"]) == (s, n, shape, k)), None)
+                    cells.append("-" if r is None else f"{fmt_bytes(r['bytes'])} / {fmt_time(r['create_s'])} / "
+                                 f"{fmt_time(r['process_s'])}{R.MARK if r['flags'] else ''}")
+                if any(c != "-" for c in cells):
+                    table.append([s, str(n), *cells])
+        lines += _table(table)
+    lines.append("")
+    lines += doc.get("answer", [])
+    lines.append("")
+    lines.append(f"machine: {machine_line(doc)}")
+    rel = doc.get("reliability", {})
+    bad = [r for r in rows if r["kind"] == "size" and not r.get("model_ok")]
+    lines.append(f"sizes: {sum(1 for r in rows if r['kind'] == 'size') - len(bad)} of "
+                 f"{sum(1 for r in rows if r['kind'] == 'size')} within the exact size model")
+    lines.append(f"{R.MARK} = unreliable figure: " + "; ".join(f"{k}: {v}" for k, v in R.FLAG_TEXT.items()
+                                                             if k != "floor"))
+    lines.append(f"machine during the run: {R.run_text(rel)}; wall time {doc.get('wall_time_s', 0):.0f} s")
+    verdict = R.summary_line(rows, rel)
+    lines.append(verdict or "all figures reliable (no flags).")
+    return "\n".join(lines)
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def config_from_args(args: argparse.Namespace) -> CombinerConfig:
+    """The run's configuration from ``mls-pq bench --combiner ...`` arguments."""
+    pairs = [parse_pair(p.strip(), args.profile) for spec in args.combiner for p in spec.split(",") if p.strip()]
+    if not pairs:
+        raise UsageError("--combiner: at least one TRADITIONAL+PQ pair")
+    compare = parse_suites(args.suites, args.profile) if args.suites else list(DEFAULT_COMPARE)
+    sizes = parse_sizes(args.sizes) if args.sizes else [2, 32, 1024]
+    shapes = list(SHAPES) if args.shape in (None, "both") else [args.shape]
+    ks = sorted({int(k) for spec in (args.k or []) for k in spec.split(",") if k.strip()}) or list(KS)
+    if min(ks) < 1:
+        raise UsageError("--k: amortization periods are integers >= 1")
+    if args.reps < 1:
+        raise UsageError(f"--reps: must be >= 1, got {args.reps}")
+    return CombinerConfig(pairs=pairs, compare=compare, sizes=sizes, shapes=shapes, ks=ks, reps=args.reps,
+                          target=args.target / 100, budget=args.budget, warmup=args.warmup,
+                          cold=not args.warm_caches, profile=args.profile)
+
+
+def cmd_combiner(args: argparse.Namespace) -> int:
+    """``mls-pq bench --combiner T+PQ[,T+PQ...]``: write combiner.json (and combiner.png), print
+    the tables (or the JSON with ``--json``)."""
+    from ..cliutil import check_out_dir
+    from . import plots, report
+
+    cfg = config_from_args(args)
+    out = check_out_dir(args.out)
+    quiet = args.quiet or (args.json and not sys.stderr.isatty())
+    doc = run(cfg, progress=None if quiet else lambda m: print(m, file=sys.stderr, flush=True))
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "combiner.json"]
+    report.write_json(doc, written[0])
+    if not args.no_plots and plots.available():
+        written += plots.write_combiner_plot(doc, out)
+    if args.json:
+        json.dump(doc, sys.stdout, indent=1, default=str)
+        print()
+        return 0
+    print(render(doc))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0 if doc["complete"] else 130
+
+
+__all__ = [
+    "CombinedScenario",
+    "CombinerConfig",
+    "amortized",
+    "build_session",
+    "cmd_combiner",
+    "full_commit",
+    "join_pair",
+    "parse_pair",
+    "process_full",
+    "render",
+    "run",
+]

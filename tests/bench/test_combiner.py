@@ -1,0 +1,184 @@
+"""``mls-pq bench --combiner``: the APQ-MLS combiner (draft-ietf-mls-combiner) measured against
+hybrid and classical suites (mls_pq.bench.combiner), and the exact size model of combined groups
+(mls_pq.bench.model.apq_model_sizes)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mls_pq.apq.structs import APQ_COMPONENT_ID, APQMessagePair
+from mls_pq.bench.cli import main
+from mls_pq.bench.combiner import (
+    PQ_GROUP_ID,
+    T_GROUP_ID,
+    CombinedScenario,
+    _handle,
+    amortized,
+    full_commit,
+    parse_pair,
+    process_full,
+)
+from mls_pq.bench.model import apq_model_sizes, model_sizes
+from mls_pq.cliutil import UsageError
+from mls_pq.messages.framing_structs import WireFormat
+from mls_pq.suites import get_suite
+
+T, PQ, PQ_MLDSA = 0x0001, 0xF006, 0xF00A
+GT, GP = len(T_GROUP_ID), len(PQ_GROUP_ID)
+
+
+@pytest.fixture(scope="module")
+def doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("combiner")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = main(["--combiner", "0x0001+0xF006", "--sizes", "2,8", "--shape", "both", "--reps", "1",
+                   "--budget", "0", "--json", "--quiet", "--no-plots", "--out", str(out)])
+    assert rc == 0
+    d: dict[str, Any] = json.loads(buf.getvalue())
+    assert json.loads((out / "combiner.json").read_text())["rows"] == d["rows"]
+    return d
+
+
+def _rows(doc: dict[str, Any]) -> dict[tuple[str, int, str, str], dict[str, Any]]:
+    return {(r["system"], r["n"], r["shape"], r["metric"]): r for r in doc["rows"]}
+
+
+def test_json_fields(doc: dict[str, Any]) -> None:
+    assert doc["schema"] == "mls-pq-bench-combiner/1" and doc["complete"]
+    assert doc["config"]["pairs"] == ["0x0001+0xf006"] and doc["config"]["compare"] == ["0xf001", "0x0001"]
+    assert doc["machine"]["cpu"] and "other_busy_cpus" in doc["reliability"]
+    systems = {r["system"] for r in doc["rows"]}
+    assert systems == {"0x0001+0xf006", "0xf001", "0x0001"}
+    idx = _rows(doc)
+    for n in (2, 8):
+        for shape in ("sparse", "populated"):
+            for m in ("full_commit", "partial_commit", "welcome_pair", "full_create", "full_process",
+                      "partial_create", "partial_process", "join"):
+                assert ("0x0001+0xf006", n, shape, m) in idx
+            for s in ("0xf001", "0x0001"):
+                for m in ("commit", "welcome", "commit_create", "commit_process", "join"):
+                    assert (s, n, shape, m) in idx
+    for r in doc["rows"]:
+        assert isinstance(r["flags"], list)
+        if r["kind"] == "time":
+            assert r["median"] > 0 and r["reps"] >= 1 and 0 < r["cpu_share"] <= 1
+    comb = next(r for r in doc["rows"] if r["system"] == "0x0001+0xf006")
+    assert comb["mode"] == 0 and comb["t_suite"] == T and comb["pq_suite"] == PQ
+    assert len(doc["amortized"]) == 3 * 2 * 2 * 3  # systems x N x shapes x k
+    assert doc["answer"] and all("beats it on bytes" in a for a in doc["answer"])
+
+
+def test_sizes_equal_the_model(doc: dict[str, Any]) -> None:
+    """Every measured size of the combined group and the comparison suites is the model's,
+    octet for octet (Ed25519: fixed-length signatures)."""
+    sizes = [r for r in doc["rows"] if r["kind"] == "size"]
+    assert len(sizes) == 2 * 2 * (7 + 2 + 2)
+    for r in sizes:
+        assert r["model_ok"] and r["model"] == r["median"] == r["model_lo"] == r["model_hi"], r
+    idx = _rows(doc)
+    for n in (2, 8):
+        for shape in ("sparse", "populated"):
+            def g(m: str, n: int = n, shape: str = shape) -> int:
+                return int(idx[("0x0001+0xf006", n, shape, m)]["median"])
+
+            assert g("full_commit") == 6 + g("full_commit.t") + g("full_commit.pq")  # §6 framing
+            assert g("welcome_pair") == 6 + g("welcome_pair.t") + g("welcome_pair.pq")
+            # FULL > PARTIAL: the FULL's traditional commit alone is larger (PSK + APQInfo updates)
+            assert g("full_commit") > g("full_commit.t") > g("partial_commit")
+            assert idx[("0x0001+0xf006", n, shape, "full_create")]["median"] > 0
+
+
+def test_amortized_formula(doc: dict[str, Any]) -> None:
+    idx = _rows(doc)
+    seen = 0
+    for a in doc["amortized"]:
+        k, key = a["k"], (a["system"], a["n"], a["shape"])
+        if a["kind_of"] == "combiner":
+            for field, (full, partial) in {"bytes": ("full_commit", "partial_commit"),
+                                           "create_s": ("full_create", "partial_create"),
+                                           "process_s": ("full_process", "partial_process")}.items():
+                f, p = idx[(*key, full)]["median"], idx[(*key, partial)]["median"]
+                assert a[field] == pytest.approx((f + (k - 1) * p) / k)
+            seen += 1
+        else:
+            assert a["bytes"] == idx[(*key, "commit")]["median"]
+            assert a["process_s"] == idx[(*key, "commit_process")]["median"]
+        assert a["total_s"] == pytest.approx(a["create_s"] + a["process_s"])
+    assert seen == 2 * 2 * 3
+    # bytes per commit fall with k towards the PARTIAL commit
+    for n in (2, 8):
+        by_k = {a["k"]: a["bytes"] for a in doc["amortized"]
+                if a["system"] == "0x0001+0xf006" and a["n"] == n and a["shape"] == "populated"}
+        partial = idx[("0x0001+0xf006", n, "populated", "partial_commit")]["median"]
+        assert by_k[1] > by_k[10] > by_k[100] > partial
+
+
+def test_amortized_flags_come_from_the_figures() -> None:
+    rows = [{"system": "a+b", "kind_of": "combiner", "suite_hex": "x", "suite_name": "x", "n": 2, "shape": "sparse",
+             "metric": m, "median": v, "flags": ["cpu"] if m == "partial_process" else []}
+            for m, v in (("full_commit", 1000), ("partial_commit", 100), ("full_create", 10.0),
+                         ("partial_create", 1.0), ("full_process", 8.0), ("partial_process", 2.0))]
+    am = {r["k"]: r for r in amortized(rows, [1, 10])}
+    assert am[1]["bytes"] == 1000 and am[10]["bytes"] == pytest.approx(190)
+    assert am[10]["process_s"] == pytest.approx((8 + 9 * 2) / 10)
+    assert am[1]["flags"] == [] and am[10]["flags"] == ["cpu"]
+
+
+@pytest.mark.parametrize("pq", [PQ, PQ_MLDSA])
+def test_model_exact_for_combined_groups(pq: int) -> None:
+    """Both modes (ML-DSA-65 in the PQ session for mode 1), both shapes, N not a power of 2."""
+    ts, ps = get_suite(T), get_suite(pq)
+    sc = CombinedScenario.build(ts, ps, 5, shape="populated", populate_later=True)
+    assert sc.mode == (pq == PQ_MLDSA)
+    for shape in ("sparse", "populated"):
+        if shape == "populated":
+            sc.populate()
+        assert sc.sizes() == apq_model_sizes(ts, ps, 5, shape, t_group_id=GT, pq_group_id=GP)
+    # the combined group's PARTIAL commit costs only its larger leaves over a plain suite-1 commit
+    plain = model_sizes(ts, 5, "populated")["update_commit_public"]
+    assert plain is not None and 0 < sc.sizes()["partial_commit"] - plain < 100
+
+
+def test_measured_full_commit_is_a_real_one() -> None:
+    """The FULL commit the benchmark times is processed by another member to the same epochs
+    (both sessions' epoch authenticators) and carries the apq_psk proposal (§5.2, §6)."""
+    ts, ps = get_suite(T), get_suite(PQ)
+    sc = CombinedScenario.build(ts, ps, 4, shape="populated")
+    t0, p0 = _handle(sc.t.committer.state), _handle(sc.pq.committer.state)
+    out = full_commit(t0, p0)
+    pair = APQMessagePair.from_mls_message(out.pair)
+    assert pair.wire_format == int(WireFormat.PUBLIC_MESSAGE)
+    t0.merge_pending_commit()
+    p0.merge_pending_commit()
+    tf, pf = _handle(sc.t.actors[3].state), _handle(sc.pq.actors[3].state)
+    process_full(tf, pf, out.pair)
+    assert (tf.epoch, pf.epoch) == (t0.epoch, p0.epoch)
+    assert tf.epoch_authenticator == t0.epoch_authenticator and pf.epoch_authenticator == p0.epoch_authenticator
+    assert any(c == APQ_COMPONENT_ID for c, _ in tf.application_psks)
+    # a PARTIAL commit moves the traditional session only
+    partial = _handle(t0.state).commit(path=True)
+    assert partial.commit[2:4] == int(WireFormat.PUBLIC_MESSAGE).to_bytes(2, "big")
+
+
+def test_pairs() -> None:
+    assert parse_pair("0x0001+0xF006") == (T, PQ)
+    assert parse_pair("1+0xf00a") == (T, PQ_MLDSA)
+    with pytest.raises(UsageError, match="7.1.1"):  # a hybrid KEM in the PQ session
+        parse_pair("0x0001+0xF001")
+    with pytest.raises(UsageError, match="7.1"):  # the same suite twice / a PQ suite as traditional
+        parse_pair("0xF006+0xF006")
+    with pytest.raises(UsageError, match="TRADITIONAL\\+PQ"):
+        parse_pair("0x0001")
+
+
+def test_cli_rejects_a_bad_pair(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--combiner", "0x0001+0xF001", "--sizes", "2", "--out", str(tmp_path)]) != 0
+    assert "7.1.1" in capsys.readouterr().err
+    assert not (tmp_path / "combiner.json").exists()
