@@ -64,6 +64,19 @@ own versioned format); storage never parses it. What storage does guarantee:
   count, stores the new epoch's ``resumption_psk`` and deletes the KeyPackage private key
   that was consumed to join. A process killed at any point leaves either the old epoch or
   the new one, never a mix.
+* **Transactions spanning several writes: ``with storage.atomic():``.** Every write made
+  inside the block (by any Group object using this storage, in this thread) becomes durable
+  together when the outermost block exits normally, or not at all: an exception leaving a
+  block rolls back every write made inside it (and re-raises), and a process that dies
+  inside the block leaves the storage as it was before the block. Blocks nest (an inner
+  block that fails rolls back only its own writes, SAVEPOINT-style). Each write inside
+  still performs its own checks (compare-and-swap on ``expected_version``, row priors,
+  monotonic epochs) and its failure rolls back just that write, as outside a block; the
+  versions returned inside are the ones the group will have if the block commits. Used by
+  the APQ combiner (:mod:`mls_pq.apq.group`) to write the epochs of its two sessions at once,
+  so that a crash never leaves them at inconsistent epochs. The object's lock is held for
+  the whole block (other threads' writes wait); inside a block ``durable=False`` is ignored
+  (the block commits durably) and WAL checkpoints happen once, at the outermost commit.
 * **Deletion schedule (RFC 9420 §9.2).** Consumed secrets are deleted as part of the same
   transaction that makes them obsolete: the previous epoch's state (which holds its
   ``init_secret`` and secret tree) once the new epoch is saved, unless the application keeps
@@ -99,6 +112,7 @@ No method puts secret material in a ``repr`` or an exception message.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from types import TracebackType
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, Self
@@ -469,6 +483,14 @@ class Storage(ABC):
     @abstractmethod
     def list_resumption_psk_epochs(self, group_id: bytes) -> list[int]:
         """Epochs whose ``resumption_psk`` is stored, ascending."""
+
+    # -- transactions ------------------------------------------------------------------------
+
+    @abstractmethod
+    def atomic(self) -> AbstractContextManager[None]:
+        """A context manager: every write inside the block commits together when the
+        outermost block exits normally, or not at all (see "Transactions spanning several
+        writes" in the module documentation). Nestable."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 

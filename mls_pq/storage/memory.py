@@ -14,9 +14,11 @@ serialised, so there is nothing to checksum; a stored value is returned as it wa
 
 from __future__ import annotations
 
+import copy
 import hmac
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..errors import ConcurrentModificationError, StateError
@@ -90,6 +92,24 @@ class MemoryStorage(Storage):
             self._groups.clear()
             self._psks.clear()
         self._versions.clear()
+
+    # -- transactions ------------------------------------------------------------------------
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """All writes of the block or none (see :meth:`Storage.atomic`): the dicts are
+        copied on entry (O(size of the storage): values are immutable bytes, only the
+        containers are copied) and put back if the block raises. The lock is held
+        throughout."""
+        with self._lock:
+            self._open()
+            saved = (dict(self._kps), copy.deepcopy(self._groups), copy.deepcopy(self._psks), dict(self._versions))
+            try:
+                yield
+            except BaseException:
+                if not self._closed:
+                    self._kps, self._groups, self._psks, self._versions = saved
+                raise
 
     # -- KeyPackages -----------------------------------------------------------------------
 

@@ -222,6 +222,8 @@ class SQLiteStorage(Storage):
         self._lock = threading.RLock()
         #: Test-only: called with a point name at each step of a write transaction.
         self._hook: Callable[[str], None] | None = None
+        #: nesting depth of :meth:`atomic` blocks (0: none; writes commit on their own)
+        self._atomic_depth = 0
         if self.path != ":memory:":
             try:
                 os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -340,6 +342,15 @@ class SQLiteStorage(Storage):
         whatever happens)."""
         with self._lock:
             conn = self._connection()
+            if self._atomic_depth:  # inside atomic(): a savepoint, committed with the block
+                try:
+                    with self._savepoint(conn, "mlspq_write"):
+                        self._point("begin")
+                        yield conn
+                        self._point("before_commit")
+                except sqlite3.Error as exc:
+                    raise StateError(f"storage error: {exc}") from None
+                return
             relaxed = not durable and self.journal_mode == "WAL"
             try:
                 if relaxed:
@@ -366,6 +377,72 @@ class SQLiteStorage(Storage):
             self._point("after_commit")
             if checkpoint and self.journal_mode == "WAL":
                 # Drop old page versions (deleted secrets) from the WAL; best effort.
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                except sqlite3.Error:
+                    pass
+
+    @contextmanager
+    def _savepoint(self, conn: sqlite3.Connection, name: str) -> Iterator[None]:
+        """A nested transaction inside :meth:`atomic`'s: on an exception only its own
+        changes are rolled back (``ROLLBACK TO``) and the exception propagates."""
+        sp = f"{name}_{self._atomic_depth}"
+        try:
+            conn.execute(f"SAVEPOINT {sp}")
+        except sqlite3.Error as exc:
+            raise StateError(f"storage error: {exc}") from None
+        try:
+            yield
+        except BaseException:
+            try:
+                conn.execute(f"ROLLBACK TO {sp}")
+                conn.execute(f"RELEASE {sp}")
+            except sqlite3.Error:
+                pass
+            raise
+        try:
+            conn.execute(f"RELEASE {sp}")
+        except sqlite3.Error as exc:
+            raise StateError(f"storage error: {exc}") from None
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """All writes of the block in ONE SQLite transaction (``BEGIN IMMEDIATE`` ...
+        ``COMMIT``, see :meth:`Storage.atomic`); each write inside is a SAVEPOINT, a nested
+        block too. A process killed inside the block leaves an uncommitted transaction,
+        which SQLite rolls back on the next open. The lock is held throughout."""
+        with self._lock:
+            conn = self._connection()
+            if self._atomic_depth:
+                self._atomic_depth += 1
+                try:
+                    with self._savepoint(conn, "mlspq_atomic"):
+                        yield
+                finally:
+                    self._atomic_depth -= 1
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StateError(f"storage error: {exc}") from None
+            self._atomic_depth = 1
+            try:
+                yield
+                self._point("atomic_before_commit")
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                if isinstance(exc, sqlite3.Error):
+                    raise StateError(f"storage error: {exc}") from None
+                raise
+            finally:
+                self._atomic_depth = 0
+            self._point("after_commit")
+            if self.journal_mode == "WAL":
                 try:
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
                 except sqlite3.Error:
@@ -610,7 +687,9 @@ class SQLiteStorage(Storage):
     def load_group(self, group_id: bytes) -> StoredEpoch | None:
         gid = check_bytes(group_id, "group_id")
         with self._read() as conn:
-            conn.execute("BEGIN")  # one snapshot for the state and its version
+            own = not conn.in_transaction  # inside atomic(): its transaction is the snapshot
+            if own:
+                conn.execute("BEGIN")  # one snapshot for the state and its version
             try:
                 row = conn.execute(
                     "SELECT epoch, state, digest FROM group_states WHERE group_id = ? ORDER BY epoch DESC LIMIT 1",
@@ -619,7 +698,8 @@ class SQLiteStorage(Storage):
                 version = self._version(conn, gid)
                 rows = [] if row is None else self._rows(conn, gid, _blob(row[0]))
             finally:
-                conn.execute("COMMIT")
+                if own:
+                    conn.execute("COMMIT")
         if row is None:
             return None
         if version is None:

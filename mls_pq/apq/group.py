@@ -1,0 +1,938 @@
+"""One object for an APQ-MLS combined group (draft-ietf-mls-combiner): :class:`APQGroup`, a
+traditional session :attr:`APQGroup.t` and a PQ session :attr:`APQGroup.pq` (two
+:class:`~mls_pq.group.Group` objects) with the feel of a single ``Group``.
+
+Example::
+
+    alice = APQClient.generate(0x0001, 0xF006, b"alice")
+    bob = APQClient.generate(0x0001, 0xF006, b"bob")
+    g = APQGroup.create(alice)                       # PQ session, then T seeded by apq_psk (§3)
+    kp, bundle = bob.key_packages()
+    out = g.commit(full=True, add=[kp])              # Adds need a FULL commit (§3.2)
+    g.merge_pending_commit()
+    b = APQGroup.join(out.welcome, bundle)           # the Welcome pair, checked (§3.2.1)
+    g.process(b.commit(full=True).commit); b.merge_pending_commit()  # joiner's FULL commit first
+    out = g.commit(full=False); g.merge_pending_commit(); b.process(out.commit)   # PARTIAL (§3.1)
+    b.process(g.encrypt(b"hi")).data == b"hi"         # application data: T session only (§3.4)
+
+What it does (each rejection a :class:`~mls_pq.errors.DraftValidationError` naming the
+draft section, or a ``StateError`` naming it for a call the state does not allow):
+
+* **create** (§3): the PQ session is created first; the first FULL commit puts the APQInfo
+  (``full_update``, §5.1.1) into both GroupContexts and seeds the traditional session with
+  the ``apq_psk`` exported from the PQ session's new epoch (§5.2). Both sessions carry
+  ``required_wire_formats`` = [apq_message_pair] (§6) and require component 0x0006 in
+  ``app_components`` (draft-ietf-mls-extensions §5).
+* **commit(full=True)** (§3.1): PQ commit, ``apq_psk`` from its pending epoch
+  (``SafeExportSecret(0x0006)``, consumed), traditional commit with the application PSK
+  proposal, both updating APQInfo (``new_t_epoch`` + ``new_pq_epoch``); sent as one
+  ``APQMessagePair`` (§6). Adds and removes happen in both sessions and only in FULL
+  commits (§3, §3.2, §3.3); membership consistency is checked before sending.
+  **commit(full=False)**: a traditional commit only; no Add/Remove, no APQInfo change, and
+  not while we owe the group our first FULL commit after joining (§3.2).
+* **process**: an ``APQMessagePair`` of two commits (a FULL or external-join commit: PQ first,
+  then the traditional one with the derived PSK; the §5.2 PSK proposal, equal and correct
+  APQInfos (§5.1.1, §5.1.2), the same committer and consistent membership (§3.2.1, §3.3)
+  are verified before anything is kept), a pair of proposals (an Update with the FULL flag,
+  Fig. 1b, or a Remove in both sessions), or a single traditional message (application,
+  proposal, PARTIAL commit). A message for the PQ session alone is rejected (§3.4, §6).
+  **A rejected message changes neither session**: both sessions' states are snapshotted and
+  the storage writes of both run in one :meth:`~mls_pq.storage.base.Storage.atomic` block;
+  on any failure both are restored and the block rolled back.
+* **join** from the Welcome pair (§3.2.1): PQ session first, then the traditional one with
+  the ``apq_psk``; APQInfo present, valid and equal in both, naming both sessions, with the
+  current epochs and a valid suite pair (§7.1); required components and wire formats;
+  consistent membership. The joiner must send a FULL commit first (§3.2):
+  :attr:`APQGroup.must_send_full_commit`, enforced by :meth:`APQGroup.commit`.
+* **persistence**: pass ``storage=``; every change of both sessions is written in ONE
+  storage transaction (:meth:`~mls_pq.storage.base.Storage.atomic`), so a crash never leaves
+  the two sessions at inconsistent epochs. :meth:`APQGroup.load` restores and checks both.
+
+Written by hand: no library implements draft-ietf-mls-combiner. Membership is compared by
+credential identity (``identity_of``, default: the basic credential's identity, or the
+encoded credential otherwise), since the two sessions use different signature keys.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .. import ext_codepoints as cp
+from ..components import (
+    ComponentRegistry,
+    UpdateContext,
+    check_required_components,
+    validate_app_data,
+)
+from ..errors import DecodeError, MLSError, StateError
+from ..group import Group
+from ..group.commit import CommitEffects, MemberInfo
+from ..group.config import GroupConfig
+from ..messages.app_data import (
+    AppDataDictionary,
+    AppDataUpdate,
+    ComponentsList,
+    app_data_dictionary_of,
+    wire_formats_of,
+    with_app_data_dictionary,
+)
+from ..messages.credential import Credential, CredentialType
+from ..messages.framing_structs import (
+    ContentType,
+    MLSMessage,
+    PrivateMessage,
+    PublicMessage,
+    SenderType,
+    WireFormat,
+)
+from ..messages.proposals import Proposal
+from ..messages.app_data import WireFormats
+from ..psk import PSK_APPLICATION
+from ..storage.base import Storage
+from ..suites import get_suite
+from .client import (
+    APQClient,
+    APQKeyPackage,
+    APQKeyPackageBundle,
+    apq_registry,
+    session_capabilities,
+    session_leaf_extensions,
+)
+from .key_schedule import apq_psk_from_exporter, apq_psk_id
+from .structs import (
+    APQ_COMPONENT_ID,
+    APQ_MESSAGE_PAIR,
+    DRAFT,
+    APQInfo,
+    APQInfoUpdate,
+    APQMessagePair,
+    combiner_error,
+    is_apq_message_pair,
+)
+from .suites import check_suite_pair, signature_class
+
+IdentityOf = Callable[[Credential], bytes]
+
+
+def default_identity(credential: Credential) -> bytes:
+    """A member's identity across the two sessions: a basic credential's ``identity``,
+    otherwise the encoded credential."""
+    if credential.credential_type == CredentialType.BASIC:
+        return credential.identity
+    return credential.to_bytes()
+
+
+def session_config(config: GroupConfig | None, registry: ComponentRegistry) -> GroupConfig:
+    """``config`` (default: the default GroupConfig) with the combined group's components."""
+    return replace(config if config is not None else GroupConfig(), components=registry)
+
+
+def _state_error(message: str, section: str) -> StateError:
+    return StateError(f"{message} ({DRAFT} §{section})")
+
+
+def apq_info_of(group: Group) -> APQInfo | None:
+    """The APQInfo in ``group``'s GroupContext (component 0x0006), or None."""
+    return _info_in(group.group_context.extensions)
+
+
+def _info_in(extensions: Sequence[Any]) -> APQInfo | None:
+    d = app_data_dictionary_of(extensions)
+    data = None if d is None else d.get(APQ_COMPONENT_ID)
+    if data is None:
+        return None
+    try:
+        return APQInfo.from_bytes(data)
+    except DecodeError as e:
+        raise combiner_error(f"malformed APQInfo: {e}", "5.1") from None
+
+
+def session_extensions() -> tuple[Any, ...]:
+    """GroupContext extensions of both sessions at creation: ``required_wire_formats`` with
+    apq_message_pair (§6) and ``app_components`` requiring component 0x0006
+    (draft-ietf-mls-extensions §5)."""
+    d = AppDataDictionary().with_data(
+        cp.COMPONENT_APP_COMPONENTS, ComponentsList((cp.COMPONENT_APP_COMPONENTS, APQ_COMPONENT_ID)).to_bytes()
+    )
+    return with_app_data_dictionary((WireFormats((APQ_MESSAGE_PAIR,)).required_extension(),), d)
+
+
+# ---- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class APQCommitOutput:
+    """What :meth:`APQGroup.commit` returns. ``commit``: the bytes to send — the
+    APQMessagePair (as an MLSMessage of wire format apq_message_pair) for a FULL commit, the
+    traditional session's commit for a PARTIAL one. ``welcome``: the Welcome pair (an
+    APQMessagePair of wire format mls_welcome) if members were added."""
+
+    full: bool
+    commit: bytes
+    welcome: bytes | None
+    t_commit: bytes
+    pq_commit: bytes | None
+    t_effects: CommitEffects
+    pq_effects: CommitEffects | None
+    apq_info: APQInfo | None
+
+    def __repr__(self) -> str:
+        return f"<APQCommitOutput full={self.full} welcome={self.welcome is not None} {len(self.commit)} bytes>"
+
+
+@dataclass(frozen=True, repr=False)
+class APQProcessed:
+    """What :meth:`APQGroup.process` found. ``kind``: "application", "proposal" or "commit";
+    ``full``: a FULL commit (or an external join, or a FULL-flagged proposal pair);
+    ``data``: the application data; ``sender``: the sender's identity (None for an external
+    sender); ``t``/``pq``: the two sessions' results (``pq`` None for a single message)."""
+
+    kind: str
+    full: bool
+    sender: bytes | None
+    data: bytes | None = None
+    t_effects: CommitEffects | None = None
+    pq_effects: CommitEffects | None = None
+    t: Any = None
+    pq: Any = None
+
+    def __repr__(self) -> str:
+        return f"<APQProcessed {self.kind} full={self.full}>"
+
+
+# ---- adapting to Group.process (applied now, or staged: issue 10's StagedCommit) ----------------
+
+
+class _Received:
+    """A commit processed in one session: applied already (``Group.process`` of this
+    version) or staged (``StagedCommit``: ``merge``/``discard``/``safe_export_secret``)."""
+
+    def __init__(self, group: Group, result: Any) -> None:
+        self.group = group
+        self.result = result
+        self.staged = hasattr(result, "merge") and hasattr(result, "discard")
+
+    @property
+    def effects(self) -> CommitEffects:
+        if self.staged:
+            eff: CommitEffects = self.result.effects
+            return eff
+        eff2 = getattr(self.result, "commit", None)
+        if not isinstance(eff2, CommitEffects):
+            raise StateError("the message is not a commit")
+        return eff2
+
+    def safe_export(self, component_id: int) -> bytes:
+        if self.staged:
+            out: bytes = self.result.safe_export_secret(component_id)
+            return out
+        return self.group.safe_export_secret(component_id)
+
+    def extensions(self) -> Sequence[Any]:
+        if self.staged:
+            return tuple(self.result.new_group_context.extensions)
+        return self.group.group_context.extensions
+
+    def epoch(self) -> int:
+        return self.effects.epoch
+
+    def members(self) -> list[MemberInfo]:
+        if self.staged:
+            return list(self.result.new_members())
+        return self.group.members()
+
+    def merge(self) -> None:
+        if self.staged:
+            self.result.merge()
+
+    def discard(self) -> None:
+        if self.staged:
+            try:
+                self.result.discard()
+            except MLSError:
+                pass
+
+
+def _result_kind(result: Any) -> str:
+    kind = getattr(result, "kind", None)
+    if isinstance(kind, str):
+        return kind
+    if hasattr(result, "merge") and hasattr(result, "discard"):
+        return "commit"
+    if hasattr(result, "proposal_ref"):
+        return "proposal"
+    return "application"
+
+
+def _application_data(result: Any) -> bytes | None:
+    data = getattr(result, "application_data", None)
+    if data is None:
+        data = getattr(result, "data", None)
+    return data if isinstance(data, bytes) else None
+
+
+def _inner_group_id(msg: MLSMessage) -> bytes | None:
+    body = msg.body
+    if isinstance(body, PublicMessage):
+        return body.content.group_id
+    if isinstance(body, PrivateMessage):
+        return body.group_id
+    return None
+
+
+def _inner_content_type(msg: MLSMessage) -> int | None:
+    body = msg.body
+    if isinstance(body, PublicMessage):
+        return int(body.content.content_type)
+    if isinstance(body, PrivateMessage):
+        return int(body.content_type)
+    return None
+
+
+# ---- the combined group ------------------------------------------------------------------------
+
+
+class APQGroup:
+    """One member's view of an APQ-MLS combined group: :attr:`t` (traditional session) and
+    :attr:`pq` (PQ session). See the module documentation."""
+
+    def __init__(
+        self,
+        t: Group,
+        pq: Group,
+        *,
+        registry: ComponentRegistry | None = None,
+        identity_of: IdentityOf = default_identity,
+    ) -> None:
+        if t.storage is not pq.storage:
+            raise StateError("both sessions must write to the same storage (one transaction for both)")
+        self.t = t
+        self.pq = pq
+        self.registry = apq_registry(registry)
+        self.identity_of = identity_of
+        t.config = replace(t.config, components=self.registry)
+        pq.config = replace(pq.config, components=self.registry)
+        #: §3.2: "The joiner MUST issue a FULL Commit as soon as possible after joining";
+        #: True after a join until our first FULL commit is merged (PARTIAL commits refused)
+        self.must_send_full_commit = False
+        #: traditional-session refs of Update proposals sent with the FULL flag (Fig. 1b):
+        #: a PARTIAL commit of ours leaves them for a FULL commit
+        self._full_refs: set[bytes] = set()
+        #: the apq_psk key we put into t.application_psks for our pending FULL commit
+        self._pending_psk: tuple[int, bytes] | None = None
+
+    def __repr__(self) -> str:
+        return f"<APQGroup t_epoch={self.t.epoch} pq_epoch={self.pq.epoch}>"
+
+    # ---- properties ---------------------------------------------------------------------------
+    @property
+    def storage(self) -> Storage | None:
+        return self.t.storage
+
+    @property
+    def apq_info(self) -> APQInfo:
+        info = apq_info_of(self.t)
+        if info is None:
+            raise combiner_error("the traditional session has no APQInfo", "5.1")
+        return info
+
+    @property
+    def mode(self) -> bool:
+        """False: PQ/T confidentiality only (§4.1); True: + authenticity (§4.2)."""
+        return self.apq_info.mode
+
+    @property
+    def epochs(self) -> tuple[int, int]:
+        """(traditional epoch, PQ epoch)."""
+        return self.t.epoch, self.pq.epoch
+
+    @property
+    def epoch_authenticator(self) -> bytes:
+        return self.t.epoch_authenticator
+
+    @property
+    def active(self) -> bool:
+        return self.t.active and self.pq.active
+
+    @property
+    def has_pending_commit(self) -> bool:
+        return self.t.has_pending_commit or self.pq.has_pending_commit
+
+    @property
+    def identity(self) -> bytes:
+        return self.identity_of(self.t.state.own_leaf.credential)
+
+    def members(self) -> list[bytes]:
+        """The members' identities (traditional session's leaf order)."""
+        return [self.identity_of(m.credential) for m in self.t.members()]
+
+    def export_secret(self, label: str | bytes, context: bytes, length: int) -> bytes:
+        """MLS-Exporter of the traditional session, whose key schedule carries the PQ
+        session's secrets (§5.2)."""
+        return self.t.export_secret(label, context, length)
+
+    def safe_export_secret(self, component_id: int) -> bytes:
+        """SafeExportSecret of the traditional session (draft-ietf-mls-extensions §4.4).
+        Component 0x0006 is the combiner's own (exported from the PQ session only)."""
+        if component_id == APQ_COMPONENT_ID:
+            raise combiner_error("component 0x0006 is the combiner's: the application may not export it", "5.2")
+        return self.t.safe_export_secret(component_id)
+
+    # ---- atomicity ----------------------------------------------------------------------------
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """Both sessions change together or not at all: their in-memory state is
+        snapshotted and their storage writes run in one storage transaction; any exception
+        restores both and rolls the transaction back."""
+        snaps = (dict(vars(self.t)), dict(vars(self.pq)), dict(self.t.application_psks))
+        flags = (self.must_send_full_commit, set(self._full_refs), self._pending_psk)
+        storage = self.storage
+        try:
+            with storage.atomic() if storage is not None else nullcontext():
+                yield
+        except BaseException:
+            for g, snap in ((self.t, snaps[0]), (self.pq, snaps[1])):
+                vars(g).clear()
+                vars(g).update(snap)
+            self.t.application_psks.clear()
+            self.t.application_psks.update(snaps[2])
+            self.must_send_full_commit, self._full_refs, self._pending_psk = flags[0], flags[1], flags[2]
+            raise
+
+    # ---- creation -----------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        client: APQClient,
+        *,
+        t_group_id: bytes | None = None,
+        pq_group_id: bytes | None = None,
+        mode: bool | None = None,
+        storage: Storage | None = None,
+        registry: ComponentRegistry | None = None,
+        identity_of: IdentityOf = default_identity,
+        config: GroupConfig | None = None,
+    ) -> APQGroup:
+        """A combined group with one member (§3): the PQ session is created, then the
+        traditional session, and the first FULL commit puts APQInfo (``full_update``) into
+        both and seeds the traditional key schedule with the ``apq_psk``. ``mode`` defaults
+        to 1 iff the PQ suite signs with a PQ signature (§4, §7.1)."""
+        t_suite, pq_suite = client.t.suite, client.pq.suite
+        if mode is None:
+            mode = signature_class(pq_suite) == "pq"
+        check_suite_pair(t_suite.id, pq_suite.id, mode)
+        t_gid = t_group_id if t_group_id is not None else os.urandom(16)
+        pq_gid = pq_group_id if pq_group_id is not None else os.urandom(16)
+        if t_gid == pq_gid:
+            raise combiner_error("the two sessions need different group ids", "5.1")
+        reg = apq_registry(registry)
+        cfg = session_config(config, reg)
+        exts = session_extensions()
+        leaf_exts = session_leaf_extensions(reg)
+        with storage.atomic() if storage is not None else nullcontext():
+            pq = Group.create(
+                pq_suite,
+                pq_gid,
+                client.pq.credential,
+                client.pq.signature_priv,
+                capabilities=session_capabilities(client.pq),
+                extensions=exts,
+                leaf_extensions=leaf_exts,
+                storage=storage,
+                config=cfg,
+            )
+            t = Group.create(
+                t_suite,
+                t_gid,
+                client.t.credential,
+                client.t.signature_priv,
+                capabilities=session_capabilities(client.t),
+                extensions=exts,
+                leaf_extensions=leaf_exts,
+                storage=storage,
+                config=cfg,
+            )
+            g = cls(t, pq, registry=reg, identity_of=identity_of)
+            first = APQInfo(t_gid, pq_gid, bool(mode), t_suite.id, pq_suite.id, t.epoch + 1, pq.epoch + 1)
+            g._full_commit((), (), [APQInfoUpdate.full(first)], path=True, authenticated_data=b"")
+            g.merge_pending_commit()
+        return g
+
+    # ---- committing ---------------------------------------------------------------------------
+    def _leaf_of(self, group: Group, identity: bytes) -> int:
+        for m in group.members():
+            if self.identity_of(m.credential) == identity:
+                return m.leaf_index
+        raise StateError(f"no member with this identity in the {'PQ' if group is self.pq else 'traditional'} session")
+
+    def _epoch_updates(self) -> list[APQInfoUpdate]:
+        """The APQInfo updates of a FULL commit (§5.1.1): full_update the first time,
+        new_t_epoch + new_pq_epoch afterwards."""
+        info = apq_info_of(self.t)
+        if info is None:
+            raise combiner_error("no APQInfo yet: the first FULL commit needs a full_update", "5.1.1")
+        return [APQInfoUpdate.t_epoch(self.t.epoch + 1), APQInfoUpdate.pq_epoch(self.pq.epoch + 1)]
+
+    def commit(
+        self,
+        full: bool,
+        *,
+        add: Iterable[APQKeyPackage | tuple[bytes, bytes]] = (),
+        remove: Iterable[bytes] = (),
+        path: bool = True,
+        authenticated_data: bytes = b"",
+    ) -> APQCommitOutput:
+        """A FULL (``full=True``: both sessions, §3.1) or PARTIAL (traditional only) commit.
+        ``add``: the joiners' KeyPackage pairs; ``remove``: members' identities (both
+        sessions, §3.3). Adds and removes need a FULL commit. Pending until
+        :meth:`merge_pending_commit` (or :meth:`discard_pending_commit`)."""
+        if self.has_pending_commit:
+            raise StateError("a commit is already pending: merge or discard it first")
+        adds = [a if isinstance(a, APQKeyPackage) else APQKeyPackage(*a) for a in add]
+        removes = list(remove)
+        if not full:
+            if adds or removes:
+                raise combiner_error("Add and Remove are committed in FULL commits only (both sessions)", "3")
+            if self.must_send_full_commit:
+                raise _state_error("the joiner's first commit must be a FULL commit", "3.2")
+            refs = [r for r in self._partial_refs() if r not in self._full_refs]
+            with self._atomic():
+                out = self.t.commit(references=refs, path=path, authenticated_data=authenticated_data)
+            return APQCommitOutput(False, out.commit, None, out.commit, None, out.effects, None, None)
+        return self._full_commit(adds, removes, self._epoch_updates(), path=path, authenticated_data=authenticated_data)
+
+    def _partial_refs(self) -> list[bytes]:
+        """Pending traditional proposals a PARTIAL commit may cover: no Add or Remove
+        (membership changes are FULL, §3), none sent with the FULL flag."""
+        from ..messages.proposals import Add, Remove
+
+        ok = {
+            c.ref for c in self.t.pending_proposals if not isinstance(c.proposal.body, (Add, Remove))
+        }
+        return [r for r in self.t._select_pending(()) if r in ok]
+
+    def _full_commit(
+        self,
+        adds: Sequence[APQKeyPackage],
+        removes: Sequence[bytes],
+        updates: Sequence[APQInfoUpdate],
+        *,
+        path: bool,
+        authenticated_data: bytes,
+    ) -> APQCommitOutput:
+        t_rm = [self._leaf_of(self.t, r) for r in removes]
+        pq_rm = [self._leaf_of(self.pq, r) for r in removes]
+        if self.identity in removes:
+            raise StateError("a member cannot remove itself with a commit (RFC 9420 §12.2)")
+        props = [Proposal(AppDataUpdate.make_update(APQ_COMPONENT_ID, u.to_bytes())) for u in updates]
+        wf = self.t.state.options.handshake_wire_format
+        with self._atomic():
+            pq_out = self.pq.commit(
+                add=[a.pq for a in adds],
+                remove=pq_rm,
+                proposals=props,
+                path=path,
+                wire_format=wf,
+                authenticated_data=authenticated_data,
+            )
+            t_suite = self.t.suite
+            psk_id, psk = apq_psk_from_exporter(t_suite, self.pq.pending_safe_export_secret(APQ_COMPONENT_ID))
+            key = (APQ_COMPONENT_ID, psk_id)
+            self.t.application_psks[key] = psk
+            self._pending_psk = key
+            t_out = self.t.commit(
+                add=[a.t for a in adds],
+                remove=t_rm,
+                psks=[apq_psk_id(psk_id, os.urandom(t_suite.n_h))],
+                proposals=props,
+                path=path,
+                wire_format=wf,
+                authenticated_data=authenticated_data,
+            )
+            self._check_membership_change(t_out.effects, pq_out.effects)
+        pair = APQMessagePair.of(MLSMessage.from_bytes(t_out.commit), MLSMessage.from_bytes(pq_out.commit))
+        welcome = None
+        if t_out.welcome is not None or pq_out.welcome is not None:
+            if t_out.welcome is None or pq_out.welcome is None:  # cannot happen: same adds
+                raise StateError("one session produced a Welcome, the other did not")
+            welcome = APQMessagePair(
+                int(WireFormat.WELCOME), MLSMessage.from_bytes(t_out.welcome), MLSMessage.from_bytes(pq_out.welcome)
+            ).to_mls_message()
+        info = None
+        return APQCommitOutput(
+            True, pair.to_mls_message(), welcome, t_out.commit, pq_out.commit, t_out.effects, pq_out.effects, info
+        )
+
+    def _check_membership_change(self, t_eff: CommitEffects, pq_eff: CommitEffects) -> None:
+        """Sender side of §3.2.1/§3.3: the two commits add and remove the same identities."""
+        ids = self.identity_of
+
+        def after(group: Group, eff: CommitEffects) -> Counter[bytes]:
+            c = Counter(ids(m.credential) for m in group.members())
+            c.subtract(ids(m.credential) for m in eff.removed)
+            c.update(ids(m.credential) for m in eff.added)
+            return +c
+
+        if after(self.t, t_eff) != after(self.pq, pq_eff):
+            raise combiner_error("the two commits leave different memberships in the two sessions", "3.2.1")
+
+    def merge_pending_commit(self) -> None:
+        """Install the epochs our pending commit creates (both sessions for a FULL commit),
+        in one storage transaction, and verify APQInfo and membership (§5.1.2, §3.2.1)."""
+        if not self.has_pending_commit:
+            raise StateError("no pending commit")
+        full = self.pq.has_pending_commit
+        with self._atomic():
+            if full:
+                self.pq.merge_pending_commit()
+            self.t.merge_pending_commit()
+            if full:
+                self._verify_sessions(exact_epochs=True, section="5.1.2")
+                self.must_send_full_commit = False
+            else:
+                self._verify_sessions(exact_epochs=False, section="5.1.2")
+            self._drop_pending_psk()
+
+    def discard_pending_commit(self) -> None:
+        """Discard our pending commit in both sessions."""
+        if not self.has_pending_commit:
+            raise StateError("no pending commit")
+        with self._atomic():
+            if self.pq.has_pending_commit:
+                self.pq.discard_pending_commit()
+            if self.t.has_pending_commit:
+                self.t.discard_pending_commit()
+            self._drop_pending_psk()
+
+    def _drop_pending_psk(self) -> None:
+        if self._pending_psk is not None:
+            self.t.application_psks.pop(self._pending_psk, None)
+            self._pending_psk = None
+
+    # ---- proposals ----------------------------------------------------------------------------
+    def propose_update(self, *, authenticated_data: bytes = b"") -> bytes:
+        """Update proposals in both sessions with the FULL flag (Fig. 1b): an
+        APQMessagePair of the two Updates; whoever commits them should do so in a FULL
+        commit (our own PARTIAL commits leave them)."""
+        with self._atomic():
+            pq_msg = self.pq.propose_update(authenticated_data=authenticated_data)
+            t_msg = self.t.propose_update(authenticated_data=authenticated_data)
+            self._full_refs.add(self.t.pending_proposals[-1].ref)
+        return APQMessagePair.of(MLSMessage.from_bytes(t_msg), MLSMessage.from_bytes(pq_msg)).to_mls_message()
+
+    def propose_remove(self, identity: bytes, *, authenticated_data: bytes = b"") -> bytes:
+        """Remove proposals for ``identity`` in both sessions (§3.3), as one APQMessagePair;
+        committed by the next FULL commit."""
+        t_i, pq_i = self._leaf_of(self.t, identity), self._leaf_of(self.pq, identity)
+        with self._atomic():
+            pq_msg = self.pq.propose_remove(pq_i, authenticated_data=authenticated_data)
+            t_msg = self.t.propose_remove(t_i, authenticated_data=authenticated_data)
+        return APQMessagePair.of(MLSMessage.from_bytes(t_msg), MLSMessage.from_bytes(pq_msg)).to_mls_message()
+
+    # ---- application data ---------------------------------------------------------------------
+    def encrypt(self, data: bytes, *, authenticated_data: bytes = b"") -> bytes:
+        """Application data, in the traditional session only (§3.4)."""
+        with self._atomic():
+            return self.t.encrypt(data, authenticated_data=authenticated_data)
+
+    # ---- receiving ----------------------------------------------------------------------------
+    def process(self, data: bytes) -> APQProcessed:
+        """Process an APQMessagePair (FULL commit, external join, proposal pair) or a single
+        traditional message (application, proposal, PARTIAL commit). A rejected message
+        raises an :class:`~mls_pq.errors.MLSError` and changes neither session."""
+        if is_apq_message_pair(data):
+            pair = APQMessagePair.from_mls_message(data)
+            return self._process_pair(pair)
+        try:
+            msg = MLSMessage.from_bytes(data)
+        except MLSError:
+            raise
+        gid = _inner_group_id(msg)
+        if gid is not None and gid == self.pq.group_id:
+            raise combiner_error("a PQ-session message travels only in an APQMessagePair with its traditional half", "6")
+        with self._atomic():
+            res = self.t.process(data)
+            kind = _result_kind(res)
+            if kind != "commit":
+                if kind == "proposal":
+                    self._check_single_proposal(res)
+                sender = self._sender_identity(self.t, res)
+                return APQProcessed(kind, False, sender, _application_data(res), t=res)
+            before = apq_info_of(self.t)
+            rec = _Received(self.t, res)
+            eff = rec.effects
+            if eff.added or eff.removed or eff.external_join is not None:
+                raise combiner_error("a PARTIAL commit adds or removes members: only FULL commits may", "3")
+            if _info_in(rec.extensions()) != before:
+                raise combiner_error("a PARTIAL commit changes APQInfo: it is updated by FULL commits only", "5.1.2")
+            if any(p.psktype == PSK_APPLICATION and p.component_id == APQ_COMPONENT_ID for p in eff.psks):
+                raise combiner_error("an apq_psk in a traditional commit sent without its PQ commit", "3.1")
+            sender = self._committer_identity(self.t, eff)
+            rec.merge()
+            self._verify_sessions(exact_epochs=False, section="3.2.1")
+            return APQProcessed("commit", False, sender, t_effects=eff, t=res)
+
+    @staticmethod
+    def _check_single_proposal(res: Any) -> None:
+        """A single traditional proposal may not update APQInfo (only FULL commits do,
+        §5.1.1). Add/Remove proposals may be cached: a commit must pair them (checked then)."""
+        body = getattr(getattr(res, "proposal", None), "body", None)
+        if isinstance(body, AppDataUpdate) and body.component_id == APQ_COMPONENT_ID:
+            raise combiner_error("an APQInfo update proposed outside a FULL commit", "5.1.1")
+
+    def _sender_identity(self, group: Group, res: Any) -> bytes | None:
+        cred = getattr(res, "sender_credential", None)
+        return self.identity_of(cred) if isinstance(cred, Credential) else None
+
+    def _committer_identity(self, group: Group, eff: CommitEffects) -> bytes | None:
+        """The committer's identity in ``group`` after the commit was applied or staged."""
+        if eff.external_join is not None:
+            return self.identity_of(eff.external_join.credential)
+        s = eff.committer
+        if s.sender_type != SenderType.MEMBER:
+            return None
+        for m in group.members():
+            if m.leaf_index == s.index:
+                return self.identity_of(m.credential)
+        return None
+
+    def _process_pair(self, pair: APQMessagePair) -> APQProcessed:
+        wf = pair.wire_format
+        if wf not in (WireFormat.PUBLIC_MESSAGE, WireFormat.PRIVATE_MESSAGE):
+            raise combiner_error(f"an APQMessagePair of wire format 0x{wf:04x} is not a group message here", "6")
+        if _inner_group_id(pair.t_message) != self.t.group_id or _inner_group_id(pair.pq_message) != self.pq.group_id:
+            raise combiner_error("the pair's messages are not for this group's two sessions", "6")
+        ct_t, ct_pq = _inner_content_type(pair.t_message), _inner_content_type(pair.pq_message)
+        if ct_t != ct_pq:
+            raise combiner_error("the two messages of a pair have different content types", "6")
+        if ct_t == ContentType.PROPOSAL:
+            return self._process_proposal_pair(pair)
+        return self._process_full_commit(pair)
+
+    def _process_proposal_pair(self, pair: APQMessagePair) -> APQProcessed:
+        from ..messages.proposals import Remove, Update
+
+        with self._atomic():
+            pq_res = self.pq.process(pair.pq_message.to_bytes())
+            t_res = self.t.process(pair.t_message.to_bytes())
+            bodies = [getattr(getattr(r, "proposal", None), "body", None) for r in (t_res, pq_res)]
+            if type(bodies[0]) is not type(bodies[1]) or not isinstance(bodies[0], (Update, Remove)):
+                raise combiner_error("a proposal pair is an Update or a Remove in both sessions", "3.3")
+            t_sender, pq_sender = self._sender_identity(self.t, t_res), self._sender_identity(self.pq, pq_res)
+            if t_sender != pq_sender:
+                raise combiner_error("the two proposals of a pair come from different members", "3.1")
+            if isinstance(bodies[0], Remove):
+                assert isinstance(bodies[1], Remove)
+                gone = [m for m in self.t.members() if m.leaf_index == bodies[0].removed]
+                gone_pq = [m for m in self.pq.members() if m.leaf_index == bodies[1].removed]
+                if [self.identity_of(m.credential) for m in gone] != [self.identity_of(m.credential) for m in gone_pq]:
+                    raise combiner_error("the two Remove proposals name different members", "3.3")
+            ref = getattr(t_res, "proposal_ref", None)
+            if isinstance(ref, bytes):
+                self._full_refs.add(ref)
+            return APQProcessed("proposal", True, t_sender, t=t_res, pq=pq_res)
+
+    def _process_full_commit(self, pair: APQMessagePair) -> APQProcessed:
+        """Receive a FULL commit or an external join (§3.1, §3.2.2): PQ commit, apq_psk from
+        its new epoch, traditional commit, then the checks, then both merged — all or nothing."""
+        staged: list[_Received] = []
+        try:
+            with self._atomic():
+                pq_rec = _Received(self.pq, self.pq.process(pair.pq_message.to_bytes()))
+                staged.append(pq_rec)
+                pq_eff = pq_rec.effects
+                if pq_eff.removed_self:
+                    return self._process_own_removal(pair, pq_rec, staged)
+                psk_id, psk = apq_psk_from_exporter(self.t.suite, pq_rec.safe_export(APQ_COMPONENT_ID))
+                self.t.application_psks[(APQ_COMPONENT_ID, psk_id)] = psk
+                t_rec = _Received(self.t, self.t.process(pair.t_message.to_bytes()))
+                staged.append(t_rec)
+                t_eff = t_rec.effects
+                self.t.application_psks.pop((APQ_COMPONENT_ID, psk_id), None)
+                # §5.2: the traditional commit of a FULL commit carries the apq_psk proposal
+                if not any(
+                    p.psktype == PSK_APPLICATION and p.component_id == APQ_COMPONENT_ID and p.psk_id == psk_id
+                    for p in t_eff.psks
+                ):
+                    raise combiner_error("the traditional commit of a FULL commit lacks the apq_psk proposal", "5.2")
+                # §5.1.1, §5.1.2: both APQInfos updated, equal, with the two new epochs and suites
+                t_info, pq_info = _info_in(t_rec.extensions()), _info_in(pq_rec.extensions())
+                if t_info is None or pq_info is None:
+                    raise combiner_error("a FULL commit leaves a session without APQInfo", "5.1.2")
+                if t_info != pq_info:
+                    raise combiner_error("the APQInfos of the two sessions differ after a FULL commit", "5.1.2")
+                if (t_info.t_epoch, t_info.pq_epoch) != (t_eff.epoch, pq_eff.epoch):
+                    raise combiner_error("APQInfo epochs are not those of the two new epochs", "5.1.1")
+                if (t_info.t_cipher_suite, t_info.pq_cipher_suite) != (self.t.suite.id, self.pq.suite.id):
+                    raise combiner_error("APQInfo cipher suites are not those of the two sessions", "5.1.1")
+                t_who = self._committer_identity(self.t, t_eff) if t_eff.external_join is None else None
+                pq_who = self._committer_identity(self.pq, pq_eff) if pq_eff.external_join is None else None
+                if (t_eff.external_join is None) != (pq_eff.external_join is None):
+                    raise combiner_error("only one half of the pair is an external commit", "3.2.2")
+                if t_eff.external_join is not None:
+                    assert pq_eff.external_join is not None
+                    t_who = self.identity_of(t_eff.external_join.credential)
+                    pq_who = self.identity_of(pq_eff.external_join.credential)
+                if t_who != pq_who:
+                    raise combiner_error("the two commits of a FULL commit come from different members", "3.1")
+                self._check_staged_membership(t_rec, pq_rec)
+                pq_rec.merge()
+                t_rec.merge()
+                self._verify_sessions(exact_epochs=True, section="5.1.2")
+        except BaseException:
+            for rec in staged:
+                rec.discard()
+            raise
+        return APQProcessed("commit", True, t_who, t_effects=t_eff, pq_effects=pq_eff, t=t_rec.result, pq=pq_rec.result)
+
+    def _process_own_removal(self, pair: APQMessagePair, pq_rec: _Received, staged: list[_Received]) -> APQProcessed:
+        """A FULL commit removing us (§3.3): we cannot (and need not) derive the new epochs;
+        the traditional commit must remove us too."""
+        t_rec = _Received(self.t, self.t.process(pair.t_message.to_bytes()))
+        staged.append(t_rec)
+        if not t_rec.effects.removed_self:
+            raise combiner_error("we are removed from the PQ session but not from the traditional one", "3.3")
+        who = self._committer_identity(self.t, t_rec.effects)
+        if who != self._committer_identity(self.pq, pq_rec.effects):
+            raise combiner_error("the two commits of a FULL commit come from different members", "3.1")
+        pq_rec.merge()
+        t_rec.merge()
+        return APQProcessed(
+            "commit", True, who, t_effects=t_rec.effects, pq_effects=pq_rec.effects, t=t_rec.result, pq=pq_rec.result
+        )
+
+    def _check_staged_membership(self, t_rec: _Received, pq_rec: _Received) -> None:
+        ids = self.identity_of
+        t_m = Counter(ids(m.credential) for m in t_rec.members())
+        pq_m = Counter(ids(m.credential) for m in pq_rec.members())
+        if t_m != pq_m:
+            raise combiner_error("the two sessions' memberships differ after the commit", "3.2.1")
+
+    # ---- consistency --------------------------------------------------------------------------
+    def _verify_sessions(self, *, exact_epochs: bool, section: str) -> None:
+        """Both sessions carry the same valid APQInfo naming them (§5.1, §5.1.2, §7.1), the
+        PQ epoch is the one it records (and the traditional one too after a FULL commit,
+        ``exact_epochs``), and they have the same members (§3.2.1, §3.3)."""
+        t_info, pq_info = apq_info_of(self.t), apq_info_of(self.pq)
+        if t_info is None or pq_info is None:
+            raise combiner_error("APQInfo missing from a session's GroupContext", "3.2.1")
+        if t_info != pq_info:
+            raise combiner_error("the APQInfos of the two sessions differ", section)
+        info = t_info
+        if (info.t_session_group_id, info.pq_session_group_id) != (self.t.group_id, self.pq.group_id):
+            raise combiner_error("APQInfo does not name these two sessions", "5.1")
+        if (info.t_cipher_suite, info.pq_cipher_suite) != (self.t.suite.id, self.pq.suite.id):
+            raise combiner_error("APQInfo cipher suites are not the sessions' suites", "7.1")
+        check_suite_pair(info.t_cipher_suite, info.pq_cipher_suite, info.mode)
+        if info.pq_epoch != self.pq.epoch or (info.t_epoch != self.t.epoch if exact_epochs else info.t_epoch > self.t.epoch):
+            raise combiner_error(
+                f"APQInfo epochs ({info.t_epoch}, {info.pq_epoch}) do not match the sessions"
+                f" ({self.t.epoch}, {self.pq.epoch})",
+                "5.1.2",
+            )
+        if not self.t.active and not self.pq.active:
+            return  # removed from both: nothing more to compare
+        ids = self.identity_of
+        if Counter(ids(m.credential) for m in self.t.members()) != Counter(ids(m.credential) for m in self.pq.members()):
+            raise combiner_error("the two sessions' memberships differ", "3.2.1")
+
+    def _check_joined(self) -> None:
+        """A joiner's checks of both sessions (§3.2.1, §5.1.2, §6, §7.1): APQInfo, required
+        wire formats and components, membership."""
+        for g in (self.pq, self.t):
+            exts = g.group_context.extensions
+            req = wire_formats_of(exts, cp.REQUIRED_WIRE_FORMATS)
+            if req is None or APQ_MESSAGE_PAIR not in req.wire_formats:
+                raise combiner_error("required_wire_formats does not list apq_message_pair", "6")
+            check_required_components(exts, self.registry)
+            validate_app_data(
+                app_data_dictionary_of(exts), self.registry, UpdateContext(g.group_id, g.epoch, g.suite.id)
+            )
+        self._verify_sessions(exact_epochs=True, section="3.2.1")
+
+    # ---- joining ------------------------------------------------------------------------------
+    @classmethod
+    def join(
+        cls,
+        welcome: bytes,
+        bundle: APQKeyPackageBundle | None = None,
+        *,
+        storage: Storage | None = None,
+        registry: ComponentRegistry | None = None,
+        identity_of: IdentityOf = default_identity,
+        t_ratchet_tree: bytes | None = None,
+        pq_ratchet_tree: bytes | None = None,
+        config: GroupConfig | None = None,
+    ) -> APQGroup:
+        """Join from the Welcome pair (§3.2, §3.2.1): the PQ session first, then the
+        traditional one with the ``apq_psk`` of the PQ epoch joined; then the joiner's
+        checks. :attr:`must_send_full_commit` is set: our first commit must be FULL."""
+        pair = APQMessagePair.from_mls_message(welcome)
+        if pair.wire_format != WireFormat.WELCOME:
+            raise combiner_error("the Welcome pair is not of wire format mls_welcome", "3.2.1")
+        reg = apq_registry(registry)
+        cfg = session_config(config, reg)
+        with storage.atomic() if storage is not None else nullcontext():
+            pq = Group.join(
+                pair.pq_message.to_bytes(),
+                bundle.pq if bundle is not None else None,
+                storage=storage,
+                ratchet_tree=pq_ratchet_tree,
+                config=cfg,
+            )
+            info = apq_info_of(pq)
+            if info is None:
+                raise combiner_error("the PQ session's GroupContext has no APQInfo", "3.2.1")
+            t_suite = get_suite(info.t_cipher_suite)
+            psk_id, psk = apq_psk_from_exporter(t_suite, pq.safe_export_secret(APQ_COMPONENT_ID))
+            t = Group.join(
+                pair.t_message.to_bytes(),
+                bundle.t if bundle is not None else None,
+                storage=storage,
+                ratchet_tree=t_ratchet_tree,
+                application_psks={(APQ_COMPONENT_ID, psk_id): psk},
+                config=cfg,
+            )
+            g = cls(t, pq, registry=reg, identity_of=identity_of)
+            g._check_joined()
+            g.must_send_full_commit = True
+        return g
+
+    # ---- persistence --------------------------------------------------------------------------
+    @classmethod
+    def load(
+        cls,
+        storage: Storage,
+        t_group_id: bytes,
+        pq_group_id: bytes,
+        *,
+        registry: ComponentRegistry | None = None,
+        identity_of: IdentityOf = default_identity,
+        config: GroupConfig | None = None,
+    ) -> APQGroup:
+        """Both sessions as last stored, checked for consistency (§5.1.2, §3.2.1). The
+        application's hooks (``config``) are not stored: pass them again."""
+        cfg = session_config(config, apq_registry(registry))
+        t = Group.load(storage, t_group_id, config=cfg)
+        pq = Group.load(storage, pq_group_id, config=cfg)
+        g = cls(t, pq, registry=registry, identity_of=identity_of)
+        g._verify_sessions(exact_epochs=False, section="5.1.2")
+        return g
+
+
+__all__ = [
+    "APQClient",
+    "APQCommitOutput",
+    "APQGroup",
+    "APQKeyPackage",
+    "APQKeyPackageBundle",
+    "APQProcessed",
+    "apq_info_of",
+    "default_identity",
+    "session_extensions",
+]

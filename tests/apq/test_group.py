@@ -1,0 +1,276 @@
+"""APQGroup (mls_pq/apq/group.py): the combined group object of draft-ietf-mls-combiner —
+create (§3), Welcome pair (§3.2, §3.2.1), FULL / PARTIAL commits (§3.1), process, application
+data in the traditional session only (§3.4), removal (§3.3), FULL-flagged Updates (Fig. 1b),
+rejections leaving both sessions unchanged, atomic persistence and load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mls_pq.apq.client import APQClient
+from mls_pq.apq.group import APQGroup, apq_info_of
+from mls_pq.apq.structs import APQ_COMPONENT_ID, APQMessagePair
+from mls_pq.errors import DraftValidationError, MLSError, StateError
+from mls_pq.messages.framing_structs import MLSMessage
+from mls_pq.storage import MemoryStorage, SQLiteStorage, Storage
+
+T, PQ = 0x0001, 0xF006
+
+
+def client(name: bytes, pq: int = PQ) -> APQClient:
+    return APQClient.generate(T, pq, name)
+
+
+def snapshot(g: APQGroup) -> tuple[bytes, bytes]:
+    """Both sessions' full state, byte for byte."""
+    return g.t.to_bytes(), g.pq.to_bytes()
+
+
+def same_keys(groups: list[APQGroup]) -> None:
+    """Every member agrees on both sessions' epochs, epoch authenticators and exporters."""
+    ref = groups[0]
+    for g in groups[1:]:
+        assert g.epochs == ref.epochs
+        assert g.t.epoch_authenticator == ref.t.epoch_authenticator
+        assert g.pq.epoch_authenticator == ref.pq.epoch_authenticator
+        assert g.export_secret("test", b"ctx", 32) == ref.export_secret("test", b"ctx", 32)
+        assert g.pq.export_secret("test", b"ctx", 32) == ref.pq.export_secret("test", b"ctx", 32)
+        assert apq_info_of(g.t) == apq_info_of(g.pq) == apq_info_of(ref.t)
+
+
+def add(committer: APQGroup, others: list[APQGroup], joiner: APQClient, **kw: object) -> APQGroup:
+    """``committer`` adds ``joiner`` with a FULL commit; everyone processes; the joiner sends
+    its first (FULL) commit, which everyone processes."""
+    kp, bundle = joiner.key_packages()
+    out = committer.commit(full=True, add=[kp])
+    committer.merge_pending_commit()
+    for o in others:
+        o.process(out.commit)
+    assert out.welcome is not None
+    new = APQGroup.join(out.welcome, bundle, **kw)  # type: ignore[arg-type]
+    assert new.must_send_full_commit
+    first = new.commit(full=True)
+    new.merge_pending_commit()
+    assert not new.must_send_full_commit
+    for o in [committer, *others]:
+        o.process(first.commit)
+    return new
+
+
+@pytest.fixture
+def pair() -> tuple[APQGroup, APQGroup]:
+    a = APQGroup.create(client(b"alice"))
+    b = add(a, [], client(b"bob"))
+    return a, b
+
+
+def test_create_puts_apq_info_in_both_sessions_section_3() -> None:
+    c = client(b"alice")
+    g = APQGroup.create(c, t_group_id=b"T", pq_group_id=b"PQ")
+    info = g.apq_info
+    assert info == apq_info_of(g.pq)
+    assert (info.t_session_group_id, info.pq_session_group_id) == (b"T", b"PQ")
+    assert (info.t_cipher_suite, info.pq_cipher_suite, info.mode) == (T, PQ, False)
+    assert (info.t_epoch, info.pq_epoch) == g.epochs == (1, 1)
+    assert g.members() == [b"alice"]
+
+
+def test_create_rejects_invalid_suite_pairs_section_7_1() -> None:
+    with pytest.raises(DraftValidationError, match=r"§7\.1"):
+        APQGroup.create(APQClient.generate(0xF001, PQ, b"a"))  # hybrid as traditional
+    with pytest.raises(DraftValidationError, match=r"§7\.1\.1"):
+        APQGroup.create(APQClient.generate(T, 0xF001, b"a"))  # hybrid KEM in the PQ session
+    with pytest.raises(DraftValidationError, match=r"§7\.1\.2"):
+        APQGroup.create(client(b"a"), mode=True)  # mode 1 with an Ed25519 PQ suite
+    with pytest.raises(DraftValidationError, match=r"§5\.1"):
+        APQGroup.create(client(b"a"), t_group_id=b"same", pq_group_id=b"same")
+
+
+def test_full_and_partial_commits_agree(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    same_keys([a, b])
+    t0, pq0 = a.epochs
+    out = a.commit(full=False)
+    assert out.pq_commit is None and not out.full
+    a.merge_pending_commit()
+    r = b.process(out.commit)
+    assert (r.kind, r.full, r.sender) == ("commit", False, b"alice")
+    assert a.epochs == b.epochs == (t0 + 1, pq0)  # PARTIAL: the PQ session stays
+    assert a.apq_info.t_epoch == t0  # APQInfo records the last FULL commit's epochs
+    same_keys([a, b])
+    out = b.commit(full=True)
+    b.merge_pending_commit()
+    r = a.process(out.commit)
+    assert (r.kind, r.full, r.sender) == ("commit", True, b"bob")
+    assert a.epochs == (t0 + 2, pq0 + 1) and a.apq_info.t_epoch == t0 + 2
+    same_keys([a, b])
+
+
+def test_application_data_in_the_traditional_session_section_3_4(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    ct = a.encrypt(b"hello", authenticated_data=b"ad")
+    assert MLSMessage.from_bytes(ct).body.group_id == a.t.group_id  # type: ignore[union-attr]
+    r = b.process(ct)
+    assert (r.kind, r.data, r.sender) == ("application", b"hello", b"alice")
+
+
+def test_pq_message_alone_rejected_section_6(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    out = a.commit(full=True)
+    pq_commit = out.pq_commit
+    assert pq_commit is not None
+    before = snapshot(b)
+    with pytest.raises(DraftValidationError, match=r"§6"):
+        b.process(pq_commit)
+    assert snapshot(b) == before
+
+
+def test_joiner_must_send_a_full_commit_first_section_3_2() -> None:
+    a = APQGroup.create(client(b"alice"))
+    kp, bundle = client(b"bob").key_packages()
+    out = a.commit(full=True, add=[kp])
+    a.merge_pending_commit()
+    assert out.welcome is not None
+    b = APQGroup.join(out.welcome, bundle)
+    same_keys([a, b])
+    assert sorted(b.members()) == [b"alice", b"bob"]
+    with pytest.raises(StateError, match=r"§3\.2"):
+        b.commit(full=False)
+    b.commit(full=True)
+    b.merge_pending_commit()
+    b.commit(full=False)  # now allowed
+
+
+def test_adds_and_removes_need_a_full_commit_section_3(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, _ = pair
+    kp, _ = client(b"carol").key_packages()
+    with pytest.raises(DraftValidationError, match=r"§3\)"):
+        a.commit(full=False, add=[kp])
+    with pytest.raises(DraftValidationError, match=r"§3\)"):
+        a.commit(full=False, remove=[b"bob"])
+    assert not a.has_pending_commit
+
+
+def test_remove_in_both_sessions_section_3_3(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    c = add(a, [b], client(b"carol"))
+    out = a.commit(full=True, remove=[b"bob"])
+    a.merge_pending_commit()
+    r = b.process(out.commit)
+    assert r.t_effects is not None and r.t_effects.removed_self and not b.active
+    c.process(out.commit)
+    assert sorted(a.members()) == sorted(c.members()) == [b"alice", b"carol"]
+    assert sorted(a.members()) == sorted(a.identity_of(m.credential) for m in a.pq.members())
+    same_keys([a, c])
+
+
+def test_propose_remove_pair_then_full_commit_section_3_3(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    c = add(a, [b], client(b"carol"))
+    prop = c.propose_remove(b"bob")
+    for g in (a, b):
+        r = g.process(prop)
+        assert (r.kind, r.full, r.sender) == ("proposal", True, b"carol")
+    out = a.commit(full=True)
+    a.merge_pending_commit()
+    c.process(out.commit)
+    b.process(out.commit)
+    assert not b.active and sorted(a.members()) == [b"alice", b"carol"]
+    same_keys([a, c])
+
+
+def test_update_with_the_full_flag_fig_1b(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    prop = b.propose_update()
+    r = a.process(prop)
+    assert (r.kind, r.full, r.sender) == ("proposal", True, b"bob")
+    # a PARTIAL commit of ours leaves the FULL-flagged Update for a FULL commit
+    out = a.commit(full=False)
+    assert b"bob" not in [m.credential.identity for m in out.t_effects.updated]
+    a.discard_pending_commit()
+    out = a.commit(full=True)
+    assert b"bob" in [m.credential.identity for m in out.t_effects.updated]
+    assert out.pq_effects is not None and b"bob" in [m.credential.identity for m in out.pq_effects.updated]
+    a.merge_pending_commit()
+    b.process(out.commit)
+    same_keys([a, b])
+
+
+def test_rejected_full_commit_changes_neither_session(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    good = a.commit(full=True)
+    a.merge_pending_commit()
+    p = APQMessagePair.from_mls_message(good.commit)
+    other = a.commit(full=True)  # a later commit: its T half does not match the PQ half
+    q = APQMessagePair.from_mls_message(other.commit)
+    a.discard_pending_commit()
+    before = snapshot(b)
+    for bad in (APQMessagePair.of(q.t_message, p.pq_message), APQMessagePair.of(p.t_message, q.pq_message)):
+        with pytest.raises(MLSError):
+            b.process(bad.to_mls_message())
+        assert snapshot(b) == before
+    b.process(good.commit)
+    same_keys([a, b])
+
+
+def test_partial_commit_must_not_carry_the_apq_psk_section_3_1(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    out = a.commit(full=True)
+    before = snapshot(b)
+    with pytest.raises(MLSError):
+        b.process(out.t_commit)  # the T half alone: no PQ epoch, no apq_psk
+    assert snapshot(b) == before
+
+
+def test_safe_export_of_component_0x0006_is_reserved_section_5_2(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, _ = pair
+    with pytest.raises(DraftValidationError, match=r"§5\.2"):
+        a.safe_export_secret(APQ_COMPONENT_ID)
+    assert len(a.safe_export_secret(0x8001)) == a.t.suite.n_h
+
+
+def test_mode_1_with_ml_dsa() -> None:
+    a = APQGroup.create(client(b"alice", 0xF00A))
+    assert a.mode is True
+    b = add(a, [], client(b"bob", 0xF00A))
+    out = a.commit(full=False)
+    a.merge_pending_commit()
+    b.process(out.commit)
+    same_keys([a, b])
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_persisted_and_loaded(tmp_path: Path, backend: str) -> None:
+    def storage(name: str) -> Storage:
+        return MemoryStorage() if backend == "memory" else SQLiteStorage(tmp_path / f"{name}.db")
+
+    sa, sb = storage("a"), storage("b")
+    a = APQGroup.create(client(b"alice"), storage=sa)
+    kp, _ = (bob := client(b"bob")).key_packages(storage=sb)
+    out = a.commit(full=True, add=[kp])
+    a.merge_pending_commit()
+    assert out.welcome is not None
+    b = APQGroup.join(out.welcome, storage=sb)  # bundles found in storage
+    first = b.commit(full=True)
+    b.merge_pending_commit()
+    a.process(first.commit)
+    del bob
+    a2 = APQGroup.load(sa, a.t.group_id, a.pq.group_id)
+    b2 = APQGroup.load(sb, b.t.group_id, b.pq.group_id)
+    same_keys([a2, b2, a])
+    out = a2.commit(full=True)
+    a2.merge_pending_commit()
+    b2.process(out.commit)
+    same_keys([a2, b2])
+    # a rejected pair leaves both stored sessions as they were
+    stale = b2.commit(full=True)
+    b2.discard_pending_commit()
+    stored = (sa.load_group(a.t.group_id), sa.load_group(a.pq.group_id))
+    with pytest.raises(MLSError):
+        pq_only = APQMessagePair.from_mls_message(stale.commit)
+        a2.process(APQMessagePair.of(MLSMessage.from_bytes(out.t_commit), pq_only.pq_message).to_mls_message())
+    assert (sa.load_group(a.t.group_id), sa.load_group(a.pq.group_id)) == stored
+    a3 = APQGroup.load(sa, a.t.group_id, a.pq.group_id)
+    same_keys([a2, a3, b2])
