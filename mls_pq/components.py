@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
-from . import ext_codepoints as cp
+import mls_pq.ext_codepoints as cp
 from .errors import DraftValidationError, MLSError
 from .extensions import Extension
 from .messages.app_data import (
@@ -169,6 +169,11 @@ def apply_app_data_updates(
     for cid in sorted(grouped):
         lst = grouped[cid]
         if lst[0].op == AppDataUpdateOperation.REMOVE:
+            # optional hook: a component may refuse the removal of its state (§4.7: "more
+            # restrictive validity rules"), e.g. one whose data is immutable for the session
+            check_remove = getattr(registry.handler(cid), "check_remove", None)
+            if check_remove is not None:
+                _call("accept the remove", cid, check_remove, new.get(cid), context)
             new = new.without(cid)
             continue
         handler = registry.handler(cid)
