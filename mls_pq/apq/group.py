@@ -91,6 +91,7 @@ from ..messages.framing_structs import (
     WireFormat,
 )
 from ..messages.proposals import Proposal
+from ..messages.welcome import GroupInfo
 from ..messages.app_data import WireFormats
 from ..psk import PSK_APPLICATION
 from ..storage.base import Storage
@@ -902,6 +903,96 @@ class APQGroup:
             g._check_joined()
             g.must_send_full_commit = True
         return g
+
+    # ---- external joins (§3.2.2) -----------------------------------------------------------------
+    def group_info(self) -> bytes:
+        """The two sessions' GroupInfos (with ``external_pub`` and the ratchet tree) as one
+        APQMessagePair of wire format mls_group_info, for an external joiner (§3.2.2); both
+        carry APQInfo in their GroupContext."""
+        t_gi = self.t.group_info(ratchet_tree=True, external_pub=True)
+        pq_gi = self.pq.group_info(ratchet_tree=True, external_pub=True)
+        return APQMessagePair(
+            int(WireFormat.GROUP_INFO), MLSMessage.from_bytes(t_gi), MLSMessage.from_bytes(pq_gi)
+        ).to_mls_message()
+
+    @classmethod
+    def join_external(
+        cls,
+        group_info: bytes,
+        client: APQClient,
+        *,
+        storage: Storage | None = None,
+        registry: ComponentRegistry | None = None,
+        identity_of: IdentityOf = default_identity,
+        config: GroupConfig | None = None,
+        authenticated_data: bytes = b"",
+    ) -> tuple[APQGroup, bytes]:
+        """Join both sessions by external commits (§3.2.2), from the GroupInfo pair of
+        :meth:`group_info`: the PQ external commit first, the ``apq_psk`` of its new epoch,
+        then the traditional external commit with the application PSK proposal; both update
+        APQInfo's epochs. Returns the group and the APQMessagePair of the two commits to
+        send (a FULL commit: processed by members with :meth:`process`)."""
+        pair = APQMessagePair.from_mls_message(group_info)
+        if pair.wire_format != WireFormat.GROUP_INFO:
+            raise combiner_error("the GroupInfo pair is not of wire format mls_group_info", "3.2.2")
+        t_gi, pq_gi = pair.t_message.body, pair.pq_message.body
+        if not isinstance(t_gi, GroupInfo) or not isinstance(pq_gi, GroupInfo):  # §6 checked the formats
+            raise combiner_error("the GroupInfo pair does not hold two GroupInfos", "3.2.2")
+        t_info, pq_info = _info_in(t_gi.group_context.extensions), _info_in(pq_gi.group_context.extensions)
+        if t_info is None or pq_info is None:
+            raise combiner_error("the GroupInfo of each session MUST contain APQInfo", "3.2.2")
+        if t_info != pq_info:
+            raise combiner_error("the two GroupInfos carry different APQInfos", "5.1.2")
+        t_gc, pq_gc = t_gi.group_context, pq_gi.group_context
+        if (t_info.t_session_group_id, t_info.pq_session_group_id) != (t_gc.group_id, pq_gc.group_id):
+            raise combiner_error("APQInfo does not name the two GroupInfos' groups", "5.1")
+        # the PQ session advances only with FULL commits; PARTIAL ones move the T epoch on
+        if t_info.pq_epoch != pq_gc.epoch or t_info.t_epoch > t_gc.epoch:
+            raise combiner_error("APQInfo epochs do not match the two GroupInfos' epochs", "5.1.2")
+        check_suite_pair(t_info.t_cipher_suite, t_info.pq_cipher_suite, t_info.mode)
+        if (client.t.suite.id, client.pq.suite.id) != (t_info.t_cipher_suite, t_info.pq_cipher_suite):
+            raise combiner_error("the client's suites are not the combined group's", "7.1")
+        reg = apq_registry(registry)
+        cfg = session_config(config, reg)
+        updates = [
+            AppDataUpdate.make_update(APQ_COMPONENT_ID, u.to_bytes())
+            for u in (
+                APQInfoUpdate.t_epoch(t_gc.epoch + 1),
+                APQInfoUpdate.pq_epoch(pq_gc.epoch + 1),
+            )
+        ]
+        leaf_exts = session_leaf_extensions(reg)
+        with storage.atomic() if storage is not None else nullcontext():
+            pq, pq_commit = Group.join_external(
+                pair.pq_message.to_bytes(),
+                client.pq.credential,
+                client.pq.signature_priv,
+                capabilities=session_capabilities(client.pq),
+                leaf_extensions=leaf_exts,
+                authenticated_data=authenticated_data,
+                config=cfg,
+                storage=storage,
+                app_data_updates=updates,
+            )
+            t_suite = client.t.suite
+            psk_id, psk = apq_psk_from_exporter(t_suite, pq.safe_export_secret(APQ_COMPONENT_ID))
+            t, t_commit = Group.join_external(
+                pair.t_message.to_bytes(),
+                client.t.credential,
+                client.t.signature_priv,
+                capabilities=session_capabilities(client.t),
+                leaf_extensions=leaf_exts,
+                authenticated_data=authenticated_data,
+                psks=[apq_psk_id(psk_id, os.urandom(t_suite.n_h))],
+                config=cfg,
+                storage=storage,
+                app_data_updates=updates,
+                application_psks={(APQ_COMPONENT_ID, psk_id): psk},
+            )
+            g = cls(t, pq, registry=reg, identity_of=identity_of)
+            g._check_joined()
+        out = APQMessagePair.of(MLSMessage.from_bytes(t_commit), MLSMessage.from_bytes(pq_commit))
+        return g, out.to_mls_message()
 
     # ---- persistence --------------------------------------------------------------------------
     @classmethod

@@ -274,3 +274,50 @@ def test_persisted_and_loaded(tmp_path: Path, backend: str) -> None:
     assert (sa.load_group(a.t.group_id), sa.load_group(a.pq.group_id)) == stored
     a3 = APQGroup.load(sa, a.t.group_id, a.pq.group_id)
     same_keys([a2, a3, b2])
+
+
+def test_external_join_of_both_sessions_section_3_2_2(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    out = a.commit(full=False)  # a PARTIAL commit first: T epoch ahead of APQInfo's
+    a.merge_pending_commit()
+    b.process(out.commit)
+    gi = b.group_info()
+    assert APQMessagePair.from_mls_message(gi).wire_format == 4
+    d, commit = APQGroup.join_external(gi, client(b"dave"))
+    assert not d.must_send_full_commit  # the external commits are a FULL commit
+    for g in (a, b):
+        r = g.process(commit)
+        assert (r.kind, r.full, r.sender) == ("commit", True, b"dave")
+    assert sorted(a.members()) == sorted(d.members()) == [b"alice", b"bob", b"dave"]
+    same_keys([a, b, d])
+    assert d.apq_info.t_epoch == d.t.epoch and d.apq_info.pq_epoch == d.pq.epoch
+    out = d.commit(full=False)
+    d.merge_pending_commit()
+    a.process(out.commit)
+    b.process(out.commit)
+    same_keys([a, b, d])
+
+
+def test_external_join_without_the_apq_psk_rejected_section_3_2_2(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    gi = APQMessagePair.from_mls_message(b.group_info())
+    d, commit = APQGroup.join_external(gi.to_mls_message(), client(b"dave"))
+    c = APQMessagePair.from_mls_message(commit)
+    # the T half replaced by a plain external commit of the T session alone (no PSK, no APQInfo update)
+    from mls_pq.apq.client import apq_registry, session_capabilities, session_leaf_extensions
+    from mls_pq.group import Group
+
+    dave = client(b"dave")
+    _, plain = Group.join_external(
+        gi.t_message.to_bytes(),
+        dave.t.credential,
+        dave.t.signature_priv,
+        capabilities=session_capabilities(dave.t),
+        leaf_extensions=session_leaf_extensions(apq_registry()),
+    )
+    before = snapshot(a)
+    with pytest.raises(DraftValidationError, match=r"§5\.2"):
+        a.process(APQMessagePair.of(MLSMessage.from_bytes(plain), c.pq_message).to_mls_message())
+    assert snapshot(a) == before
+    a.process(commit)
+    same_keys([a, d])
