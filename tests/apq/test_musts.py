@@ -17,10 +17,21 @@ elsewhere that covers the rule at struct/handler level):
 §3   PQ group instantiated with an approved PQ ciphersuite               pq_session_suite_classes_section_7_1 (hybrid,
                                                                          classical rejected)
 §3.1 FULL = PQ commit then T commit with the PSK proposal               first_full_commit_section_5_1_1_and_5_1_2
-§3.2.1 APQInfo in the GroupContext the Welcome carries                  joiner_sees_apq_info_in_welcome_section_3_2_1
+§3.2.1 APQInfo in the GroupContext the Welcome carries                  joiner_sees_apq_info_in_welcome_section_3_2_1,
+                                                                         welcome_pair_without_apq_info_or_wire_formats_
+                                                                         rejected_section_3_2_1_and_6
+§3.2.1, §5.1.2 joiner validates both APQInfos match                      welcome_pair_apq_info_mismatch_rejected_section_3_2_1
+§3.2, §3.2.1 the joiner MUST issue a FULL commit (first)                 unit: test_group.py::test_joiner_must_send_a_full_
+                                                                         commit_first_section_3_2
 §3.2.2 external commit: T commit MUST carry the application PSK          external_commit_without_apq_psk_rejected_section_3_2_2
 §3.2.2 both external commits MUST update APQInfo                         external_commit_updates_apq_info_section_3_2_2
-§3.2.1/§3.3 membership consistent in both sessions after join/removal   membership_divergence_detectable_section_3_2_1_and_3_3
+§3.2.1/§3.3 membership consistent in both sessions after join/removal   membership_divergence_rejected_section_3_2_1_and_3_3
+§3.3 removals in both sessions followed by a FULL commit                 unit: test_group.py::test_adds_and_removes_need_
+                                                                         a_full_commit_section_3, test_remove_in_both_
+                                                                         sessions_section_3_3
+§3.4 application messages only in the traditional session               unit: test_group.py::test_application_data_in_the_
+                                                                         traditional_session_section_3_4, test_pq_message_
+                                                                         alone_rejected_section_6
 §4, §4.2, §7.1.2 mode 1 needs a PQ DSA in the PQ session                 pq_session_suite_classes_section_7_1[mode1-ed25519]
 §5.1 APQInfo in both GroupContexts via app_data_dictionary 0x0006        first_full_commit_section_5_1_1_and_5_1_2
 §5.1.1 first FULL commit: full_update, epochs = the new epochs           epoch_only_update_needs_existing_apq_info_section_5_1_1,
@@ -32,7 +43,8 @@ elsewhere that covers the rule at struct/handler level):
 §5.1.1 for any FULL commit verify suites and epochs of both new epochs   wrong_epoch_rejected_section_5_1_1,
                                                                          apq_info_must_name_this_session_section_5_1
 §5.1.2 APQInfo of T and PQ match; updated in both on FULL                first_full_commit_section_5_1_1_and_5_1_2,
-                                                                         later_full_commits_update_epochs_section_5_1_1
+                                                                         later_full_commits_update_epochs_section_5_1_1,
+                                                                         epochs_mismatch_after_full_rejected_section_5_1_2
 §5.2 apq_exporter = SafeExportSecret(0x0006) (not extension_secret),     apq_exporter_independent_derivation_section_5_2
      PQ KDF; apq_psk_id / apq_psk with the T KDF
 §5.2 PSKType = application(3), component_id 0x0006, psk_id = apq_psk_id apq_exporter_independent_derivation_section_5_2
@@ -40,9 +52,11 @@ elsewhere that covers the rule at struct/handler level):
                                                                          wrong_apq_psk_id_rejected_section_5_2
 §5.2 apq_exporter deleted after use                                      apq_exporter_consumed_section_5_2
 §6   required_wire_formats lists apq_message_pair in both sessions       required_wire_formats_section_6
-§6   inner wire formats = wire_format; wire_format != apq_message_pair;  pair_of_a_full_commit_reject_rules_section_6
-     reject otherwise                                                    (unit: test_structs.py::test_pair_*)
-§6   mls_private_message in a pair MUST NOT be application content       pair_of_a_full_commit_reject_rules_section_6
+§6   inner wire formats = wire_format; wire_format != apq_message_pair;  pair_of_a_full_commit_reject_rules_section_6,
+     reject otherwise                                                    pair_rules_through_process_section_6
+                                                                         (unit: test_structs.py::test_pair_*)
+§6   mls_private_message in a pair MUST NOT be application content       pair_of_a_full_commit_reject_rules_section_6,
+                                                                         pair_rules_through_process_section_6
 §7.1 pq suite fully PQ in mode 1; suites/mode not modified; reject       pq_session_suite_classes_section_7_1[*],
      invalid or duplicate suites                                         immutable_field_change_rejected_section_5_1_1
 §7.1.1 PQ session KEM standardized pure PQ; hybrid/experimental rejected pq_session_suite_classes_section_7_1[hybrid*]
@@ -68,7 +82,9 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from mls_pq import ext_codepoints as cp
+from mls_pq.apq.client import APQClient
 from mls_pq.apq.component import APQInfoHandler
+from mls_pq.apq.group import APQGroup
 from mls_pq.apq.key_schedule import apq_psk_from_exporter, apq_psk_id
 from mls_pq.apq.structs import APQ_COMPONENT_ID, APQ_MESSAGE_PAIR, APQInfo, APQInfoUpdate, APQMessagePair
 from mls_pq.apq.suites import suite_policy
@@ -624,3 +640,143 @@ def test_receiver_without_combiner_rejects_section_ext_4_7() -> None:
     info = c.info(a.t.epoch + 1, a.pq.epoch + 1)
     rejected(b.t, t_commit_lax(c, a, [APQInfoUpdate.full(info)], psks=[lax_apq_psk(c, a)]),
              r"unknown to the application.*§4\.7")
+
+
+# ---- the combined group object (APQGroup): cross-session rules ------------------------------------
+
+
+def apq_pair() -> tuple[APQGroup, APQGroup]:
+    """alice and bob in a combined group (0x0001 + 0xF006), bob's first FULL commit done."""
+    a = APQGroup.create(APQClient.generate(0x0001, 0xF006, b"alice"))
+    kp, bundle = APQClient.generate(0x0001, 0xF006, b"bob").key_packages()
+    out = a.commit(True, add=[kp])
+    a.merge_pending_commit()
+    assert out.welcome is not None
+    b = APQGroup.join(out.welcome, bundle)
+    first = b.commit(True)
+    b.merge_pending_commit()
+    a.process(first.commit)
+    return a, b
+
+
+def snapshot(g: APQGroup) -> tuple[bytes, bytes]:
+    return g.t.to_bytes(), g.pq.to_bytes()
+
+
+def crafted_full(g: APQGroup, *, t_kw: dict[str, object] | None = None, pq_kw: dict[str, object] | None = None,
+                 t_ups: Sequence[APQInfoUpdate] | None = None, pq_ups: Sequence[APQInfoUpdate] | None = None) -> bytes:
+    """A FULL commit pair built from ``g``'s two sessions directly (bypassing APQGroup's sender
+    checks; each session's component handler still applies), then discarded by ``g``."""
+    te, pe = g.t.epoch + 1, g.pq.epoch + 1
+    ups = [APQInfoUpdate.t_epoch(te), APQInfoUpdate.pq_epoch(pe)]
+    pq_out = g.pq.commit(proposals=props(ups if pq_ups is None else pq_ups), **(pq_kw or {}))  # type: ignore[arg-type]
+    psk_id, psk = apq_psk_from_exporter(g.t.suite, g.pq.pending_safe_export_secret(APQ_COMPONENT_ID))
+    g.t.application_psks[(APQ_COMPONENT_ID, psk_id)] = psk
+    t_out = g.t.commit(psks=[apq_psk_id(psk_id, os.urandom(g.t.suite.n_h))],
+                       proposals=props(ups if t_ups is None else t_ups), **(t_kw or {}))  # type: ignore[arg-type]
+    g.t.discard_pending_commit()
+    g.pq.discard_pending_commit()
+    return APQMessagePair.of(MLSMessage.from_bytes(t_out.commit), MLSMessage.from_bytes(pq_out.commit)).to_mls_message()
+
+
+def rejected_apq(g: APQGroup, data: bytes, match: str, exc: type[Exception] = DraftValidationError) -> None:
+    """``g`` rejects ``data`` and neither session changes (byte for byte)."""
+    before = snapshot(g)
+    with pytest.raises(exc, match=match):
+        g.process(data)
+    assert snapshot(g) == before
+
+
+def test_membership_divergence_rejected_section_3_2_1_and_3_3() -> None:
+    """§3.2.1/§3.3 "Members MUST verify group membership is consistent in both sessions after a
+    join / a removal": a FULL commit adding (or removing) in one session only is rejected."""
+    a, b = apq_pair()
+    kp, _ = APQClient.generate(0x0001, 0xF006, b"carol").key_packages()
+    rejected_apq(b, crafted_full(a, t_kw={"add": [kp.t]}), r"memberships differ.*§3\.2\.1")
+    rejected_apq(b, crafted_full(a, pq_kw={"add": [kp.pq]}), r"memberships differ.*§3\.2\.1")
+    a2, b2 = apq_pair()
+    kp_c, _ = APQClient.generate(0x0001, 0xF006, b"carol").key_packages()
+    out = a2.commit(True, add=[kp_c])
+    a2.merge_pending_commit()
+    b2.process(out.commit)
+    # remove carol from the T session only; then remove carol (T) but bob (PQ)
+    carol_t = next(m.leaf_index for m in a2.t.members() if m.credential.identity == b"carol")
+    bob_pq = next(m.leaf_index for m in a2.pq.members() if m.credential.identity == b"bob")
+    carol_pq = next(m.leaf_index for m in a2.pq.members() if m.credential.identity == b"carol")
+    rejected_apq(b2, crafted_full(a2, t_kw={"remove": [carol_t]}), r"memberships differ.*§3\.2\.1")
+    assert carol_pq != bob_pq
+    before = snapshot(b2)
+    with pytest.raises(MLSError):  # bob removed from the PQ session: b2 cannot follow it at all
+        b2.process(crafted_full(a2, t_kw={"remove": [carol_t]}, pq_kw={"remove": [bob_pq]}))
+    assert snapshot(b2) == before
+
+
+def test_epochs_mismatch_after_full_rejected_section_5_1_2() -> None:
+    """§5.1.1/§5.1.2: after a FULL commit both APQInfos match and carry both new epochs. Each
+    session's handler checks only its own epoch; the combined group checks the other one."""
+    a, b = apq_pair()
+    te, pe = a.t.epoch + 1, a.pq.epoch + 1
+    wrong_pq = [APQInfoUpdate.t_epoch(te), APQInfoUpdate.pq_epoch(pe + 5)]  # T session: other epoch wrong
+    rejected_apq(b, crafted_full(a, t_ups=wrong_pq), r"§5\.1\.[12]")
+    wrong_t = [APQInfoUpdate.t_epoch(te + 5), APQInfoUpdate.pq_epoch(pe)]  # PQ session: other epoch wrong
+    rejected_apq(b, crafted_full(a, pq_ups=wrong_t), r"§5\.1\.[12]")
+    # the PQ half does not update APQInfo at all: "MUST be updated in both groups" (§5.1.2)
+    rejected_apq(b, crafted_full(a, pq_ups=[]), r"§5\.1\.[12]")
+
+
+def test_pair_rules_through_process_section_6() -> None:
+    """§6 reject rules on received bytes: inner wire formats differing from the pair's,
+    apq_message_pair as the pair's wire format, application content; none changes a session."""
+    a, b = apq_pair()
+    good = a.commit(True)
+    data = good.commit
+    for bad, match in (
+        (data[:4] + b"\x00\x02" + data[6:], r"wire format.*§6"),
+        (data[:4] + b"\x00\x07" + data[6:], r"apq_message_pair.*§6"),
+    ):
+        rejected_apq(b, bad, match)
+    a.discard_pending_commit()
+    app_t = a.encrypt(b"one")
+    app_t2 = a.encrypt(b"two")
+    pair = Writer().uint16(1).uint16(7).uint16(2).raw(app_t).raw(app_t2).getvalue()
+    rejected_apq(b, pair, r"content type application.*§6")
+
+
+def test_welcome_pair_apq_info_mismatch_rejected_section_3_2_1() -> None:
+    """§3.2.1/§5.1.2: a joiner validates that the APQInfos of both sessions match: here the T
+    session records mode 0 and the PQ session mode 1 (each valid alone)."""
+    c = combined(0x0001, 0xF00A, False)
+    a, _ = c.members
+    t_info = c.info(a.t.epoch + 1, a.pq.epoch + 1)
+    pq_info = c.info(a.t.epoch + 1, a.pq.epoch + 1, mode=True)
+    full_commit(c, a, [APQInfoUpdate.full(t_info)], [APQInfoUpdate.full(pq_info)])
+    joiner = APQClient.generate(0x0001, 0xF00A, b"joiner")
+    kp, bundle = joiner.key_packages()
+    pq_out = a.pq.commit(add=[kp.pq])
+    psk_id, psk = apq_psk_from_exporter(c.t_suite, a.pq.pending_safe_export_secret(APQ_COMPONENT_ID))
+    a.t.application_psks[(APQ_COMPONENT_ID, psk_id)] = psk
+    t_out = a.t.commit(add=[kp.t], psks=[apq_psk_id(psk_id, os.urandom(32))],
+                       proposals=props([APQInfoUpdate.t_epoch(a.t.epoch + 1), APQInfoUpdate.pq_epoch(a.pq.epoch + 1)]))
+    assert t_out.welcome is not None and pq_out.welcome is not None
+    welcome = APQMessagePair(int(WireFormat.WELCOME), MLSMessage.from_bytes(t_out.welcome),
+                             MLSMessage.from_bytes(pq_out.welcome)).to_mls_message()
+    with pytest.raises(DraftValidationError, match=r"APQInfos of the two sessions differ|§5\.1\.[12]"):
+        APQGroup.join(welcome, bundle)
+
+
+def test_welcome_pair_without_apq_info_or_wire_formats_rejected_section_3_2_1_and_6() -> None:
+    """§3.2.1: APQInfo MUST be in the GroupContext the Welcome carries; §6: required_wire_formats
+    MUST list apq_message_pair. A Welcome pair of two plain sessions is rejected on both counts."""
+    joiner = APQClient.generate(0x0001, 0xF006, b"joiner")
+    kp, bundle = joiner.key_packages()
+    welcomes = []
+    for suite, gid, key in ((0x0001, b"plain-t", kp.t), (0xF006, b"plain-pq", kp.pq)):
+        cl = Client.generate(suite, b"alice")
+        caps = default_capabilities(get_suite(suite), cl.credential, extensions=CAPS_EXT, proposals=[cp.APP_DATA_UPDATE])
+        g = Group.create(suite, gid, cl.credential, cl.signature_priv, capabilities=caps, leaf_extensions=leaf_exts())
+        out = g.commit(add=[key])
+        assert out.welcome is not None
+        welcomes.append(MLSMessage.from_bytes(out.welcome))
+    welcome = APQMessagePair(int(WireFormat.WELCOME), welcomes[0], welcomes[1]).to_mls_message()
+    with pytest.raises(DraftValidationError, match=r"APQInfo|required_wire_formats"):
+        APQGroup.join(welcome, bundle)
