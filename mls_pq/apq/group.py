@@ -326,6 +326,8 @@ class APQGroup:
         self._full_refs: set[bytes] = set()
         #: the apq_psk key we put into t.application_psks for our pending FULL commit
         self._pending_psk: tuple[int, bytes] | None = None
+        #: our pending commit as sent (the pair or the T commit), to recognise it coming back
+        self._pending_out: APQCommitOutput | None = None
 
     def __repr__(self) -> str:
         return f"<APQGroup t_epoch={self.t.epoch} pq_epoch={self.pq.epoch}>"
@@ -391,7 +393,7 @@ class APQGroup:
         snapshotted and their storage writes run in one storage transaction; any exception
         restores both and rolls the transaction back."""
         snaps = (dict(vars(self.t)), dict(vars(self.pq)), dict(self.t.application_psks))
-        flags = (self.must_send_full_commit, set(self._full_refs), self._pending_psk)
+        flags = (self.must_send_full_commit, set(self._full_refs), self._pending_psk, self._pending_out)
         storage = self.storage
         try:
             with storage.atomic() if storage is not None else nullcontext():
@@ -402,7 +404,7 @@ class APQGroup:
                 vars(g).update(snap)
             self.t.application_psks.clear()
             self.t.application_psks.update(snaps[2])
-            self.must_send_full_commit, self._full_refs, self._pending_psk = flags[0], flags[1], flags[2]
+            self.must_send_full_commit, self._full_refs, self._pending_psk, self._pending_out = flags
             raise
 
     # ---- creation -----------------------------------------------------------------------------
@@ -504,7 +506,8 @@ class APQGroup:
             refs = [r for r in self._partial_refs() if r not in self._full_refs]
             with self._atomic():
                 out = self.t.commit(references=refs, path=path, authenticated_data=authenticated_data)
-            return APQCommitOutput(False, out.commit, None, out.commit, None, out.effects, None, None)
+            self._pending_out = APQCommitOutput(False, out.commit, None, out.commit, None, out.effects, None, None)
+            return self._pending_out
         return self._full_commit(adds, removes, self._epoch_updates(), path=path, authenticated_data=authenticated_data)
 
     def _partial_refs(self) -> list[bytes]:
@@ -564,10 +567,10 @@ class APQGroup:
             welcome = APQMessagePair(
                 int(WireFormat.WELCOME), MLSMessage.from_bytes(t_out.welcome), MLSMessage.from_bytes(pq_out.welcome)
             ).to_mls_message()
-        info = None
-        return APQCommitOutput(
-            True, pair.to_mls_message(), welcome, t_out.commit, pq_out.commit, t_out.effects, pq_out.effects, info
+        self._pending_out = APQCommitOutput(
+            True, pair.to_mls_message(), welcome, t_out.commit, pq_out.commit, t_out.effects, pq_out.effects, None
         )
+        return self._pending_out
 
     def _check_membership_change(self, t_eff: CommitEffects, pq_eff: CommitEffects) -> None:
         """Sender side of §3.2.1/§3.3: the two commits add and remove the same identities."""
@@ -598,6 +601,7 @@ class APQGroup:
             else:
                 self._verify_sessions(exact_epochs=False, section="5.1.2")
             self._drop_pending_psk()
+            self._pending_out = None
 
     def discard_pending_commit(self) -> None:
         """Discard our pending commit in both sessions."""
@@ -609,6 +613,7 @@ class APQGroup:
             if self.t.has_pending_commit:
                 self.t.discard_pending_commit()
             self._drop_pending_psk()
+            self._pending_out = None
 
     def _drop_pending_psk(self) -> None:
         if self._pending_psk is not None:
@@ -645,7 +650,14 @@ class APQGroup:
     def process(self, data: bytes) -> APQProcessed:
         """Process an APQMessagePair (FULL commit, external join, proposal pair) or a single
         traditional message (application, proposal, PARTIAL commit). A rejected message
-        raises an :class:`~mls_pq.errors.MLSError` and changes neither session."""
+        raises an :class:`~mls_pq.errors.MLSError` and changes neither session. Our own
+        pending commit coming back is merged (:meth:`merge_pending_commit`)."""
+        own = self._pending_out
+        if own is not None and self.has_pending_commit and data == own.commit:
+            self.merge_pending_commit()
+            return APQProcessed(
+                "commit", own.full, self.identity, t_effects=own.t_effects, pq_effects=own.pq_effects
+            )
         if is_apq_message_pair(data):
             pair = APQMessagePair.from_mls_message(data)
             return self._process_pair(pair)

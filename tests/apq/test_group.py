@@ -321,3 +321,13 @@ def test_external_join_without_the_apq_psk_rejected_section_3_2_2(pair: tuple[AP
     assert snapshot(a) == before
     a.process(commit)
     same_keys([a, d])
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_own_commit_coming_back_is_merged(pair: tuple[APQGroup, APQGroup], full: bool) -> None:
+    a, b = pair
+    out = a.commit(full=full)
+    r = a.process(out.commit)  # e.g. echoed by the delivery service
+    assert (r.kind, r.full, r.sender) == ("commit", full, b"alice") and not a.has_pending_commit
+    b.process(out.commit)
+    same_keys([a, b])
