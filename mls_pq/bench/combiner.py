@@ -28,10 +28,11 @@ run), as every other benchmark operation. Every size is checked against the exac
 (:func:`mls_pq.bench.model.apq_model_sizes`), every time carries the usual reliability flags
 (:mod:`mls_pq.bench.reliability`).
 
-The two sessions are driven through their two underlying Groups (as the APQ group object does):
-the benchmark needs synthetic trees of 10 000 members built from immutable states cheaply, which
-a combined-group object's public API does not offer. Written by hand: no library benchmarks MLS
-combiners.
+Every measured operation runs :class:`~mls_pq.apq.group.APQGroup` (``commit(full=...)``,
+``process``, ``join``) with all its checks, on fresh handles of fixed states. Only the synthetic
+N-member trees are built on the two underlying Groups (bulk adds, the seeding FULL commit by
+hand, the populating commits): APQGroup's public API builds groups member by member.
+Written by hand: no library benchmarks MLS combiners.
 """
 
 from __future__ import annotations
@@ -45,50 +46,34 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import ext_codepoints as cp
-from ..apq.component import APQInfoHandler
+from ..apq.client import APQKeyPackage, APQKeyPackageBundle, apq_registry, session_capabilities, session_leaf_extensions
+from ..apq.group import APQCommitOutput, APQGroup, session_config, session_extensions
 from ..apq.key_schedule import apq_psk_from_exporter, apq_psk_id
-from ..apq.structs import APQ_COMPONENT_ID, APQ_MESSAGE_PAIR, APQInfo, APQInfoUpdate, APQMessagePair
-from ..apq.suites import check_suite_pair, signature_class, suite_policy
-from ..client import Client, default_capabilities
+from ..apq.structs import APQ_COMPONENT_ID, APQInfo, APQInfoUpdate, APQMessagePair
+from ..apq.suites import check_suite_pair, signature_class
+from ..client import Client
 from ..cliutil import UsageError, parse_sizes, parse_suites
-from ..components import ComponentRegistry, leaf_app_data_extension
-from ..extensions import Extension
-from ..group import Group, GroupConfig, GroupState
+from ..group import Group, GroupState
 from ..group.welcome import KeyPackageBundle
-from ..messages.app_data import AppDataUpdate, WireFormats
+from ..messages.app_data import AppDataUpdate
 from ..messages.framing_structs import MLSMessage
 from ..messages.proposals import Proposal
 from ..suites import CipherSuite, get_suite
 from . import measure as M
 from . import reliability as R
-from .config import DEFAULT_PAYLOAD, GROUP_ID, SHAPES
-from .scenarios import NEW_MEMBER_IDENTITY, GroupScenario, identity, joined_state
+from .config import DEFAULT_PAYLOAD, SHAPES
+from .scenarios import NEW_MEMBER_IDENTITY, GroupScenario, joined_state, populating_leaves
 
-#: the group ids of the two sessions (equal length: the size model takes one length per session)
-T_GROUP_ID = b"mls-pq-bench-t-ses"
-PQ_GROUP_ID = b"mls-pq-bench-pqses"
-#: capabilities every member of a combined group advertises (draft-ietf-mls-extensions §4.6, §5,
-#: §4.7; draft-ietf-mls-combiner §6 needs the apq_message_pair wire format)
-CAP_EXTENSIONS = (cp.APP_DATA_DICTIONARY, cp.SUPPORTED_WIRE_FORMATS, cp.REQUIRED_WIRE_FORMATS)
-CAP_PROPOSALS = (cp.APP_DATA_UPDATE,)
-REGISTRY = ComponentRegistry({APQ_COMPONENT_ID: APQInfoHandler(suite_policy)})
-#: every member's configuration: the combiner's component registered (draft-ietf-mls-extensions §4.7)
-CONFIG = GroupConfig(components=REGISTRY)
+#: the group ids of the two sessions (16 octets, as APQGroup.create draws them by default)
+T_GROUP_ID = b"mls-pq-bench-t-s"
+PQ_GROUP_ID = b"mls-pq-bench-pq-"
+#: the combined group's components (APQInfo handler with the §7.1 suite policy) and configuration
+REGISTRY = apq_registry()
+CONFIG = session_config(None, REGISTRY)
 #: the amortization periods: a FULL commit every k commits
 KS = (1, 10, 100)
 #: comparison suites: hybrid X-Wing (ML-KEM-768 + X25519) and classical suite 1
 DEFAULT_COMPARE = (0xF001, 0x0001)
-
-
-def leaf_extensions() -> list[Extension]:
-    """supported_wire_formats [apq_message_pair] and the app_components list (0x0001, 0x0006)."""
-    return [WireFormats((APQ_MESSAGE_PAIR,)).supported_extension(), leaf_app_data_extension(REGISTRY)]
-
-
-def group_extensions() -> list[Extension]:
-    """required_wire_formats [apq_message_pair] (draft-ietf-mls-combiner §6: MUST)."""
-    return [WireFormats((APQ_MESSAGE_PAIR,)).required_extension()]
 
 
 def parse_pair(spec: str, profile: str | None = None) -> tuple[int, int]:
@@ -108,47 +93,41 @@ def parse_pair(spec: str, profile: str | None = None) -> tuple[int, int]:
 
 def pair_mode(pq: int, profile: str | None = None) -> bool:
     """The mode of a pair: 1 (PQ/T confidentiality + authenticity, §4.2) when the PQ suite signs
-    with ML-DSA / SLH-DSA, else 0 (§4.1)."""
+    with ML-DSA / SLH-DSA, else 0 (§4.1) — what :meth:`APQGroup.create` chooses too."""
     return signature_class(get_suite(pq, profile)) == "pq"
 
 
 # ---- the two sessions ------------------------------------------------------------------------------
 
 
-def _handle(state: GroupState, psks: dict[tuple[int, bytes], bytes] | None = None) -> Group:
+def _handle(state: GroupState) -> Group:
     """A fresh Group handle on an immutable state with the combiner's component registered."""
-    g = Group(state, config=CONFIG)
-    if psks:
-        g.application_psks.update(psks)
-    return g
+    return Group(state, config=CONFIG)
 
 
-def _apply(g: Group, data: bytes) -> Any:
-    """Process a message and install its epoch (``merge()`` where processing stages a commit)."""
-    r = g.process(data)
-    merge = getattr(r, "merge", None)
-    if callable(merge):
-        merge()
-    return r
+def apq(t: GroupState, pq: GroupState) -> APQGroup:
+    """A fresh :class:`APQGroup` on the two sessions' immutable states."""
+    return APQGroup(_handle(t), _handle(pq), registry=REGISTRY)
 
 
-def _client_caps(suite: CipherSuite, c: Client) -> Any:
-    return default_capabilities(suite, c.credential, extensions=CAP_EXTENSIONS, proposals=CAP_PROPOSALS)
+def _key_package(client: Client) -> tuple[bytes, KeyPackageBundle]:
+    return client.key_package(capabilities=session_capabilities(client),
+                              leaf_extensions=session_leaf_extensions(REGISTRY))
 
 
 def build_session(suite: CipherSuite, group_id: bytes, n: int, shape: str, payload: int = DEFAULT_PAYLOAD
                   ) -> GroupScenario:
-    """One session of a combined group of ``n`` members, built like
-    :meth:`GroupScenario.build` (bulk add, tree out of band, one real join, the other acting
-    members by :func:`joined_state`) with the combiner's capabilities and extensions. The
-    populated shape's extra members are joined; :meth:`GroupScenario.populate` is left to the
-    caller (after the first FULL commit)."""
+    """One session of a combined group of ``n`` members, built like :meth:`GroupScenario.build`
+    (bulk add, tree out of band, one real join, the other acting members by
+    :func:`joined_state`) with what :meth:`APQGroup.create` gives a session: its GroupContext
+    extensions, capabilities and leaf extensions. The populated shape's extra members are
+    joined; :meth:`GroupScenario.populate` is left to the caller (after the first FULL commit)."""
     sc = GroupScenario(suite, n, payload, shape="sparse")
     c0 = sc._client(0)
-    sc.committer = Group.create(suite, group_id, c0.credential, c0.signature_priv, capabilities=_client_caps(suite, c0),
-                                extensions=group_extensions(), leaf_extensions=leaf_extensions(), config=CONFIG)
-    kps = [sc._client(i).key_package(capabilities=_client_caps(suite, sc._client(i)),
-                                     leaf_extensions=leaf_extensions()) for i in range(1, n)]
+    sc.committer = Group.create(suite, group_id, c0.credential, c0.signature_priv,
+                                capabilities=session_capabilities(c0), extensions=session_extensions(),
+                                leaf_extensions=session_leaf_extensions(REGISTRY), config=CONFIG)
+    kps = [_key_package(sc._client(i)) for i in range(1, n)]
     sc.key_packages = kps
     out = sc.committer.commit(add=[kp for kp, _ in kps], ratchet_tree_extension=False)
     sc.committer.merge_pending_commit()
@@ -164,69 +143,24 @@ def build_session(suite: CipherSuite, group_id: bytes, n: int, shape: str, paylo
     return sc
 
 
-def _adu(updates: Sequence[APQInfoUpdate]) -> list[Proposal]:
-    return [Proposal(AppDataUpdate.make_update(APQ_COMPONENT_ID, u.to_bytes())) for u in updates]
-
-
-@dataclass
-class FullOutput:
-    """A FULL commit's two CommitOutputs and its APQMessagePair MLSMessage bytes."""
-
-    pair: bytes
-    t: Any
-    pq: Any
-
-
-def full_commit(t: Group, pq: Group, *, path: bool = True, add: tuple[bytes, bytes] | None = None,
-                first: APQInfo | None = None) -> FullOutput:
-    """The committer's side of a FULL commit (draft §3.1, §5.2): PQ commit, apq_psk from the
-    pending PQ epoch, traditional commit with the application PSK proposal, both carrying the
-    APQInfo updates (``full_update`` of ``first``, else ``new_t_epoch`` + ``new_pq_epoch``),
-    framed as one APQMessagePair (§6). ``add``: (T KeyPackage, PQ KeyPackage) of a member to add.
-    Both commits stay pending."""
-    if first is not None:
-        ups = [APQInfoUpdate.full(first)]
-    else:
-        ups = [APQInfoUpdate.t_epoch(t.epoch + 1), APQInfoUpdate.pq_epoch(pq.epoch + 1)]
-    pq_out = pq.commit(proposals=_adu(ups), path=path, add=[add[1]] if add else ())
+def seed_apq_info(t: Group, pq: Group, info: APQInfo) -> bytes:
+    """The first FULL commit of bulk-built sessions, by hand on the two Groups (what
+    :meth:`APQGroup.create` does at one member): APQInfo by ``full_update`` in both, the
+    traditional commit with the apq_psk proposal (§5.1.1, §5.2), no UpdatePath. Returns the
+    APQMessagePair; both commits stay pending."""
+    props = [Proposal(AppDataUpdate.make_update(APQ_COMPONENT_ID, APQInfoUpdate.full(info).to_bytes()))]
+    pq_out = pq.commit(proposals=props)
     psk_id, psk = apq_psk_from_exporter(t.suite, pq.pending_safe_export_secret(APQ_COMPONENT_ID))
     t.application_psks[(APQ_COMPONENT_ID, psk_id)] = psk
-    t_out = t.commit(psks=[apq_psk_id(psk_id, os.urandom(t.suite.n_h))], proposals=_adu(ups), path=path,
-                     add=[add[0]] if add else ())
-    if add:
-        assert t_out.welcome is not None and pq_out.welcome is not None
-        t_msg, pq_msg = MLSMessage.from_bytes(t_out.welcome), MLSMessage.from_bytes(pq_out.welcome)
-    else:
-        t_msg, pq_msg = MLSMessage.from_bytes(t_out.commit), MLSMessage.from_bytes(pq_out.commit)
-    return FullOutput(APQMessagePair.of(t_msg, pq_msg).to_mls_message(), t_out, pq_out)
-
-
-def process_full(t: Group, pq: Group, data: bytes) -> None:
-    """A member's side of a FULL commit: the PQ commit, then the traditional commit with the
-    apq_psk exported from the new PQ epoch (§3.1, §5.2)."""
-    pair = APQMessagePair.from_mls_message(data)
-    _apply(pq, pair.pq_message.to_bytes())
-    psk_id, psk = apq_psk_from_exporter(t.suite, pq.safe_export_secret(APQ_COMPONENT_ID))
-    t.application_psks[(APQ_COMPONENT_ID, psk_id)] = psk
-    _apply(t, pair.t_message.to_bytes())
-
-
-def join_pair(data: bytes, t_bundle: KeyPackageBundle, pq_bundle: KeyPackageBundle, t_suite: CipherSuite,
-              pq_suite: CipherSuite) -> tuple[Group, Group]:
-    """Join both sessions from a Welcome pair: the PQ session first, then the traditional one
-    with the apq_psk of the joined PQ epoch (§3.2)."""
-    pair = APQMessagePair.from_mls_message(data)
-    pq = Group.join(pair.pq_message.to_bytes(), pq_bundle, suite=pq_suite, config=CONFIG)
-    psk_id, psk = apq_psk_from_exporter(t_suite, pq.safe_export_secret(APQ_COMPONENT_ID))
-    t = Group.join(pair.t_message.to_bytes(), t_bundle, suite=t_suite,
-                   application_psks={(APQ_COMPONENT_ID, psk_id): psk}, config=CONFIG)
-    return t, pq
+    t_out = t.commit(psks=[apq_psk_id(psk_id, os.urandom(t.suite.n_h))], proposals=props)
+    return APQMessagePair.of(MLSMessage.from_bytes(t_out.commit), MLSMessage.from_bytes(pq_out.commit)).to_mls_message()
 
 
 @dataclass
 class CombinedScenario:
     """A combined group of ``n`` members: :attr:`t` and :attr:`pq` are the two sessions' scenarios
-    (same members, same acting leaves), with APQInfo in both GroupContexts."""
+    (same members and identities, same acting leaves), with APQInfo in both GroupContexts. The
+    measured operations run :class:`APQGroup` on fresh handles of the acting members' states."""
 
     t: GroupScenario
     pq: GroupScenario
@@ -245,10 +179,11 @@ class CombinedScenario:
         t = build_session(t_suite, T_GROUP_ID, n, shape)
         info = APQInfo(T_GROUP_ID, PQ_GROUP_ID, mode, t_suite.id, pq_suite.id, t.committer.epoch + 1,
                        pq.committer.epoch + 1)
-        out = full_commit(t.committer, pq.committer, path=False, first=info)
+        pair = seed_apq_info(t.committer, pq.committer, info)
         for i, g in t.actors.items():
             if i != 0:
-                process_full(g, pq.actors[i], out.pair)
+                member = APQGroup(g, pq.actors[i], registry=REGISTRY)
+                member.process(pair)
         pq.committer.merge_pending_commit()
         t.committer.merge_pending_commit()
         sc = cls(t, pq, mode, n)
@@ -257,9 +192,24 @@ class CombinedScenario:
         return sc
 
     def populate(self) -> None:
-        """Populate the committer's copath in both sessions (:meth:`GroupScenario.populate`)."""
-        self.pq.populate()
-        self.t.populate()
+        """Populate the committer's copath in both sessions, as :meth:`GroupScenario.populate`
+        does in one: a FULL commit (the PQ session moves by FULL commits only) from each member
+        at leaf 2^k, largest k first, processed by every acting member (not timed)."""
+        missing = [i for i in populating_leaves(self.n) if i not in self.t.actors]
+        if missing:
+            raise RuntimeError(f"leaves {missing} were not joined; build with shape='populated'")
+        members = {i: APQGroup(self.t.actors[i], self.pq.actors[i], registry=REGISTRY) for i in self.t.actors}
+        for leaf in populating_leaves(self.n):
+            out = members[leaf].commit(full=True)
+            for j, other in members.items():
+                if j != leaf:
+                    other.process(out.commit)
+            members[leaf].merge_pending_commit()
+        for sc in (self.t, self.pq):
+            sc.committer, sc.shape = sc.actors[0], "populated"
+            sizes = sc.copath_resolution_sizes()
+            if any(x != 1 for x in sizes):
+                raise RuntimeError(f"copath not populated: resolution sizes {sizes}")
         self.shape = "populated"
 
     def warm(self) -> None:
@@ -270,50 +220,56 @@ class CombinedScenario:
     def far(self) -> int:
         return self.n - 1
 
-    def ops(self) -> dict[str, Callable[[], Any]]:
-        """The timed operations, from the current states: ``full_create``, ``full_process``,
-        ``partial_create``, ``partial_process``, ``join`` (both sessions from a Welcome pair)."""
-        ts, ps = self.t.suite, self.pq.suite
-        t0, p0 = self.t.committer.state, self.pq.committer.state
-        tf, pf = self.t.actors[self.far].state, self.pq.actors[self.far].state
-        full = full_commit(_handle(t0), _handle(p0)).pair
-        partial = _handle(t0).commit(path=True).commit
-        (t_kp, t_b), (p_kp, p_b) = _new_member(ts), _new_member(ps)
-        welcome = full_commit(_handle(t0), _handle(p0), path=False, add=(t_kp, p_kp)).pair
+    def _states(self, leaf: int) -> tuple[GroupState, GroupState]:
+        return self.t.actors[leaf].state, self.pq.actors[leaf].state
 
-        def check_join() -> tuple[Group, Group]:
-            t, pq = join_pair(welcome, t_b, p_b, ts, ps)
-            assert t.epoch == t0.epoch + 1 and pq.epoch == p0.epoch + 1
-            return t, pq
+    def add_commit(self) -> tuple[APQCommitOutput, APQKeyPackageBundle]:
+        """A FULL commit adding one member (no UpdatePath, as the suites' Welcome) at leaf 0."""
+        (t_kp, t_b), (p_kp, p_b) = (_key_package(Client.generate(s, NEW_MEMBER_IDENTITY))
+                                    for s in (self.t.suite, self.pq.suite))
+        out = apq(*self._states(0)).commit(full=True, add=[APQKeyPackage(t_kp, p_kp)], path=False)
+        return out, APQKeyPackageBundle(t_b, p_b)
+
+    def ops(self) -> dict[str, Callable[[], Any]]:
+        """The timed operations, from the current states, all through :class:`APQGroup`:
+        ``full_create``, ``full_process`` (at leaf N-1), ``partial_create``,
+        ``partial_process``, ``join`` (both sessions from the Welcome pair, with the joiner's
+        checks of §3.2.1)."""
+        s0, sf = self._states(0), self._states(self.far)
+        full = apq(*s0).commit(full=True).commit
+        partial = apq(*s0).commit(full=False).commit
+        add, bundle = self.add_commit()
+        assert add.welcome is not None
+        welcome = add.welcome
+
+        def join() -> APQGroup:
+            g = APQGroup.join(welcome, bundle, registry=REGISTRY)
+            assert g.epochs == (s0[0].epoch + 1, s0[1].epoch + 1)
+            return g
 
         return {
-            "full_create": lambda: full_commit(_handle(t0), _handle(p0)),
-            "full_process": lambda: process_full(_handle(tf), _handle(pf), full),
-            "partial_create": lambda: _handle(t0).commit(path=True),
-            "partial_process": lambda: _apply(_handle(tf), partial),
-            "join": check_join,
+            "full_create": lambda: apq(*s0).commit(full=True),
+            "full_process": lambda: apq(*sf).process(full),
+            "partial_create": lambda: apq(*s0).commit(full=False),
+            "partial_process": lambda: apq(*sf).process(partial),
+            "join": join,
         }
 
     def sizes(self) -> dict[str, int]:
         """Octets of the FULL commit pair, the PARTIAL commit and the Welcome pair (and of their
-        parts); the messages are kept in :attr:`artefacts`."""
-        t0, p0 = self.t.committer.state, self.pq.committer.state
-        full = full_commit(_handle(t0), _handle(p0))
-        partial = _handle(t0).commit(path=True).commit
-        (t_kp, _), (p_kp, _) = _new_member(self.t.suite), _new_member(self.pq.suite)
-        add = full_commit(_handle(t0), _handle(p0), path=False, add=(t_kp, p_kp))
-        assert add.t.welcome is not None and add.pq.welcome is not None
+        halves); the messages are kept in :attr:`artefacts`."""
+        s0 = self._states(0)
+        full = apq(*s0).commit(full=True)
+        partial = apq(*s0).commit(full=False)
+        add, _ = self.add_commit()
+        assert full.pq_commit is not None and add.welcome is not None
+        w = APQMessagePair.from_mls_message(add.welcome)
         self.artefacts = {
-            "full_commit": full.pair, "full_commit.t": full.t.commit, "full_commit.pq": full.pq.commit,
-            "partial_commit": partial, "welcome_pair": add.pair, "welcome_pair.t": add.t.welcome,
-            "welcome_pair.pq": add.pq.welcome,
+            "full_commit": full.commit, "full_commit.t": full.t_commit, "full_commit.pq": full.pq_commit,
+            "partial_commit": partial.commit, "welcome_pair": add.welcome,
+            "welcome_pair.t": w.t_message.to_bytes(), "welcome_pair.pq": w.pq_message.to_bytes(),
         }
         return {k: len(v) for k, v in self.artefacts.items()}
-
-
-def _new_member(suite: CipherSuite) -> tuple[bytes, KeyPackageBundle]:
-    c = Client.generate(suite, NEW_MEMBER_IDENTITY)
-    return c.key_package(capabilities=_client_caps(suite, c), leaf_extensions=leaf_extensions())
 
 
 # ---- measuring -------------------------------------------------------------------------------------
@@ -702,10 +658,9 @@ __all__ = [
     "amortized",
     "build_session",
     "cmd_combiner",
-    "full_commit",
-    "join_pair",
+    "apq",
     "parse_pair",
-    "process_full",
+    "seed_apq_info",
     "render",
     "run",
 ]

@@ -645,11 +645,14 @@ def apq_layout(t_group_id: int, pq_group_id: int, *, components: int = 2) -> Gro
     """The GroupLayout of either session of a combined group: capabilities list the
     app_data_dictionary, supported_wire_formats and required_wire_formats extensions and the
     AppDataUpdate proposal; every leaf carries supported_wire_formats [apq_message_pair] and an
-    app_data_dictionary with app_components (``components`` ids); the GroupContext carries
-    required_wire_formats [apq_message_pair] and the app_data_dictionary holding APQInfo."""
+    app_data_dictionary with app_components (``components`` ids: 0x0001 and 0x0006); the
+    GroupContext carries required_wire_formats [apq_message_pair] and the app_data_dictionary
+    holding app_components (the same ids required) and APQInfo (``APQGroup.create``)."""
     wire_formats = extension_len(_vec(2))
-    leaf = wire_formats + extension_len(app_data_dictionary_len([_vec(2 * components)]))
-    gc = wire_formats + extension_len(app_data_dictionary_len([apq_info_len(t_group_id, pq_group_id)]))
+    app_components = _vec(2 * components)
+    leaf = wire_formats + extension_len(app_data_dictionary_len([app_components]))
+    gc = wire_formats + extension_len(app_data_dictionary_len([app_components,
+                                                               apq_info_len(t_group_id, pq_group_id)]))
     return GroupLayout(cap_extensions=3, cap_proposals=1, leaf_extensions=leaf, gc_extensions=gc,
                        group_id=max(t_group_id, pq_group_id))
 

@@ -12,17 +12,16 @@ from typing import Any
 
 import pytest
 
+from mls_pq.apq.group import APQGroup
 from mls_pq.apq.structs import APQ_COMPONENT_ID, APQMessagePair
 from mls_pq.bench.cli import main
 from mls_pq.bench.combiner import (
     PQ_GROUP_ID,
     T_GROUP_ID,
     CombinedScenario,
-    _handle,
     amortized,
-    full_commit,
+    apq,
     parse_pair,
-    process_full,
 )
 from mls_pq.bench.model import apq_model_sizes, model_sizes
 from mls_pq.cliutil import UsageError
@@ -147,24 +146,30 @@ def test_model_exact_for_combined_groups(pq: int) -> None:
 
 
 def test_measured_full_commit_is_a_real_one() -> None:
-    """The FULL commit the benchmark times is processed by another member to the same epochs
-    (both sessions' epoch authenticators) and carries the apq_psk proposal (§5.2, §6)."""
+    """The FULL and PARTIAL commits the benchmark times (APQGroup on the bulk-built sessions) are
+    processed by another member to the same epochs of both sessions, the FULL one with the
+    apq_psk proposal (§3.1, §5.2, §6); the Welcome pair joins both sessions (§3.2)."""
     ts, ps = get_suite(T), get_suite(PQ)
     sc = CombinedScenario.build(ts, ps, 4, shape="populated")
-    t0, p0 = _handle(sc.t.committer.state), _handle(sc.pq.committer.state)
-    out = full_commit(t0, p0)
-    pair = APQMessagePair.from_mls_message(out.pair)
+    alice, dave = apq(*sc._states(0)), apq(*sc._states(3))
+    assert alice.apq_info == dave.apq_info and alice.apq_info.pq_epoch == alice.pq.epoch
+    out = alice.commit(full=True)
+    pair = APQMessagePair.from_mls_message(out.commit)
     assert pair.wire_format == int(WireFormat.PUBLIC_MESSAGE)
-    t0.merge_pending_commit()
-    p0.merge_pending_commit()
-    tf, pf = _handle(sc.t.actors[3].state), _handle(sc.pq.actors[3].state)
-    process_full(tf, pf, out.pair)
-    assert (tf.epoch, pf.epoch) == (t0.epoch, p0.epoch)
-    assert tf.epoch_authenticator == t0.epoch_authenticator and pf.epoch_authenticator == p0.epoch_authenticator
-    assert any(c == APQ_COMPONENT_ID for c, _ in tf.application_psks)
-    # a PARTIAL commit moves the traditional session only
-    partial = _handle(t0.state).commit(path=True)
-    assert partial.commit[2:4] == int(WireFormat.PUBLIC_MESSAGE).to_bytes(2, "big")
+    alice.merge_pending_commit()
+    got = dave.process(out.commit)
+    assert got.kind == "commit" and got.full and got.t_effects is not None
+    assert any(p.component_id == APQ_COMPONENT_ID for p in got.t_effects.psks)
+    assert dave.epochs == alice.epochs and dave.epoch_authenticator == alice.epoch_authenticator
+    assert dave.pq.epoch_authenticator == alice.pq.epoch_authenticator
+    pq_epoch = alice.pq.epoch
+    part = alice.commit(full=False)  # PARTIAL: the traditional session only
+    alice.merge_pending_commit()
+    assert not dave.process(part.commit).full and dave.epochs == alice.epochs == (alice.t.epoch, pq_epoch)
+    add, bundle = sc.add_commit()
+    assert add.welcome is not None
+    joined = APQGroup.join(add.welcome, bundle)
+    assert joined.epochs == (sc.t.committer.epoch + 1, sc.pq.committer.epoch + 1) and len(joined.members()) == 5
 
 
 def test_pairs() -> None:
