@@ -70,14 +70,18 @@ from ..components import (
     validate_app_data,
 )
 from ..errors import DecodeError, MLSError, StateError
+from ..extensions import Extension
 from ..group import Group
+from ..client import Client
 from ..group.commit import CommitEffects, MemberInfo
+from ..group.welcome import KeyPackageBundle
 from ..group.config import GroupConfig
 from ..messages.app_data import (
     AppDataDictionary,
     AppDataUpdate,
     ComponentsList,
     app_data_dictionary_of,
+    components_list_of,
     wire_formats_of,
     with_app_data_dictionary,
 )
@@ -133,6 +137,19 @@ def session_config(config: GroupConfig | None, registry: ComponentRegistry) -> G
     return replace(config if config is not None else GroupConfig(), components=registry)
 
 
+def _with_session_extensions(extensions: Sequence[Extension]) -> tuple[Extension, ...]:
+    """``extensions`` of a running traditional group plus what a combined session needs
+    (§6 required_wire_formats with apq_message_pair; component 0x0006 in app_components)."""
+    req = wire_formats_of(extensions, cp.REQUIRED_WIRE_FORMATS)
+    formats = tuple(sorted({*(req.wire_formats if req is not None else ()), APQ_MESSAGE_PAIR}))
+    out = [e for e in extensions if e.extension_type != cp.REQUIRED_WIRE_FORMATS]
+    out.append(WireFormats(formats).required_extension())
+    d = app_data_dictionary_of(out) or AppDataDictionary()
+    have = components_list_of(d)
+    ids = tuple(sorted({cp.COMPONENT_APP_COMPONENTS, APQ_COMPONENT_ID, *(have.component_ids if have else ())}))
+    return with_app_data_dictionary(out, d.with_data(cp.COMPONENT_APP_COMPONENTS, ComponentsList(ids).to_bytes()))
+
+
 def _state_error(message: str, section: str) -> StateError:
     return StateError(f"{message} ({DRAFT} §{section})")
 
@@ -181,6 +198,8 @@ class APQCommitOutput:
     t_effects: CommitEffects
     pq_effects: CommitEffects | None
     apq_info: APQInfo | None
+    #: :meth:`APQGroup.upgrade` only: the PQ session's Welcome for the traditional members
+    pq_welcome: bytes | None = None
 
     def __repr__(self) -> str:
         return f"<APQCommitOutput full={self.full} welcome={self.welcome is not None} {len(self.commit)} bytes>"
@@ -528,7 +547,12 @@ class APQGroup:
         *,
         path: bool,
         authenticated_data: bytes,
+        pq_only_adds: Sequence[bytes] = (),
+        t_extensions: Sequence[Extension] | None = None,
     ) -> APQCommitOutput:
+        """Both halves of a FULL commit (§3.1). ``pq_only_adds`` / ``t_extensions``: for
+        :meth:`upgrade`, the traditional members added to the new PQ session and the
+        traditional session's new GroupContext extensions (a GroupContextExtensions proposal)."""
         t_rm = [self._leaf_of(self.t, r) for r in removes]
         pq_rm = [self._leaf_of(self.pq, r) for r in removes]
         if self.identity in removes:
@@ -537,7 +561,7 @@ class APQGroup:
         wf = self.t.state.options.handshake_wire_format
         with self._atomic():
             pq_out = self.pq.commit(
-                add=[a.pq for a in adds],
+                add=[*(a.pq for a in adds), *pq_only_adds],
                 remove=pq_rm,
                 proposals=props,
                 path=path,
@@ -554,6 +578,7 @@ class APQGroup:
                 remove=t_rm,
                 psks=[apq_psk_id(psk_id, os.urandom(t_suite.n_h))],
                 proposals=props,
+                group_context_extensions=t_extensions,
                 path=path,
                 wire_format=wf,
                 authenticated_data=authenticated_data,
@@ -561,6 +586,12 @@ class APQGroup:
             self._check_membership_change(t_out.effects, pq_out.effects)
         pair = APQMessagePair.of(MLSMessage.from_bytes(t_out.commit), MLSMessage.from_bytes(pq_out.commit))
         welcome = None
+        if pq_only_adds:
+            self._pending_out = APQCommitOutput(
+                True, pair.to_mls_message(), None, t_out.commit, pq_out.commit, t_out.effects, pq_out.effects, None,
+                pq_out.welcome,
+            )
+            return self._pending_out
         if t_out.welcome is not None or pq_out.welcome is not None:
             if t_out.welcome is None or pq_out.welcome is None:  # cannot happen: same adds
                 raise StateError("one session produced a Welcome, the other did not")
@@ -668,27 +699,33 @@ class APQGroup:
         gid = _inner_group_id(msg)
         if gid is not None and gid == self.pq.group_id:
             raise combiner_error("a PQ-session message travels only in an APQMessagePair with its traditional half", "6")
-        with self._atomic():
-            res = self.t.process(data)
-            kind = _result_kind(res)
-            if kind != "commit":
-                if kind == "proposal":
-                    self._check_single_proposal(res)
-                sender = self._sender_identity(self.t, res)
-                return APQProcessed(kind, False, sender, _application_data(res), t=res)
-            before = apq_info_of(self.t)
-            rec = _Received(self.t, res)
-            eff = rec.effects
-            if eff.added or eff.removed or eff.external_join is not None:
-                raise combiner_error("a PARTIAL commit adds or removes members: only FULL commits may", "3")
-            if _info_in(rec.extensions()) != before:
-                raise combiner_error("a PARTIAL commit changes APQInfo: it is updated by FULL commits only", "5.1.2")
-            if any(p.psktype == PSK_APPLICATION and p.component_id == APQ_COMPONENT_ID for p in eff.psks):
-                raise combiner_error("an apq_psk in a traditional commit sent without its PQ commit", "3.1")
-            sender = self._committer_identity(self.t, eff)
-            rec.merge()
-            self._verify_sessions(exact_epochs=False, section="3.2.1")
-            return APQProcessed("commit", False, sender, t_effects=eff, t=res)
+        rec: _Received | None = None
+        try:
+            with self._atomic():
+                res = self.t.process(data)
+                kind = _result_kind(res)
+                if kind != "commit":
+                    if kind == "proposal":
+                        self._check_single_proposal(res)
+                    sender = self._sender_identity(self.t, res)
+                    return APQProcessed(kind, False, sender, _application_data(res), t=res)
+                before = apq_info_of(self.t)
+                rec = _Received(self.t, res)
+                eff = rec.effects
+                if eff.added or eff.removed or eff.external_join is not None:
+                    raise combiner_error("a PARTIAL commit adds or removes members: only FULL commits may", "3")
+                if _info_in(rec.extensions()) != before:
+                    raise combiner_error("a PARTIAL commit changes APQInfo: it is updated by FULL commits only", "5.1.2")
+                if any(p.psktype == PSK_APPLICATION and p.component_id == APQ_COMPONENT_ID for p in eff.psks):
+                    raise combiner_error("an apq_psk in a traditional commit sent without its PQ commit", "3.1")
+                sender = self._committer_identity(self.t, eff)
+                rec.merge()
+                self._verify_sessions(exact_epochs=False, section="3.2.1")
+                return APQProcessed("commit", False, sender, t_effects=eff, t=res)
+        except BaseException:
+            if rec is not None:
+                rec.discard()
+            raise
 
     @staticmethod
     def _check_single_proposal(res: Any) -> None:
@@ -914,6 +951,130 @@ class APQGroup:
             g = cls(t, pq, registry=reg, identity_of=identity_of)
             g._check_joined()
             g.must_send_full_commit = True
+        return g
+
+    # ---- upgrading a running traditional group (§3) ------------------------------------------------
+    @classmethod
+    def upgrade(
+        cls,
+        t: Group,
+        pq_client: Client,
+        pq_key_packages: Iterable[bytes],
+        *,
+        pq_group_id: bytes | None = None,
+        mode: bool | None = None,
+        registry: ComponentRegistry | None = None,
+        identity_of: IdentityOf = default_identity,
+        config: GroupConfig | None = None,
+    ) -> tuple[APQGroup, APQCommitOutput]:
+        """Turn a running traditional group ``t`` into a combined group (§3, the alternative
+        to :meth:`create`): a PQ session is created with the same members (their PQ
+        KeyPackages ``pq_key_packages``), and one FULL commit adds them to it, puts APQInfo
+        (``full_update``) into both sessions, the combiner's required wire format and
+        component into the traditional GroupContext (GroupContextExtensions) and the
+        ``apq_psk`` into the traditional key schedule. Returns the group (commit pending:
+        :meth:`merge_pending_commit`) and the output: ``commit`` (the pair) for the
+        traditional members and ``pq_welcome`` for them to join the PQ session
+        (:meth:`join_upgrade`). The traditional members' leaves must already support the
+        combiner's extensions (:func:`~mls_pq.apq.client.session_capabilities`)."""
+        pq_suite = pq_client.suite
+        if mode is None:
+            mode = signature_class(pq_suite) == "pq"
+        check_suite_pair(t.suite.id, pq_suite.id, mode)
+        if apq_info_of(t) is not None:
+            raise _state_error("the traditional group is already part of a combined group", "3")
+        if t.has_pending_commit:
+            raise StateError("a commit is already pending: merge or discard it first")
+        pq_gid = pq_group_id if pq_group_id is not None else os.urandom(16)
+        if pq_gid == t.group_id:
+            raise combiner_error("the two sessions need different group ids", "5.1")
+        reg = apq_registry(registry)
+        cfg = session_config(config, reg)
+        storage = t.storage
+        snap = dict(vars(t))
+        try:
+            with storage.atomic() if storage is not None else nullcontext():
+                pq = Group.create(
+                    pq_suite,
+                    pq_gid,
+                    pq_client.credential,
+                    pq_client.signature_priv,
+                    capabilities=session_capabilities(pq_client),
+                    extensions=session_extensions(),
+                    leaf_extensions=session_leaf_extensions(reg),
+                    storage=storage,
+                    config=cfg,
+                )
+                g = cls(t, pq, registry=reg, identity_of=identity_of)
+                info = APQInfo(t.group_id, pq_gid, bool(mode), t.suite.id, pq_suite.id, t.epoch + 1, pq.epoch + 1)
+                out = g._full_commit(
+                    (),
+                    (),
+                    [APQInfoUpdate.full(info)],
+                    path=True,
+                    authenticated_data=b"",
+                    pq_only_adds=list(pq_key_packages),
+                    t_extensions=_with_session_extensions(t.group_context.extensions),
+                )
+        except BaseException:
+            vars(t).clear()
+            vars(t).update(snap)
+            raise
+        return g, out
+
+    @classmethod
+    def join_upgrade(
+        cls,
+        t: Group,
+        commit: bytes,
+        pq_welcome: bytes,
+        pq_bundle: KeyPackageBundle | None = None,
+        *,
+        registry: ComponentRegistry | None = None,
+        identity_of: IdentityOf = default_identity,
+        config: GroupConfig | None = None,
+    ) -> APQGroup:
+        """A traditional member's side of :meth:`upgrade`: join the PQ session from
+        ``pq_welcome``, derive the ``apq_psk`` of its epoch, process the traditional half of
+        ``commit`` with it, and run the joiner's checks (§3.2.1). On failure ``t`` is
+        unchanged."""
+        pair = APQMessagePair.from_mls_message(commit)
+        if pair.wire_format not in (WireFormat.PUBLIC_MESSAGE, WireFormat.PRIVATE_MESSAGE):
+            raise combiner_error("the upgrade commit pair is not a pair of group messages", "6")
+        if _inner_group_id(pair.t_message) != t.group_id:
+            raise combiner_error("the upgrade commit is not for this traditional group", "6")
+        reg = apq_registry(registry)
+        cfg = session_config(config, reg)
+        storage = t.storage
+        snap = dict(vars(t))
+        rec: _Received | None = None
+        try:
+            with storage.atomic() if storage is not None else nullcontext():
+                pq = Group.join(pq_welcome, pq_bundle, storage=storage, config=cfg)
+                if _inner_group_id(pair.pq_message) != pq.group_id:
+                    raise combiner_error("the upgrade commit's PQ half is not for the PQ session joined", "6")
+                info = apq_info_of(pq)
+                if info is None:
+                    raise combiner_error("the PQ session's GroupContext has no APQInfo", "3.2.1")
+                psk_id, psk = apq_psk_from_exporter(t.suite, pq.safe_export_secret(APQ_COMPONENT_ID))
+                t.config = replace(t.config, components=reg)
+                t.application_psks[(APQ_COMPONENT_ID, psk_id)] = psk
+                rec = _Received(t, t.process(pair.t_message.to_bytes()))
+                t.application_psks.pop((APQ_COMPONENT_ID, psk_id), None)
+                if not any(
+                    p.psktype == PSK_APPLICATION and p.component_id == APQ_COMPONENT_ID and p.psk_id == psk_id
+                    for p in rec.effects.psks
+                ):
+                    raise combiner_error("the traditional commit of a FULL commit lacks the apq_psk proposal", "5.2")
+                rec.merge()
+                g = cls(t, pq, registry=reg, identity_of=identity_of)
+                g._check_joined()
+        except BaseException:
+            if rec is not None:
+                rec.discard()
+            vars(t).clear()
+            vars(t).update(snap)
+            raise
         return g
 
     # ---- external joins (§3.2.2) -----------------------------------------------------------------

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from mls_pq.apq.client import APQClient
+from mls_pq.apq.client import APQClient, apq_registry, session_capabilities, session_leaf_extensions
 from mls_pq.apq.group import APQGroup, apq_info_of
 from mls_pq.apq.structs import APQ_COMPONENT_ID, APQMessagePair
 from mls_pq.errors import DraftValidationError, MLSError, StateError
+from mls_pq.group import Group, KeyPackageBundle
+from mls_pq.group.results import StagedCommit
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.storage import MemoryStorage, SQLiteStorage, Storage
 
@@ -304,9 +306,6 @@ def test_external_join_without_the_apq_psk_rejected_section_3_2_2(pair: tuple[AP
     d, commit = APQGroup.join_external(gi.to_mls_message(), client(b"dave"))
     c = APQMessagePair.from_mls_message(commit)
     # the T half replaced by a plain external commit of the T session alone (no PSK, no APQInfo update)
-    from mls_pq.apq.client import apq_registry, session_capabilities, session_leaf_extensions
-    from mls_pq.group import Group
-
     dave = client(b"dave")
     _, plain = Group.join_external(
         gi.t_message.to_bytes(),
@@ -331,3 +330,76 @@ def test_own_commit_coming_back_is_merged(pair: tuple[APQGroup, APQGroup], full:
     assert (r.kind, r.full, r.sender) == ("commit", full, b"alice") and not a.has_pending_commit
     b.process(out.commit)
     same_keys([a, b])
+
+
+def running_traditional_group(names: list[bytes]) -> tuple[list[APQClient], list[Group]]:
+    """A plain traditional group (no combiner yet), a few epochs old, whose members' leaves
+    already support the combiner's extensions."""
+    clients = [client(n) for n in names]
+    exts = session_leaf_extensions(apq_registry())
+    c0 = clients[0].t
+    first = Group.create(
+        T, b"running", c0.credential, c0.signature_priv, capabilities=session_capabilities(c0), leaf_extensions=exts
+    )
+    kps = [c.t.key_package(capabilities=session_capabilities(c.t), leaf_extensions=exts) for c in clients[1:]]
+    out = first.commit(add=[kp for kp, _ in kps])
+    first.merge_pending_commit()
+    assert out.welcome is not None
+    groups = [first, *(Group.join(out.welcome, b) for _, b in kps)]
+    out = groups[1].commit()
+    groups[1].merge_pending_commit()
+    for g in (groups[0], groups[2]):
+        staged = g.process(out.commit)
+        assert isinstance(staged, StagedCommit)
+        staged.merge()
+    return clients, groups
+
+
+def pq_key_packages(clients: list[APQClient]) -> list[tuple[bytes, KeyPackageBundle]]:
+    exts = session_leaf_extensions(apq_registry())
+    return [c.pq.key_package(capabilities=session_capabilities(c.pq), leaf_extensions=exts) for c in clients]
+
+
+def test_upgrade_a_running_traditional_group_section_3() -> None:
+    clients, (ta, tb, tc) = running_traditional_group([b"alice", b"bob", b"carol"])
+    epoch = ta.epoch
+    kps = pq_key_packages(clients[1:])
+    a, out = APQGroup.upgrade(ta, clients[0].pq, [kp for kp, _ in kps])
+    a.merge_pending_commit()
+    assert out.pq_welcome is not None and out.welcome is None
+    b = APQGroup.join_upgrade(tb, out.commit, out.pq_welcome, kps[0][1])
+    c = APQGroup.join_upgrade(tc, out.commit, out.pq_welcome, kps[1][1])
+    assert a.epochs == (epoch + 1, 1) and a.apq_info.t_epoch == epoch + 1
+    same_keys([a, b, c])
+    out2 = c.commit(full=False)
+    c.merge_pending_commit()
+    a.process(out2.commit)
+    b.process(out2.commit)
+    out3 = b.commit(full=True)
+    b.merge_pending_commit()
+    a.process(out3.commit)
+    c.process(out3.commit)
+    same_keys([a, b, c])
+
+
+def test_upgrade_membership_must_match_section_3_2_1() -> None:
+    clients, (ta, _, _) = running_traditional_group([b"alice", b"bob", b"carol"])
+    before = ta.to_bytes()
+    kps = pq_key_packages(clients[1:2])  # carol missing from the PQ session
+    with pytest.raises(DraftValidationError, match=r"§3\.2\.1"):
+        APQGroup.upgrade(ta, clients[0].pq, [kp for kp, _ in kps])
+    assert ta.to_bytes() == before and not ta.has_pending_commit
+
+
+def test_join_upgrade_failure_leaves_the_traditional_group_unchanged() -> None:
+    clients, (ta, tb, tc) = running_traditional_group([b"alice", b"bob", b"carol"])
+    kps = pq_key_packages(clients[1:])
+    _, out = APQGroup.upgrade(ta, clients[0].pq, [kp for kp, _ in kps])
+    assert out.pq_welcome is not None
+    p = APQMessagePair.from_mls_message(out.commit)
+    plain = tc.commit().commit  # a traditional commit without the apq_psk
+    before = tb.to_bytes()
+    with pytest.raises(DraftValidationError, match=r"§5\.2"):
+        APQGroup.join_upgrade(tb, APQMessagePair.of(MLSMessage.from_bytes(plain), p.pq_message).to_mls_message(),
+                              out.pq_welcome, kps[0][1])
+    assert tb.to_bytes() == before
