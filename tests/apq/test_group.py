@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mls_pq.apq.client import APQClient, apq_registry, session_capabilities, session_leaf_extensions
+from mls_pq.apq.client import APQClient, APQKeyPackageBundle, apq_registry, session_capabilities, session_leaf_extensions
 from mls_pq.apq.group import APQGroup, apq_info_of
 from mls_pq.apq.structs import APQ_COMPONENT_ID, APQMessagePair
 from mls_pq.errors import DraftValidationError, MLSError, StateError
@@ -403,3 +403,79 @@ def test_join_upgrade_failure_leaves_the_traditional_group_unchanged() -> None:
         APQGroup.join_upgrade(tb, APQMessagePair.of(MLSMessage.from_bytes(plain), p.pq_message).to_mls_message(),
                               out.pq_welcome, kps[0][1])
     assert tb.to_bytes() == before
+
+
+class Crash(Exception):
+    """Stands for the process dying between the writes of the two sessions."""
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_crash_between_the_two_sessions_writes_leaves_both_old(
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s: Storage = MemoryStorage() if backend == "memory" else SQLiteStorage(tmp_path / "a.db")
+    a = APQGroup.create(client(b"alice"), storage=s)
+    b = add(a, [], client(b"bob"))
+    gids = (a.t.group_id, a.pq.group_id)
+
+    def stored_epochs() -> tuple[int, int]:
+        st, sp = s.load_group(gids[0]), s.load_group(gids[1])
+        assert st is not None and sp is not None
+        return st.epoch, sp.epoch
+
+    before = stored_epochs()
+    assert before == a.epochs
+    # our FULL commit: the PQ epoch is written, then the process dies before the T epoch is
+    a.commit(full=True)
+
+    def die() -> None:
+        raise Crash
+
+    monkeypatch.setattr(a.t, "merge_pending_commit", die)
+    with pytest.raises(Crash):
+        a.merge_pending_commit()
+    assert stored_epochs() == before == a.epochs  # neither session moved, on disk or in memory
+    monkeypatch.undo()
+    reloaded = APQGroup.load(s, *gids)
+    assert reloaded.epochs == before
+    # receiving a FULL commit: the PQ half is processed, then the T half fails
+    a.discard_pending_commit()
+    out = b.commit(full=True)
+    b.merge_pending_commit()
+    real = a.t.process
+
+    def t_process_dies(data: bytes) -> object:
+        real(data)
+        raise Crash
+
+    monkeypatch.setattr(a.t, "process", t_process_dies)
+    state = snapshot(a)
+    with pytest.raises(Crash):
+        a.process(out.commit)
+    assert stored_epochs() == before and snapshot(a) == state
+    monkeypatch.undo()
+    a.process(out.commit)
+    assert stored_epochs() == a.epochs == b.epochs
+    same_keys([a, b, APQGroup.load(s, *gids)])
+
+
+def test_welcome_pair_checks_section_3_2_1() -> None:
+    a = APQGroup.create(client(b"alice"))
+    other = APQGroup.create(client(b"olga"))
+    bob = client(b"bob")
+    kp, bundle = bob.key_packages()
+    out = a.commit(full=True, add=[kp])
+    kp2, bundle2 = bob.key_packages()
+    out2 = other.commit(full=True, add=[kp2])
+    assert out.welcome is not None and out2.welcome is not None
+    w, w2 = APQMessagePair.from_mls_message(out.welcome), APQMessagePair.from_mls_message(out2.welcome)
+    # the T Welcome of one combined group with the PQ Welcome of another: no apq_psk fits
+    mixed = APQMessagePair(w.wire_format, w.t_message, w2.pq_message).to_mls_message()
+    both = APQKeyPackageBundle(bundle.t, bundle2.pq)
+    with pytest.raises(MLSError):
+        APQGroup.join(mixed, both)
+    # not a pair of Welcomes
+    with pytest.raises(DraftValidationError, match=r"§3\.2\.1"):
+        APQGroup.join(out.commit, bundle)
+    with pytest.raises(MLSError):
+        APQGroup.join(w.t_message.to_bytes(), bundle)  # a single Welcome is not enough
