@@ -523,8 +523,8 @@ class APQGroup:
             if self.must_send_full_commit:
                 raise _state_error("the joiner's first commit must be a FULL commit", "3.2")
             refs = [r for r in self._partial_refs() if r not in self._full_refs]
-            with self._atomic():
-                out = self.t.commit(references=refs, path=path, authenticated_data=authenticated_data)
+            # one session: Group.commit is all-or-nothing on its own
+            out = self.t.commit(references=refs, path=path, authenticated_data=authenticated_data)
             self._pending_out = APQCommitOutput(False, out.commit, None, out.commit, None, out.effects, None, None)
             return self._pending_out
         return self._full_commit(adds, removes, self._epoch_updates(), path=path, authenticated_data=authenticated_data)
@@ -674,8 +674,7 @@ class APQGroup:
     # ---- application data ---------------------------------------------------------------------
     def encrypt(self, data: bytes, *, authenticated_data: bytes = b"") -> bytes:
         """Application data, in the traditional session only (§3.4)."""
-        with self._atomic():
-            return self.t.encrypt(data, authenticated_data=authenticated_data)
+        return self.t.encrypt(data, authenticated_data=authenticated_data)
 
     # ---- receiving ----------------------------------------------------------------------------
     def process(self, data: bytes) -> APQProcessed:
@@ -699,6 +698,11 @@ class APQGroup:
         gid = _inner_group_id(msg)
         if gid is not None and gid == self.pq.group_id:
             raise combiner_error("a PQ-session message travels only in an APQMessagePair with its traditional half", "6")
+        if isinstance(msg.body, PrivateMessage) and msg.body.content_type == ContentType.APPLICATION:
+            # the hot path: one session, nothing to check across sessions (Group.process is
+            # all-or-nothing on its own; no storage transaction around it)
+            res = self.t.process(data)
+            return APQProcessed("application", False, self._sender_identity(self.t, res), _application_data(res), t=res)
         rec: _Received | None = None
         try:
             with self._atomic():
@@ -719,6 +723,7 @@ class APQGroup:
                 if any(p.psktype == PSK_APPLICATION and p.component_id == APQ_COMPONENT_ID for p in eff.psks):
                     raise combiner_error("an apq_psk in a traditional commit sent without its PQ commit", "3.1")
                 sender = self._committer_identity(self.t, eff)
+                self._check_staged_membership(rec, None)
                 rec.merge()
                 self._verify_sessions(exact_epochs=False, section="3.2.1")
                 return APQProcessed("commit", False, sender, t_effects=eff, t=res)
@@ -856,10 +861,13 @@ class APQGroup:
             "commit", True, who, t_effects=t_rec.effects, pq_effects=pq_rec.effects, t=t_rec.result, pq=pq_rec.result
         )
 
-    def _check_staged_membership(self, t_rec: _Received, pq_rec: _Received) -> None:
+    def _check_staged_membership(self, t_rec: _Received, pq_rec: _Received | None) -> None:
+        """§3.2.1, §3.3: the same members in both sessions after the commit(s) (``pq_rec``
+        None: the PQ session stays as it is)."""
         ids = self.identity_of
         t_m = Counter(ids(m.credential) for m in t_rec.members())
-        pq_m = Counter(ids(m.credential) for m in pq_rec.members())
+        pq_members = pq_rec.members() if pq_rec is not None else self.pq.members()
+        pq_m = Counter(ids(m.credential) for m in pq_members)
         if t_m != pq_m:
             raise combiner_error("the two sessions' memberships differ after the commit", "3.2.1")
 

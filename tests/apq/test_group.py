@@ -479,3 +479,18 @@ def test_welcome_pair_checks_section_3_2_1() -> None:
         APQGroup.join(out.commit, bundle)
     with pytest.raises(MLSError):
         APQGroup.join(w.t_message.to_bytes(), bundle)  # a single Welcome is not enough
+
+
+def test_module_example_runs() -> None:
+    """The example of mls_pq/apq/group.py's docstring, executed as written."""
+    import textwrap
+
+    import mls_pq.apq.group as mod
+
+    doc = mod.__doc__ or ""
+    block = doc.split("Example::\n", 1)[1].split("\n\n", 1)[0]
+    lines = textwrap.dedent(block).splitlines()
+    *setup, last = lines
+    env: dict[str, object] = {"APQClient": APQClient, "APQGroup": APQGroup}
+    exec("\n".join(setup), env)
+    assert eval(last.split("#")[0], env) is True
