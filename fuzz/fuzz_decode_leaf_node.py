@@ -12,7 +12,7 @@ instrumented()
 
 from _decode import decoder_target  # noqa: E402
 from mls_pq.messages.leaf_node import LeafNode  # noqa: E402
-from mls_pq.tree.ratchet_tree import validate_leaf_node  # noqa: E402
+from mls_pq.tree.leaf_validation import LeafContext, validate_leaf_node  # noqa: E402
 from mls_pq.suites import CipherSuite  # noqa: E402
 from worlds import FIXED_NOW, GROUP_ID  # noqa: E402
 
@@ -20,7 +20,7 @@ from worlds import FIXED_NOW, GROUP_ID  # noqa: E402
 def check(suite: CipherSuite, payload: bytes) -> None:
     leaf = LeafNode.from_bytes(payload)
     assert leaf.to_bytes() == payload, "LeafNode does not re-encode to its input"
-    validate_leaf_node(suite, leaf, now=FIXED_NOW)
+    validate_leaf_node(suite, leaf, LeafContext.tree(GROUP_ID, 1, now=FIXED_NOW))
     leaf.verify(suite, GROUP_ID, 1)
 
 

@@ -11,6 +11,7 @@ from _harness import instrumented, main
 instrumented()
 
 from _decode import decoder_target  # noqa: E402
+from mls_pq.tree.leaf_validation import validate_ratchet_tree  # noqa: E402
 from mls_pq.tree.ratchet_tree import RatchetTree  # noqa: E402
 from mls_pq.suites import CipherSuite  # noqa: E402
 from worlds import FIXED_NOW, GROUP_ID  # noqa: E402
@@ -19,7 +20,7 @@ from worlds import FIXED_NOW, GROUP_ID  # noqa: E402
 def check(suite: CipherSuite, payload: bytes) -> None:
     tree = RatchetTree.from_bytes(suite, payload)
     tree.tree_hash()
-    tree.validate(GROUP_ID, (), now=FIXED_NOW)
+    validate_ratchet_tree(tree, GROUP_ID, (), now=FIXED_NOW)
 
 
 one_input = decoder_target(check)

@@ -21,7 +21,8 @@ from .errors import DecryptError, ValidationError
 from .group_context import GroupContext
 from .messages.leaf_node import LeafNode, LeafNodeSource
 from .tree import math as tm
-from .tree.ratchet_tree import RatchetTree, validate_leaf_node
+from .tree.leaf_validation import CapSummary, LeafContext, check_new_leaf_in_tree, validate_leaf_node
+from .tree.ratchet_tree import RatchetTree
 
 if TYPE_CHECKING:
     from .suites import CipherSuite
@@ -285,14 +286,14 @@ def apply_update_path(
     private: PrivateTree | None = None,
     excluded_leaves: Collection[int] = (),
     validate_leaf: bool = True,
-    now: int | None = None,
 ) -> AppliedPath:
     """Merge a received UpdatePath from leaf ``sender`` into ``tree`` (mutated) and, given our
     ``private`` state, decrypt the path secret and derive the commit secret.
 
     ``tree`` is the tree after the commit's proposals; ``group_context`` the provisional
-    GroupContext (its ``tree_hash`` is replaced). Checks: the leaf node (RFC 9420 §7.3 with
-    source ``commit``, unless ``validate_leaf`` is False), that no UpdatePath key appears in
+    GroupContext (its ``tree_hash`` is replaced). Checks: the leaf node (RFC 9420 §7.3 at the
+    ``commit`` stage and against the tree's members, unless ``validate_leaf`` is False: the
+    group layer checks it with its capability summary), that no UpdatePath key appears in
     the tree (§12.4.2), the path length and ciphertext counts (§7.6), the leaf's parent hash
     (§7.9.2) and that derived public keys match the UpdatePath (§7.5).
     """
@@ -301,17 +302,8 @@ def apply_update_path(
     pairs = tree.filtered_direct_path_pairs(sender)
     leaf = path.leaf_node
     if validate_leaf:
-        validate_leaf_node(
-            suite,
-            leaf,
-            group_id=group_context.group_id,
-            leaf_index=sender,
-            source=LeafNodeSource.COMMIT,
-            tree=tree,
-            replaces=sender,
-            group_extensions=group_context.extensions,
-            now=now,
-        )
+        validate_leaf_node(suite, leaf, LeafContext.commit(group_context.group_id, sender, group_context.extensions))
+        check_new_leaf_in_tree(tree, CapSummary.of(tree), leaf, sender)
     elif leaf.leaf_node_source != LeafNodeSource.COMMIT:
         raise ValidationError("UpdatePath leaf_node_source must be commit", "12.4.2")
     if len(path.nodes) != len(pairs):

@@ -43,8 +43,8 @@ from mls_pq.group.external import new_member_add_proposal
 from mls_pq.limits import DEFAULT_LIMITS, Limits
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.key_package import KeyPackage
-from mls_pq.messages.leaf_node import LeafNode, LeafNodeSource
-from mls_pq.tree.ratchet_tree import validate_leaf_node
+from mls_pq.messages.leaf_node import LeafNode
+from mls_pq.tree.leaf_validation import LeafContext, validate_leaf_node
 from tests.group._hostile import (
     blank_padded_tree,
     blank_tree_group_info,
@@ -131,7 +131,7 @@ def main() -> None:
 
         def leaf_call(data: bytes = leaf_bytes) -> None:
             ln = LeafNode.from_bytes(data)
-            validate_leaf_node(suite, ln, group_id=group.group_id, leaf_index=1, source=LeafNodeSource.UPDATE)
+            validate_leaf_node(suite, ln, LeafContext.update(group.group_id, 1))
 
         row("leaf_node", len(leaf_bytes), *measure(leaf_call, args.repeat))
 

@@ -11,6 +11,7 @@ from mls_pq.errors import DecryptError, ValidationError
 from mls_pq.messages.leaf_node import LeafNodeSource
 from mls_pq.tree import math as tm
 from mls_pq.tree.nodes import ParentNode
+from mls_pq.tree.leaf_validation import validate_ratchet_tree
 from mls_pq.tree.ratchet_tree import RatchetTree
 from mls_pq.treekem import (
     UPDATE_PATH_NODE_LABEL,
@@ -36,7 +37,7 @@ def test_group_commits_removes_and_adds_agree() -> None:
     seen.add(g.commit(7, removes=[1, 4]))
     seen.add(g.commit(2))
     assert len(seen) == 5  # fresh secrets every epoch
-    g.tree.validate(GROUP_ID)
+    validate_ratchet_tree(g.tree, GROUP_ID)
 
 
 def test_path_secret_chain_and_keys() -> None:
@@ -97,7 +98,7 @@ def test_external_join_path_on_reserved_leaf() -> None:
         res = apply_update_path(theirs, slot, created.update_path, g.context(), private=priv)
         assert res.commit_secret == created.commit_secret
         assert theirs.tree_hash() == mine.tree_hash()
-    mine.validate(GROUP_ID)
+    validate_ratchet_tree(mine, GROUP_ID)
     with pytest.raises(ValidationError):
         create_update_path(base.copy(), slot, g.context(), joiner.sig_sk)  # blank leaf, no template
 

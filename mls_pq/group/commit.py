@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..components import (
     EMPTY_REGISTRY,
@@ -29,7 +29,7 @@ from ..components import (
 from ..credentials import CredentialEvent, CredentialEventType, CredentialValidator, authenticate, check_credential_key
 from ..errors import MLSError, StateError, ValidationError
 from ..ext_codepoints import REQUIRED_WIRE_FORMATS
-from ..extensions import REQUIRED_CAPABILITIES, Extension
+from ..extensions import Extension
 from ..framing import public_message, seal_private, sign_content
 from ..group_context import GroupContext, next_epoch
 from ..key_schedule import EpochSecrets, advance
@@ -47,7 +47,7 @@ from ..messages.framing_structs import (
     WireFormat,
 )
 from ..messages.key_package import KeyPackage
-from ..messages.leaf_node import LeafNode, LeafNodeSource
+from ..messages.leaf_node import LeafNode
 from ..messages.proposals import (
     Add,
     ExternalInit,
@@ -63,7 +63,8 @@ from ..psk import USAGE_APPLICATION, PreSharedKeyID, psk_secret
 from ..suites import CipherSuite
 from ..transcript import confirmation_tag, confirmed_transcript_hash, interim_transcript_hash
 from ..tree import math as tm
-from ..tree.ratchet_tree import RatchetTree, validate_leaf_node
+from ..tree.leaf_validation import LeafContext, find_required_capabilities, validate_leaf_node
+from ..tree.ratchet_tree import RatchetTree
 from ..treekem import CreatedPath, PrivateTree, apply_update_path, create_update_path
 from . import validation as v
 from .past_epochs import PastEpoch, leaf_diff, push_past_epoch
@@ -137,18 +138,13 @@ class Applied:
     app_data: bool = False
 
 
+def provisional_context(context: GroupContext, extensions: tuple[Extension, ...]) -> GroupContext:
+    """The GroupContext of the epoch after ``context``'s, with the commit's ``extensions``,
+    before its tree hash and confirmed transcript hash are known (§12.4.1 step "construct
+    a provisional GroupContext", §12.4.2; the same for an external commit, §12.4.3.2): what
+    an UpdatePath's leaf signs and its path secrets are encrypted to."""
+    return replace(context, epoch=next_epoch(context.epoch), tree_hash=b"", extensions=extensions)
 
-def _provisional_context(state: GroupState, extensions: tuple[Extension, ...]) -> GroupContext:
-    """The next epoch's GroupContext before its tree hash and transcript hash are known (§12.4)."""
-    return GroupContext(
-        cipher_suite=state.context.cipher_suite,
-        group_id=state.group_id,
-        epoch=next_epoch(state.epoch),
-        tree_hash=b"",
-        confirmed_transcript_hash=state.context.confirmed_transcript_hash,
-        extensions=extensions,
-        version=state.context.version,
-    )
 
 def apply_proposals(
     suite: CipherSuite,
@@ -275,8 +271,8 @@ def _apply_app_data_updates(
     (``components``; none: every AppDataUpdate is invalid). A GroupContextExtensions
     proposal must leave the dictionary alone when AppDataUpdate is a required proposal type."""
     if out.gce:
-        rc = next((e for e in context.extensions if e.extension_type == REQUIRED_CAPABILITIES), None)
-        required = v.RequiredCapabilities.from_extension(rc).proposal_types if rc is not None else ()
+        rc = find_required_capabilities(context.extensions)
+        required = rc.proposal_types if rc is not None else frozenset()
         check_gce_keeps_app_data(context.extensions, out.extensions, required)
     updates = [c.proposal.body for c in items if isinstance(c.proposal.body, AppDataUpdate)]
     if not updates:
@@ -398,15 +394,6 @@ def _changed_leaves(applied: Applied, path_leaf: tuple[int, LeafNode] | None) ->
     return out
 
 
-def _external_leaf(tree: RatchetTree) -> int:
-    """The leaf an external committer takes: leftmost blank, else a new one (§12.4.3.2)."""
-    i = tree.leftmost_blank_leaf()
-    if i is None:
-        i = tree.n_leaves
-        tree.extend()
-    return i
-
-
 # ---- receiving (§12.4.2) -----------------------------------------------------------------------
 
 
@@ -469,21 +456,14 @@ def process_commit(
         private.encryption_priv = applied.own_update.encryption_priv
         private.signature_priv = applied.own_update.signature_priv
     epoch = next_epoch(state.epoch)
-    provisional = _provisional_context(state, applied.extensions)
+    provisional = provisional_context(state.context, applied.extensions)
     commit_secret: bytes | None = None
     path_leaf: tuple[int, LeafNode] | None = None
     if commit.path is not None:
         leaf = commit.path.leaf_node
-        committer = _external_leaf(tree) if external else sender.index
+        committer = tree.reserve_leaf() if external else sender.index  # §12.4.3.2: leftmost free leaf
         # §7.3 checks of the new leaf (source commit, signature, capabilities, keys)
-        validate_leaf_node(
-            suite,
-            leaf,
-            group_id=state.group_id,
-            leaf_index=committer,
-            source=LeafNodeSource.COMMIT,
-            group_extensions=applied.extensions,
-        )
+        validate_leaf_node(suite, leaf, LeafContext.commit(state.group_id, committer, applied.extensions))
         check_credential_key(suite, leaf.credential, leaf.signature_key)
         old = tree.leaf(committer)
         v.check_new_leaf_in_tree(tree, applied.summary, leaf, committer if old is not None else None, "12.4.2")
@@ -647,7 +627,7 @@ def create_commit(
     psk = lookup_psks(suite, applied.psks, psk_lookup)
     tree = applied.tree
     epoch = next_epoch(state.epoch)
-    provisional = _provisional_context(state, applied.extensions)
+    provisional = provisional_context(state.context, applied.extensions)
     use_path = force_path or v.path_required(c.proposal for c in items)
     sig_priv = signature_priv or state.private.signature_priv
     created: CreatedPath | None = None
@@ -671,7 +651,7 @@ def create_commit(
         new_leaf = created.update_path.leaf_node
         if leaf_template is not None:
             v.check_leaf_supports_group(new_leaf, applied.extensions, "our new leaf", own=True)
-            validate_leaf_node(suite, new_leaf, group_id=state.group_id, leaf_index=me, group_extensions=applied.extensions)
+            validate_leaf_node(suite, new_leaf, LeafContext.commit(state.group_id, me, applied.extensions))
         if old is not None:
             applied.summary.remove(old)
         applied.summary.check(new_leaf)

@@ -18,7 +18,7 @@ from ..credentials import CredentialValidator, check_credential_key
 from ..errors import DecodeError, ValidationError
 from ..extensions import EXTERNAL_PUB, EXTERNAL_SENDERS, Extension
 from ..framing import public_message, sign_content
-from ..group_context import GroupContext, next_epoch
+from ..group_context import GroupContext
 from ..key_schedule import EpochSecrets, advance
 from ..limits import DEFAULT_LIMITS, Limits
 from ..messages.app_data import AppDataUpdate
@@ -51,6 +51,7 @@ from .commit import (
     _next_state,
     apply_proposals,
     lookup_psks,
+    provisional_context,
 )
 from .state import GroupOptions, GroupState, new_secret_tree
 from .welcome import parse_external_pub, tree_for_group_info, verify_group_info
@@ -209,20 +210,9 @@ def create_external_commit(
             raise ValidationError("an external resync must present the removed member's credential", "12.2")
     psk = lookup_psks(suite, applied.psks, psk_lookup)
     t = applied.tree
-    leaf_index = t.leftmost_blank_leaf()
-    if leaf_index is None:
-        leaf_index = t.n_leaves
-        t.extend()
+    leaf_index = t.reserve_leaf()  # the leftmost free leaf, extending the tree if none (§12.4.3.2)
     limits.check_group_size(max(t.leaf_span(), leaf_index + 1), "the tree after our join")
-    provisional = GroupContext(
-        cipher_suite=gc.cipher_suite,
-        group_id=gc.group_id,
-        epoch=next_epoch(gc.epoch),
-        tree_hash=b"",
-        confirmed_transcript_hash=gc.confirmed_transcript_hash,
-        extensions=applied.extensions,
-        version=gc.version,
-    )
+    provisional = provisional_context(gc, applied.extensions)
     v.check_leaf_supports_group(leaf_template, applied.extensions, "our leaf", own=True)
     applied.summary.check(leaf_template)
     created = create_update_path(t, leaf_index, provisional, signature_priv, leaf_template=leaf_template)

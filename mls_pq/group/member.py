@@ -100,7 +100,8 @@ from ..messages.welcome import GroupInfo, Welcome
 from ..psk import PSK_APPLICATION, PSK_EXTERNAL, PSK_RESUMPTION, USAGE_BRANCH, USAGE_REINIT, PreSharedKeyID
 from ..suites import CipherSuite, get_suite
 from ..transcript import confirmation_tag, interim_transcript_hash
-from ..tree.ratchet_tree import RatchetTree, system_clock, validate_leaf_node
+from ..tree.leaf_validation import LeafContext, validate_leaf_node
+from ..tree.ratchet_tree import RatchetTree, system_clock
 from ..treekem import PrivateTree
 from . import validation as v
 from .commit import CommitEffects, MemberInfo, create_commit, padding, process_commit, random_psk_nonce
@@ -314,7 +315,7 @@ class Group:
             extensions=leaf_exts,
         ).sign(cs, signature_priv)
         check_unique_types(extensions, "the GroupContext extensions")  # §13.5
-        validate_leaf_node(cs, leaf, group_extensions=extensions)
+        validate_leaf_node(cs, leaf, LeafContext.key_package(extensions))
         v.check_leaf_supports_group(leaf, extensions, "the creator", own=True)
         check_credential_key(cs, credential, leaf.signature_key)
         # §5.3.1: an external_senders extension added to the group (here: at its creation)

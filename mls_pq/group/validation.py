@@ -1,16 +1,16 @@
-"""Proposal and proposal-list validation (RFC 9420 §12.1, §12.2, §12.4) and the leaf-node
-checks that involve the whole group (§7.3), done in O(changes) with a capability summary.
+"""Proposal and proposal-list validation (RFC 9420 §12.1, §12.2, §12.4) and the
+authentication events of §5.3.1. The leaf-node rules of §7.3 (one validator with a
+context, the member-wide checks done in O(changes) with a capability summary) live in
+:mod:`mls_pq.tree.leaf_validation`; this module applies them to proposals.
 
 Every failed MUST raises :class:`~mls_pq.errors.ValidationError` naming the section.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..codec import Reader
 from ..credentials import (
     CredentialEvent,
     CredentialEventType,
@@ -18,7 +18,7 @@ from ..credentials import (
     authenticate,
     check_credential_key,
 )
-from ..errors import DecodeError, MLSError, ValidationError
+from ..errors import MLSError, ValidationError
 from ..extensions import (
     EXTERNAL_SENDERS,
     REQUIRED_CAPABILITIES,
@@ -46,7 +46,40 @@ from ..messages.proposals import (
 )
 from ..psk import PSK_APPLICATION, PSK_EXTERNAL, PSK_RESUMPTION, USAGE_APPLICATION, PreSharedKeyID
 from ..suites import CipherSuite, get_suite
-from ..tree.ratchet_tree import RatchetTree, check_capabilities_support, required_capability_sets, validate_leaf_node
+from ..tree.leaf_validation import (
+    CapSummary,
+    LeafContext,
+    check_capabilities_support,
+    check_new_leaf_in_tree,
+    required_capabilities,
+    validate_leaf_node,
+)
+from ..tree.ratchet_tree import RatchetTree
+
+__all__ = [
+    "CapSummary",  # re-exported from tree.leaf_validation
+    "Committed",
+    "IdentityOf",
+    "authenticate_joined_tree",
+    "authenticate_proposal",
+    "check_external_senders",
+    "check_gce_members",
+    "check_individual",
+    "check_key_package",
+    "check_leaf_supports_group",
+    "check_list",
+    "check_new_leaf_in_tree",  # re-exported; called as v.check_new_leaf_in_tree (tests patch it here)
+    "check_psk",
+    "check_received_leaf",
+    "check_reinit",
+    "check_remove",
+    "check_update",
+    "default_identity",
+    "new_binding",
+    "path_required",
+    "real_capabilities",
+    "wrap",
+]
 
 #: an application hook: the identity a credential presents (§5.3.1); default: its encoding
 IdentityOf = Callable[[LeafNode], bytes]
@@ -58,28 +91,7 @@ def default_identity(leaf: LeafNode) -> bytes:
     return leaf.signature_key
 
 
-# ---- required capabilities (§11.1) ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RequiredCapabilities:
-    extension_types: tuple[int, ...] = ()
-    proposal_types: tuple[int, ...] = ()
-    credential_types: tuple[int, ...] = ()
-
-    @classmethod
-    def from_extension(cls, ext: Extension) -> RequiredCapabilities:
-        r = Reader(ext.extension_data)
-        try:
-            out = cls(
-                tuple(r.vector(lambda rr: rr.uint16())),
-                tuple(r.vector(lambda rr: rr.uint16())),
-                tuple(r.vector(lambda rr: rr.uint16())),
-            )
-            r.done()
-        except (IndexError, ValueError) as e:
-            raise DecodeError(f"malformed required_capabilities: {e}") from None
-        return out
+# ---- capabilities (§7.2, §11.1, §13.5) ---------------------------------------------------
 
 
 def real_capabilities(caps: Capabilities) -> Capabilities:
@@ -103,63 +115,6 @@ def check_leaf_supports_group(
     ours, so GREASE values in its capabilities do not count as support (§13.5)."""
     caps = real_capabilities(leaf.capabilities) if own else leaf.capabilities
     check_capabilities_support(caps, extensions, who)
-
-
-# ---- capability summary: member-wide credential checks in O(#credential types) -------------
-
-
-@dataclass
-class CapSummary:
-    """Counts over the members: how many use each credential type and how many support it.
-    Lets the §7.3 rule "the credential type is supported by all members, and the leaf
-    supports every credential type in use" be checked without walking the tree."""
-
-    members: int = 0
-    in_use: Counter[int] = field(default_factory=Counter)
-    supported: Counter[int] = field(default_factory=Counter)
-
-    @classmethod
-    def of(cls, tree: RatchetTree) -> CapSummary:
-        s = cls()
-        for _, leaf in tree.leaves():
-            s.add(leaf)
-        return s
-
-    def copy(self) -> CapSummary:
-        return CapSummary(self.members, Counter(self.in_use), Counter(self.supported))
-
-    def add(self, leaf: LeafNode) -> None:
-        self.members += 1
-        self.in_use[leaf.credential.credential_type] += 1
-        for t in leaf.capabilities.credential_set:
-            self.supported[t] += 1
-
-    def remove(self, leaf: LeafNode) -> None:
-        self.members -= 1
-        self.in_use[leaf.credential.credential_type] -= 1
-        for t in leaf.capabilities.credential_set:
-            self.supported[t] -= 1
-
-    def check(self, leaf: LeafNode, replaces: LeafNode | None = None) -> None:
-        """§7.3: ``leaf``'s credential type is supported by every other member and ``leaf``
-        supports every credential type the other members use."""
-        n = self.members
-        in_use = self.in_use
-        supported = self.supported
-        if replaces is not None:
-            n -= 1
-            in_use = in_use.copy()
-            in_use[replaces.credential.credential_type] -= 1
-            supported = supported.copy()
-            for t in replaces.capabilities.credential_set:
-                supported[t] -= 1
-        t = leaf.credential.credential_type
-        if supported[t] != n:
-            raise ValidationError(f"credential type {t} is not supported by all members", "7.3")
-        mine = leaf.capabilities.credential_set
-        for used, count in in_use.items():
-            if count > 0 and used not in mine:
-                raise ValidationError(f"the leaf does not support credential type {used} used in the group", "7.3")
 
 
 # ---- individual proposals (§12.1) ----------------------------------------------------------
@@ -189,29 +144,8 @@ def check_key_package(
         raise ValidationError("init_key equals the leaf node's encryption_key", "10.1")
     if not kp.verify(suite):
         raise ValidationError("key package signature does not verify", "10.1")
-    validate_leaf_node(
-        suite,
-        kp.leaf_node,
-        source=LeafNodeSource.KEY_PACKAGE,
-        group_extensions=extensions,
-        now=now,
-        max_lifetime=max_lifetime,
-    )
+    validate_leaf_node(suite, kp.leaf_node, LeafContext.key_package(extensions, now=now, max_lifetime=max_lifetime))
     check_credential_key(suite, kp.leaf_node.credential, kp.leaf_node.signature_key)
-
-
-def check_new_leaf_in_tree(
-    tree: RatchetTree, summary: CapSummary, leaf: LeafNode, replaces: int | None, section: str = "7.3"
-) -> None:
-    """Member-wide leaf checks (§7.3): credential compatibility and key uniqueness."""
-    old = tree.leaf(replaces) if replaces is not None else None
-    summary.check(leaf, old)
-    x = tree.node_with_encryption_key(leaf.encryption_key)
-    if x is not None:
-        raise ValidationError("the leaf's encryption key is already used in the tree", section)
-    j = tree.leaf_with_signature_key(leaf.signature_key)
-    if j is not None and j != replaces:
-        raise ValidationError(f"the leaf's signature key is already used by member {j}", section)
 
 
 def check_received_leaf(tree: RatchetTree, summary: CapSummary, proposal: Proposal, sender: Sender) -> None:
@@ -238,14 +172,7 @@ def check_update(
     encryption key different from the replaced leaf's."""
     if tree.leaf(sender) is None:
         raise ValidationError(f"update from blank leaf {sender}", "12.1.2")
-    validate_leaf_node(
-        suite,
-        leaf,
-        group_id=context.group_id,
-        leaf_index=sender,
-        source=LeafNodeSource.UPDATE,
-        group_extensions=context.extensions,
-    )
+    validate_leaf_node(suite, leaf, LeafContext.update(context.group_id, sender, context.extensions))
     check_credential_key(suite, leaf.credential, leaf.signature_key)
 
 
@@ -333,7 +260,7 @@ def check_individual(
         check_unique_types(body.extensions, "the GroupContextExtensions proposal's extensions")  # §13.5
         for ext in body.extensions:
             if ext.extension_type == REQUIRED_CAPABILITIES:
-                required_capability_sets(ext.extension_data)  # well-formed
+                required_capabilities(ext.extension_data)  # well-formed
     # a registered non-default type: whether the members support it depends on the commit
     # that covers it (members it removes are exempt, §12.2), so it is checked by check_list
 

@@ -31,6 +31,7 @@ from ..psk import PSK_RESUMPTION, USAGE_APPLICATION, USAGE_BRANCH, USAGE_REINIT,
 from ..suites import CipherSuite, get_suite
 from ..transcript import confirmation_tag, interim_transcript_hash
 from ..tree import math as tm
+from ..tree.leaf_validation import validate_ratchet_tree
 from ..tree.ratchet_tree import RatchetTree
 from ..treekem import CreatedPath, PrivateTree
 from . import validation as v
@@ -137,7 +138,7 @@ def verify_group_info(
     if not hmac.compare_digest(tree.tree_hash(), gc.tree_hash):
         raise ValidationError("the ratchet tree does not match the GroupInfo tree_hash", "12.4.3.1")
     if validate_tree:
-        tree.validate(gc.group_id, gc.extensions, now=now, max_lifetime=max_lifetime)
+        validate_ratchet_tree(tree, gc.group_id, gc.extensions, now=now, max_lifetime=max_lifetime)
         for _, leaf in tree.leaves():  # §5.3: X.509 credentials carry the leaf's signature_key
             check_credential_key(suite, leaf.credential, leaf.signature_key)
 

@@ -74,7 +74,7 @@ class KeyPackage(CachedStruct):
 
     def validate(self, suite: CipherSuite, now: int | None = None) -> None:
         """The KeyPackage-level checks of RFC 9420 §10.1 (the leaf node's own §7.3 checks
-        against a group are done by :func:`mls_pq.tree.ratchet_tree.validate_leaf_node`).
+        against a group are done by :func:`mls_pq.tree.leaf_validation.validate_leaf_node`).
 
         Raises :class:`~mls_pq.errors.ValidationError` naming the section.
         """

@@ -17,27 +17,21 @@ import bisect
 import hmac
 import itertools
 import math
-import struct
 import time
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..codec import Reader
-from ..errors import DecodeError, ValidationError
-from ..extensions import DEFAULT_EXTENSION_TYPES, RATCHET_TREE, REQUIRED_CAPABILITIES, Extension, check_unique_types
+from ..errors import ValidationError
+from ..extensions import RATCHET_TREE, Extension
 from ..limits import DEFAULT_LIMITS, Limits
-from ..messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
+from ..messages.leaf_node import LeafNode
 from . import math as tm
 from .hashes import leaf_hash_input, parent_hash_input, parent_hash_input_for_tree
 from .nodes import Node, ParentNode, decode_ratchet_tree, encode_ratchet_tree
 
 if TYPE_CHECKING:
     from ..suites import CipherSuite
-
-#: RFC 9420 §7.2: proposal types every client supports, never listed in capabilities
-DEFAULT_PROPOSAL_TYPES = frozenset(range(1, 8))
-PROTOCOL_VERSION_MLS10 = 1
 
 
 def system_clock() -> int:
@@ -587,7 +581,7 @@ class RatchetTree:
             if self._nodes[p] is not None and not self.is_parent_hash_valid(p):
                 raise ValidationError(f"parent node {p} is not parent-hash valid", "7.9.2")
 
-    # ---- whole-tree validation (RFC 9420 §12.4.3.1) --------------------------------------
+    # ---- structural checks of a received tree (RFC 9420 §12.4.3.1; leaf_validation.validate_tree)
     def verify_unmerged_leaves(self) -> None:
         """Unmerged leaves are sorted, name non-blank descendant leaves, and appear in
         every non-blank node between the leaf and the parent (RFC 9420 §7.1, §12.4.3.1)."""
@@ -637,177 +631,3 @@ class RatchetTree:
                 if n.signature_key in seen_sig:
                     raise ValidationError(f"signature key of leaf {x // 2} appears in another leaf", "7.3")
                 seen_sig.add(n.signature_key)
-
-    def validate(
-        self,
-        group_id: bytes,
-        group_extensions: Sequence[Extension] = (),
-        now: int | None = None,
-        max_lifetime: int | None = None,
-    ) -> None:
-        """All checks a joiner runs on a received tree (RFC 9420 §12.4.3.1) except the tree
-        hash comparison: parent-hash validity, every leaf valid (§7.3), unmerged leaves,
-        key uniqueness. ``now`` enables the lifetime check."""
-        if not self._nodes or self.member_count() == 0:
-            raise ValidationError("the tree has no members", "12.4.3.1")
-        self.verify_key_uniqueness()
-        self.verify_unmerged_leaves()
-        in_use = {n.credential.credential_type for _, n in self.leaves()}
-        for i, leaf in self.leaves():
-            validate_leaf_node(
-                self.suite,
-                leaf,
-                group_id=group_id,
-                leaf_index=i,
-                group_extensions=group_extensions,
-                now=now,
-                max_lifetime=max_lifetime,
-            )
-            missing = in_use - leaf.capabilities.credential_set
-            if missing:
-                raise ValidationError(f"leaf {i} does not support credential types in use {sorted(missing)}", "7.3")
-        self.verify_parent_hashes()
-
-
-@lru_cache(maxsize=2)
-def required_capability_sets(data: bytes) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
-    """Decode ``RequiredCapabilities`` (RFC 9420 §11.1) into sets of extension, proposal and
-    credential types, parsed once per extension value (cached: every member's leaf is
-    checked against the same group extensions; two entries, the current and a proposed
-    value, so a hostile list is not kept around) so each check is O(1) per required type."""
-    r = Reader(data)
-
-    def u16s() -> frozenset[int]:
-        body = r.opaque()
-        if len(body) % 2:
-            raise DecodeError(f"malformed required_capabilities: a uint16 vector of {len(body)} bytes")
-        return frozenset(struct.unpack(f">{len(body) // 2}H", body))
-
-    try:
-        out = (u16s(), u16s(), u16s())
-        r.done()
-    except (IndexError, ValueError) as e:
-        raise DecodeError(f"malformed required_capabilities: {e}") from None
-    return out
-
-
-def _first_missing(required: frozenset[int], supported: frozenset[int], defaults: frozenset[int]) -> int | None:
-    """The smallest type of ``required`` neither in ``supported`` nor in ``defaults``."""
-    missing = required - supported - defaults
-    return min(missing) if missing else None
-
-
-def check_capabilities_support(caps: Capabilities, group_extensions: Sequence[Extension], who: str) -> None:
-    """``caps`` support every non-default GroupContext extension and every type listed in
-    ``required_capabilities`` (RFC 9420 §7.3, §11.1, §12.1.7). Linear in the extension
-    list; each membership test is a set lookup."""
-    for ext in group_extensions:
-        t = ext.extension_type
-        if t == REQUIRED_CAPABILITIES:
-            req_ext, req_prop, req_cred = required_capability_sets(ext.extension_data)
-            e = _first_missing(req_ext, caps.extension_set, DEFAULT_EXTENSION_TYPES)
-            if e is not None:
-                raise ValidationError(f"{who} does not support required extension 0x{e:04x}", "11.1")
-            p = _first_missing(req_prop, caps.proposal_set, DEFAULT_PROPOSAL_TYPES)
-            if p is not None:
-                raise ValidationError(f"{who} does not support required proposal type 0x{p:04x}", "11.1")
-            c = _first_missing(req_cred, caps.credential_set, frozenset())
-            if c is not None:
-                raise ValidationError(f"{who} does not support required credential type {c}", "11.1")
-        elif t not in DEFAULT_EXTENSION_TYPES and t not in caps.extension_set:
-            raise ValidationError(f"{who} does not support group context extension 0x{t:04x}", "12.1.7")
-
-
-def validate_leaf_node(
-    suite: CipherSuite,
-    leaf: LeafNode,
-    *,
-    group_id: bytes | None = None,
-    leaf_index: int | None = None,
-    source: int | None = None,
-    tree: RatchetTree | None = None,
-    replaces: int | None = None,
-    group_extensions: Sequence[Extension] = (),
-    now: int | None = None,
-    max_lifetime: int | None = None,
-    require_suite_listed: bool = False,
-) -> None:
-    """Leaf node validation (RFC 9420 §7.3). Raises :class:`ValidationError`.
-
-    - ``group_id``/``leaf_index``: signature context for update/commit leaves.
-    - ``source``: the required ``leaf_node_source`` (key_package, update or commit).
-    - ``tree``: the group's tree; enables the member-wide checks (credential types supported
-      by all members and vice versa, encryption/signature key uniqueness). ``replaces`` is the
-      index of the leaf this one replaces (Update, or a commit's UpdatePath): its signature
-      key may be kept, its encryption key must change.
-    - ``group_extensions``: the GroupContext extensions (``required_capabilities`` and
-      non-default extension support).
-    - ``now``: seconds since the epoch (e.g. :func:`system_clock`) to check the lifetime;
-      ``max_lifetime``: the application's maximum total lifetime (RFC 9420 §7.2).
-    - ``require_suite_listed``: also demand the group's cipher suite in
-      ``capabilities.cipher_suites``. §7.2 says clients MUST list what they support, but §7.3
-      does not make it a receiver check and the official treekem vectors for suite 7 omit
-      it, so it is off by default (use it for leaves this client creates).
-
-    Credential validation against an authentication service is the application's job.
-    """
-    caps = leaf.capabilities
-    if source is not None and leaf.leaf_node_source != source:
-        raise ValidationError(
-            f"leaf_node_source is {leaf.leaf_node_source}, expected {LeafNodeSource(source).name.lower()}", "7.3"
-        )
-    if PROTOCOL_VERSION_MLS10 not in caps.version_set:
-        raise ValidationError("capabilities do not list protocol version mls10", "7.2")
-    if require_suite_listed and suite.id not in caps.cipher_suite_set:
-        raise ValidationError(f"capabilities do not list the group's cipher suite 0x{suite.id:04x}", "7.2")
-    if leaf.credential.credential_type not in caps.credential_set:
-        raise ValidationError("the leaf's credential type is not listed in its capabilities", "7.2")
-    check_unique_types(leaf.extensions, "the LeafNode extensions")  # §13.5
-    supported_ext = caps.extension_set
-    for ext in leaf.extensions:
-        if ext.extension_type not in DEFAULT_EXTENSION_TYPES and ext.extension_type not in supported_ext:
-            raise ValidationError(f"leaf extension 0x{ext.extension_type:04x} is not in its capabilities", "7.3")
-    for ext in group_extensions:
-        if ext.extension_type == REQUIRED_CAPABILITIES:
-            req_ext, req_prop, req_cred = required_capability_sets(ext.extension_data)
-            e = _first_missing(req_ext, supported_ext, DEFAULT_EXTENSION_TYPES)
-            if e is not None:
-                raise ValidationError(f"required extension 0x{e:04x} not supported by the leaf", "7.3")
-            p = _first_missing(req_prop, caps.proposal_set, DEFAULT_PROPOSAL_TYPES)
-            if p is not None:
-                raise ValidationError(f"required proposal type 0x{p:04x} not supported by the leaf", "7.3")
-            c = _first_missing(req_cred, caps.credential_set, frozenset())
-            if c is not None:
-                raise ValidationError(f"required credential type 0x{c:04x} not supported by the leaf", "7.3")
-        elif ext.extension_type not in DEFAULT_EXTENSION_TYPES and ext.extension_type not in supported_ext:
-            raise ValidationError(f"group extension 0x{ext.extension_type:04x} not supported by the leaf", "7.3")
-    if leaf.leaf_node_source == LeafNodeSource.KEY_PACKAGE:
-        lt = leaf.lifetime
-        assert lt is not None
-        if max_lifetime is not None and lt.not_after - lt.not_before > max_lifetime:
-            raise ValidationError("leaf lifetime exceeds the application's maximum", "7.2")
-        if now is not None and not lt.contains(now):
-            raise ValidationError("the current time is outside the leaf's lifetime", "7.3")
-    if not leaf.verify(suite, group_id, leaf_index):
-        raise ValidationError("leaf node signature does not verify", "7.3")
-    if tree is None:
-        return
-    # member-wide checks
-    my_type = leaf.credential.credential_type
-    for j, other in tree.leaves():
-        if j == replaces:
-            continue
-        if my_type not in other.capabilities.credential_set:
-            raise ValidationError(f"credential type {my_type} is not supported by member {j}", "7.3")
-        if other.credential.credential_type not in caps.credential_set:
-            raise ValidationError(
-                f"the leaf does not support credential type {other.credential.credential_type} used by member {j}",
-                "7.3",
-            )
-    x = tree.node_with_encryption_key(leaf.encryption_key)
-    if x is not None:
-        what = "the leaf it replaces" if replaces is not None and x == 2 * replaces else f"node {x}"
-        raise ValidationError(f"encryption key is already used by {what}", "7.3")
-    holder = tree.leaf_with_signature_key(leaf.signature_key)
-    if holder is not None and holder != replaces:
-        raise ValidationError(f"signature key is already used by member {holder}", "7.3")

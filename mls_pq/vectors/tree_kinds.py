@@ -8,6 +8,7 @@ from typing import Any
 from ..codec import Struct
 from ..errors import ValidationError
 from ..group_context import GroupContext
+from ..tree.leaf_validation import validate_ratchet_tree
 from ..tree.ratchet_tree import RatchetTree
 from ..treekem import PrivateTree, UpdatePath, apply_update_path, create_update_path
 from .basics import expect, h, suite_of
@@ -26,7 +27,7 @@ def verify_tree_validation(c: dict[str, Any]) -> None:
         expect(f"resolutions[{x}]", list(tree.resolution(x)), c["resolutions"][x])
         expect(f"tree_hashes[{x}]", tree.tree_hash(x), h(c["tree_hashes"][x]))
     # parent-hash validity (§7.9.2), leaf signatures with group_id (§7.3), unmerged leaves, key uniqueness
-    tree.validate(h(c["group_id"]))
+    validate_ratchet_tree(tree, h(c["group_id"]))
 
 
 def _apply_proposal(tree: RatchetTree, proposal_bytes: bytes, sender: int) -> None:

@@ -21,7 +21,8 @@ from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.leaf_node import LeafNode
 from mls_pq.messages.welcome import GroupInfo, Welcome
 from mls_pq.suites import CipherSuite, get_suite
-from mls_pq.tree.ratchet_tree import RatchetTree, validate_leaf_node
+from mls_pq.tree.leaf_validation import LeafContext, validate_leaf_node, validate_ratchet_tree
+from mls_pq.tree.ratchet_tree import RatchetTree
 
 from ._world import FUZZ, GROUP_ID, NOW, SUITES, World, count, mutate_bytes, world
 
@@ -42,7 +43,7 @@ def _key_package(cs: CipherSuite, data: bytes) -> None:
 def _leaf_node(cs: CipherSuite, data: bytes) -> None:
     leaf = LeafNode.from_bytes(data)
     assert leaf.to_bytes() == data, "LeafNode does not re-encode to its input"
-    validate_leaf_node(cs, leaf, now=NOW)
+    validate_leaf_node(cs, leaf, LeafContext.tree(GROUP_ID, 0, now=NOW))
 
 
 def _group_info(cs: CipherSuite, data: bytes) -> None:
@@ -63,7 +64,7 @@ def _welcome(cs: CipherSuite, data: bytes) -> None:
 def _ratchet_tree(cs: CipherSuite, data: bytes) -> None:
     tree = RatchetTree.from_bytes(cs, data)
     tree.tree_hash()
-    tree.validate(GROUP_ID, (), now=NOW)
+    validate_ratchet_tree(tree, GROUP_ID, (), now=NOW)
 
 
 def _leaf_of(w: World) -> bytes:

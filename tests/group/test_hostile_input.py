@@ -27,7 +27,7 @@ from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
 from mls_pq.messages.proposals import PROPOSAL_TYPES, Proposal, ReInit, register_proposal_type
-from mls_pq.tree.ratchet_tree import validate_leaf_node
+from mls_pq.tree.leaf_validation import LeafContext, validate_leaf_node
 
 from ._helpers import Sim
 from ._hostile import distinct_leaf_extensions, hostile_capabilities, hostile_key_package
@@ -108,7 +108,7 @@ def test_defect1_quadratic_cpu_update_leaf_and_group_checks_are_linear(compariso
     leaf = LeafNode(enc, client.signature_pub, client.credential, caps, int(LeafNodeSource.UPDATE), extensions=exts)
     leaf = leaf.sign(client.suite, client.signature_priv, b"g", 3)
     comparisons(BUDGET)
-    validate_leaf_node(client.suite, leaf, group_id=b"g", leaf_index=3, source=LeafNodeSource.UPDATE)
+    validate_leaf_node(client.suite, leaf, LeafContext.update(b"g", 3))
     summary = v.CapSummary()
     summary.add(leaf)
     summary.check(leaf)

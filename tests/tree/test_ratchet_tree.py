@@ -13,7 +13,14 @@ from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
 from mls_pq.messages.credential import Credential
 from mls_pq.messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
 from mls_pq.tree.nodes import ParentNode, decode_ratchet_tree, encode_ratchet_tree
-from mls_pq.tree.ratchet_tree import RatchetTree, validate_leaf_node
+from mls_pq.tree.leaf_validation import (
+    CapSummary,
+    LeafContext,
+    check_new_leaf_in_tree,
+    validate_leaf_node,
+    validate_ratchet_tree,
+)
+from mls_pq.tree.ratchet_tree import RatchetTree
 from tests._vectors import load, path
 from tests.tree.helpers import CAPS, GROUP_ID, Group, make_member, suite1
 
@@ -218,19 +225,19 @@ def test_valid_group_tree_validates() -> None:
     g = Group(suite1(), 7)
     g.commit(3)
     g.commit(6, adds=[make_member(suite1(), b"late")])
-    g.tree.validate(GROUP_ID)
-    RatchetTree.from_bytes(suite1(), g.tree.to_bytes()).validate(GROUP_ID)
+    validate_ratchet_tree(g.tree, GROUP_ID)
+    validate_ratchet_tree(RatchetTree.from_bytes(suite1(), g.tree.to_bytes()), GROUP_ID)
 
 
 def test_bad_parent_hash_rejected() -> None:
     t, c = _vector_tree(0)
-    t.validate(bytes.fromhex(c["group_id"]))
+    validate_ratchet_tree(t, bytes.fromhex(c["group_id"]))
     p = next(x for x in range(1, t.n_nodes, 2) if t.node(x) is not None)
     node = t.parent_node(p)
     assert node is not None
     t.set_node(p, replace(node, parent_hash=b"\x00" * len(node.parent_hash) if node.parent_hash else b"\x01"))
     with pytest.raises(ValidationError) as e:
-        t.validate(bytes.fromhex(c["group_id"]))
+        validate_ratchet_tree(t, bytes.fromhex(c["group_id"]))
     assert e.value.section == "7.9.2"
 
 
@@ -253,14 +260,14 @@ def test_bad_leaf_signature_rejected() -> None:
     sig[5] ^= 1
     t.set_leaf(i, replace(leaf, signature=bytes(sig)))
     with pytest.raises(ValidationError) as e:
-        t.validate(bytes.fromhex(c["group_id"]))
+        validate_ratchet_tree(t, bytes.fromhex(c["group_id"]))
     assert e.value.section == "7.3"
 
 
 def test_wrong_group_id_fails_update_commit_leaf_signatures() -> None:
     g = Group(suite1(), 3)
     with pytest.raises(ValidationError) as e:
-        g.tree.validate(b"another group")
+        validate_ratchet_tree(g.tree, b"another group")
     assert e.value.section == "7.3"
 
 
@@ -277,7 +284,7 @@ def test_duplicate_encryption_key_rejected() -> None:
     # and a leaf joining with a key already in the tree
     m = make_member(s, b"dup", encryption_key=a.encryption_key)
     with pytest.raises(ValidationError) as e:
-        validate_leaf_node(s, m.leaf, tree=g.tree, source=LeafNodeSource.KEY_PACKAGE)
+        check_new_leaf_in_tree(g.tree, CapSummary.of(g.tree), m.leaf, None)
     assert e.value.section == "7.3" and "encryption key" in str(e.value)
 
 
@@ -301,17 +308,18 @@ def test_duplicate_signature_key_rejected() -> None:
     assert a is not None
     m = make_member(s, b"dup", signature_key=a.signature_key)
     with pytest.raises(ValidationError) as e:
-        validate_leaf_node(s, m.leaf, tree=g.tree)
+        validate_leaf_node(s, m.leaf, LeafContext.key_package())
     # re-signed by a different key: the signature fails first unless we sign with a's key
     assert e.value.section == "7.3"
     m2 = replace(m.leaf, signature_key=a.signature_key).sign(s, g.privs[1].signature_priv)
     with pytest.raises(ValidationError, match="signature key is already used"):
-        validate_leaf_node(s, m2, tree=g.tree)
+        check_new_leaf_in_tree(g.tree, CapSummary.of(g.tree), m2, None)
     # but the member being replaced may keep its signature key
     upd = replace(m2, leaf_node_source=int(LeafNodeSource.UPDATE), lifetime=None).sign(
         s, g.privs[1].signature_priv, GROUP_ID, 1
     )
-    validate_leaf_node(s, upd, tree=g.tree, replaces=1, group_id=GROUP_ID, leaf_index=1, source=LeafNodeSource.UPDATE)
+    validate_leaf_node(s, upd, LeafContext.update(GROUP_ID, 1))
+    check_new_leaf_in_tree(g.tree, CapSummary.of(g.tree), upd, 1)
 
 
 def test_update_must_change_encryption_key() -> None:
@@ -323,7 +331,7 @@ def test_update_must_change_encryption_key() -> None:
         s, g.privs[1].signature_priv, GROUP_ID, 1
     )
     with pytest.raises(ValidationError, match="leaf it replaces") as e:
-        validate_leaf_node(s, upd, tree=g.tree, replaces=1, group_id=GROUP_ID, leaf_index=1)
+        check_new_leaf_in_tree(g.tree, CapSummary.of(g.tree), upd, 1)
     assert e.value.section == "7.3"
 
 
@@ -357,13 +365,13 @@ def test_unmerged_leaf_checks() -> None:
 def test_lifetime_checked_with_injected_clock() -> None:
     s = suite1()
     m = make_member(s, b"a")  # lifetime [1000, 2000]
-    validate_leaf_node(s, m.leaf, now=1500)
+    validate_leaf_node(s, m.leaf, LeafContext.key_package(now=1500))
     for now in (999, 2001):
         with pytest.raises(ValidationError) as e:
-            validate_leaf_node(s, m.leaf, now=now)
+            validate_leaf_node(s, m.leaf, LeafContext.key_package(now=now))
         assert e.value.section == "7.3"
     with pytest.raises(ValidationError) as e:
-        validate_leaf_node(s, m.leaf, max_lifetime=500)
+        validate_leaf_node(s, m.leaf, LeafContext.key_package(max_lifetime=500))
     assert e.value.section == "7.2"
 
 
@@ -371,7 +379,7 @@ def test_leaf_source_checked() -> None:
     s = suite1()
     m = make_member(s, b"a")
     with pytest.raises(ValidationError) as e:
-        validate_leaf_node(s, m.leaf, source=LeafNodeSource.COMMIT)
+        validate_leaf_node(s, m.leaf, LeafContext.commit(GROUP_ID, 0))
     assert e.value.section == "7.3"
 
 
@@ -379,19 +387,19 @@ def test_leaf_extension_must_be_in_capabilities() -> None:
     s = suite1()
     m = make_member(s, b"a", extensions=(Extension(0xFF01, b"x"),))
     with pytest.raises(ValidationError) as e:
-        validate_leaf_node(s, m.leaf)
+        validate_leaf_node(s, m.leaf, LeafContext.key_package())
     assert e.value.section == "7.3"
     ok = make_member(s, b"b", caps=replace(CAPS, extensions=(0xFF01,)), extensions=(Extension(0xFF01, b"x"),))
-    validate_leaf_node(s, ok.leaf)
+    validate_leaf_node(s, ok.leaf, LeafContext.key_package())
     # default extension types need not be listed
-    validate_leaf_node(s, make_member(s, b"c", extensions=(Extension(0x0001, b"app"),)).leaf)
+    validate_leaf_node(s, make_member(s, b"c", extensions=(Extension(0x0001, b"app"),)).leaf, LeafContext.key_package())
 
 
 def test_credential_type_must_be_in_own_capabilities() -> None:
     s = suite1()
     m = make_member(s, b"a", caps=replace(CAPS, credentials=(2,)))
     with pytest.raises(ValidationError) as e:
-        validate_leaf_node(s, m.leaf)
+        validate_leaf_node(s, m.leaf, LeafContext.key_package())
     assert e.value.section == "7.2"
 
 
@@ -399,15 +407,15 @@ def test_credential_types_supported_by_all_members() -> None:
     s = suite1()
     g = Group(s, 2)  # basic-only members
     x509 = make_member(s, b"x", caps=replace(CAPS, credentials=(1, 2)), credential=Credential.x509([b"cert"]))
-    with pytest.raises(ValidationError, match="not supported by member") as e:
-        validate_leaf_node(s, x509.leaf, tree=g.tree)
+    with pytest.raises(ValidationError, match="not supported by all members") as e:
+        CapSummary.of(g.tree).check(x509.leaf)
     assert e.value.section == "7.3"
     g2 = Group(s, 1)
     g2.tree.set_leaf(0, make_member(s, b"y", caps=replace(CAPS, credentials=(1, 2))).leaf)
     g2.tree.add_leaf(x509.leaf)
     basic_only = make_member(s, b"z")
     with pytest.raises(ValidationError, match="does not support credential type 2") as e:
-        validate_leaf_node(s, basic_only.leaf, tree=g2.tree)
+        CapSummary.of(g2.tree).check(basic_only.leaf)
     assert e.value.section == "7.3"
 
 
@@ -421,22 +429,22 @@ def _required(exts: list[int], props: list[int], creds: list[int]) -> Extension:
 def test_required_capabilities_enforced() -> None:
     s = suite1()
     m = make_member(s, b"a")
-    validate_leaf_node(s, m.leaf, group_extensions=[_required([0x0002], [0x0001], [1])])  # defaults are implicit
+    validate_leaf_node(s, m.leaf, LeafContext.key_package([_required([0x0002], [0x0001], [1])]))  # defaults implicit
     for req in (_required([0xFF02], [], []), _required([], [0xFF03], []), _required([], [], [2])):
         with pytest.raises(ValidationError) as e:
-            validate_leaf_node(s, m.leaf, group_extensions=[req])
+            validate_leaf_node(s, m.leaf, LeafContext.key_package([req]))
         assert e.value.section == "7.3"
     with pytest.raises(ValidationError) as e:  # a non-default group extension must be supported
-        validate_leaf_node(s, m.leaf, group_extensions=[Extension(0xFF04, b"")])
+        validate_leaf_node(s, m.leaf, LeafContext.key_package([Extension(0xFF04, b"")]))
     assert e.value.section == "7.3"
     with pytest.raises(DecodeError):
-        validate_leaf_node(s, m.leaf, group_extensions=[Extension(REQUIRED_CAPABILITIES, b"\x05")])
+        validate_leaf_node(s, m.leaf, LeafContext.key_package([Extension(REQUIRED_CAPABILITIES, b"\x05")]))
 
 
 def test_optional_cipher_suite_listing() -> None:
     s = suite1()
     m = make_member(s, b"a", caps=Capabilities(cipher_suites=(2,), credentials=(1,)))
-    validate_leaf_node(s, m.leaf)
+    validate_leaf_node(s, m.leaf, LeafContext.key_package())
     with pytest.raises(ValidationError) as e:
-        validate_leaf_node(s, m.leaf, require_suite_listed=True)
+        validate_leaf_node(s, m.leaf, LeafContext.key_package(require_suite_listed=True))
     assert e.value.section == "7.2"
