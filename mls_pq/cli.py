@@ -150,13 +150,12 @@ def _parse_suites(spec: list[str], profile: str | None) -> list[int]:
 
 
 def cmd_vectors_generate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .suites import REGISTRY
     from .vectors.generate import available_kinds, file_stem, generate
 
     known = available_kinds()
-    kinds = [k.replace("_", "-") for k in args.kind] if args.kind else known
+    # opt-in kinds (apq: combined groups, one file per suite pair) only when asked for
+    kinds = [k.replace("_", "-") for k in args.kind] if args.kind else [k for k in known if k not in OPT_IN_KINDS]
     unknown = [k for k in kinds if k not in known]
     if unknown:  # checked before the output folder is made: nothing is left behind
         raise UsageError(f"--kind: unknown kind {unknown[0]!r}; valid: {', '.join(known)}")
@@ -176,11 +175,16 @@ def cmd_vectors_generate(args: argparse.Namespace) -> int:
             cases: list[Any] = []
             for n, suite in enumerate(suites):
                 cases += generate(k, suite, None if args.seed is None else args.seed * 1000 + n)
-            files[out / f"{file_stem(k)}.json"] = cases
+            if k == "apq":  # one file per suite pair and mode (mls_pq/vectors/apq.py)
+                from .vectors.apq import file_name
+
+                files.update({out / file_name(c): [c] for c in cases})
+            else:
+                files[out / f"{file_stem(k)}.json"] = cases
     out.mkdir(parents=True, exist_ok=True)
     for path, cases in files.items():
         path.write_text(json.dumps(cases, indent=2) + "\n")
-        print(f"{path}: {len(cases)} cases ({len(suites)} suites)")
+        print(f"{path}: {len(cases)} case{'s' if len(cases) != 1 else ''} ({len(suites)} suites)")
     return 0
 
 
@@ -251,15 +255,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 #: the kinds ``vectors verify`` and ``vectors generate`` know (listed by --help without
 #: importing the engine; tests/test_cli.py checks them against the registries)
 VERIFY_KINDS = (
-    "crypto-basics", "deserialization", "key-schedule", "message-protection", "messages", "passive-client",
+    "apq", "crypto-basics", "deserialization", "key-schedule", "message-protection", "messages", "passive-client",
     "passive-client-handling-commit", "passive-client-random", "passive-client-welcome", "psk-secret",
     "secret-tree", "transcript-hashes", "tree-math", "tree-operations", "tree-validation", "treekem", "welcome",
 )
 GENERATE_KINDS = (
-    "crypto-basics", "key-schedule", "message-protection", "passive-client-handling-commit",
+    "apq", "crypto-basics", "key-schedule", "message-protection", "passive-client-handling-commit",
     "passive-client-random", "passive-client-welcome", "psk-secret", "secret-tree", "transcript-hashes",
     "tree-operations", "tree-validation", "treekem", "welcome",
 )
+#: generated only with ``--kind``: apq (APQ-MLS combiner vectors, one file per suite pair)
+OPT_IN_KINDS = ("apq",)
 
 
 if __name__ == "__main__":

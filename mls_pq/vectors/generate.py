@@ -165,7 +165,8 @@ def _load_generators() -> None:
     import importlib
 
     for mod in (
-        "message_kinds", "tree_kinds", "group_kinds", "message_generators", "tree_generators", "group_generators"
+        "message_kinds", "tree_kinds", "group_kinds", "message_generators", "tree_generators", "group_generators",
+        "apq",
     ):
         try:
             m = importlib.import_module(f"{__package__}.{mod}")
