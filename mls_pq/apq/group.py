@@ -94,7 +94,7 @@ from ..messages.framing_structs import (
     SenderType,
     WireFormat,
 )
-from ..messages.proposals import Proposal
+from ..messages.proposals import Add, Proposal, Remove
 from ..messages.welcome import GroupInfo
 from ..messages.app_data import WireFormats
 from ..psk import PSK_APPLICATION
@@ -340,8 +340,9 @@ class APQGroup:
         #: §3.2: "The joiner MUST issue a FULL Commit as soon as possible after joining";
         #: True after a join until our first FULL commit is merged (PARTIAL commits refused)
         self.must_send_full_commit = False
-        #: traditional-session refs of Update proposals sent with the FULL flag (Fig. 1b):
-        #: a PARTIAL commit of ours leaves them for a FULL commit
+        #: traditional-session refs of proposals that came in pairs (Updates with the FULL
+        #: flag, Fig. 1b; Removes in both sessions, §3.3): a PARTIAL commit of ours leaves
+        #: them for a FULL commit, which covers them in both sessions
         self._full_refs: set[bytes] = set()
         #: the apq_psk key we put into t.application_psks for our pending FULL commit
         self._pending_psk: tuple[int, bytes] | None = None
@@ -532,12 +533,18 @@ class APQGroup:
     def _partial_refs(self) -> list[bytes]:
         """Pending traditional proposals a PARTIAL commit may cover: no Add or Remove
         (membership changes are FULL, §3), none sent with the FULL flag."""
-        from ..messages.proposals import Add, Remove
-
-        ok = {
-            c.ref for c in self.t.pending_proposals if not isinstance(c.proposal.body, (Add, Remove))
-        }
+        ok = {c.ref for c in self.t.pending_proposals if not isinstance(c.proposal.body, (Add, Remove))}
         return [r for r in self.t._select_pending(()) if r in ok]
+
+    def _full_t_refs(self, by_value: Sequence[Proposal]) -> list[bytes]:
+        """Pending traditional proposals a FULL commit covers: all but an Add or Remove
+        received without its PQ twin (it would make the memberships diverge, §3.2.1)."""
+        ok = {
+            c.ref
+            for c in self.t.pending_proposals
+            if not isinstance(c.proposal.body, (Add, Remove)) or c.ref in self._full_refs
+        }
+        return [r for r in self.t._select_pending(by_value) if r in ok]
 
     def _full_commit(
         self,
@@ -573,9 +580,11 @@ class APQGroup:
             key = (APQ_COMPONENT_ID, psk_id)
             self.t.application_psks[key] = psk
             self._pending_psk = key
+            t_by_value = [Proposal(Remove(i)) for i in t_rm]
             t_out = self.t.commit(
                 add=[a.t for a in adds],
                 remove=t_rm,
+                references=self._full_t_refs(t_by_value),
                 psks=[apq_psk_id(psk_id, os.urandom(t_suite.n_h))],
                 proposals=props,
                 group_context_extensions=t_extensions,
@@ -669,6 +678,7 @@ class APQGroup:
         with self._atomic():
             pq_msg = self.pq.propose_remove(pq_i, authenticated_data=authenticated_data)
             t_msg = self.t.propose_remove(t_i, authenticated_data=authenticated_data)
+            self._full_refs.add(self.t.pending_proposals[-1].ref)
         return APQMessagePair.of(MLSMessage.from_bytes(t_msg), MLSMessage.from_bytes(pq_msg)).to_mls_message()
 
     # ---- application data ---------------------------------------------------------------------
@@ -770,7 +780,7 @@ class APQGroup:
         return self._process_full_commit(pair)
 
     def _process_proposal_pair(self, pair: APQMessagePair) -> APQProcessed:
-        from ..messages.proposals import Remove, Update
+        from ..messages.proposals import Update
 
         with self._atomic():
             pq_res = self.pq.process(pair.pq_message.to_bytes())

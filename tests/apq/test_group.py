@@ -494,3 +494,40 @@ def test_module_example_runs() -> None:
     env: dict[str, object] = {"APQClient": APQClient, "APQGroup": APQGroup}
     exec("\n".join(setup), env)
     assert eval(last.split("#")[0], env) is True
+
+
+def test_unpaired_remove_proposal_is_left_out_of_full_commits_section_3_2_1(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    c = add(a, [b], client(b"carol"))
+    # bob proposes carol's removal in the traditional session only (no PQ twin)
+    lone = b.t.propose_remove(b.t.members()[-1].leaf_index)
+    r = a.process(lone)
+    assert (r.kind, r.full) == ("proposal", False)
+    out = a.commit(full=True)  # leaves the lone Remove out: memberships stay equal
+    assert out.t_effects.removed == ()
+    a.merge_pending_commit()
+    for g in (b, c):
+        g.process(out.commit)
+    assert sorted(a.members()) == [b"alice", b"bob", b"carol"]
+    same_keys([a, b, c])
+
+
+def test_failed_join_with_storage_keeps_nothing_and_consumes_no_key_package(tmp_path: Path) -> None:
+    a = APQGroup.create(client(b"alice"))
+    other = APQGroup.create(client(b"olga"))
+    s = SQLiteStorage(tmp_path / "bob.db")
+    bob = client(b"bob")
+    kp, _ = bob.key_packages(storage=s)
+    kp2, _ = bob.key_packages(storage=s)
+    out, out2 = a.commit(full=True, add=[kp]), other.commit(full=True, add=[kp2])
+    assert out.welcome is not None and out2.welcome is not None
+    w, w2 = APQMessagePair.from_mls_message(out.welcome), APQMessagePair.from_mls_message(out2.welcome)
+    stored_kps = s.list_key_packages()
+    assert len(stored_kps) == 4
+    with pytest.raises(MLSError):  # the PQ join succeeds, the T join cannot: both roll back
+        APQGroup.join(APQMessagePair(w.wire_format, w.t_message, w2.pq_message).to_mls_message(), storage=s)
+    assert s.list_groups() == [] and s.list_key_packages() == stored_kps
+    b = APQGroup.join(out.welcome, storage=s)
+    assert len(s.list_groups()) == 2 and len(s.list_key_packages()) == 2
+    a.merge_pending_commit()
+    same_keys([a, b])
