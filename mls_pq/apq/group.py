@@ -150,6 +150,14 @@ def _with_session_extensions(extensions: Sequence[Extension]) -> tuple[Extension
     return with_app_data_dictionary(out, d.with_data(cp.COMPONENT_APP_COMPONENTS, ComponentsList(ids).to_bytes()))
 
 
+def _check_wire_formats(extensions: Sequence[Extension]) -> None:
+    """§6: "The GroupContext of both the PQ and the T group MUST include the
+    required_wire_formats extension listing the apq_message_pair wire format"."""
+    req = wire_formats_of(extensions, cp.REQUIRED_WIRE_FORMATS)
+    if req is None or APQ_MESSAGE_PAIR not in req.wire_formats:
+        raise combiner_error("required_wire_formats does not list apq_message_pair", "6")
+
+
 def _state_error(message: str, section: str) -> StateError:
     return StateError(f"{message} ({DRAFT} §{section})")
 
@@ -730,6 +738,7 @@ class APQGroup:
                     raise combiner_error("a PARTIAL commit adds or removes members: only FULL commits may", "3")
                 if _info_in(rec.extensions()) != before:
                     raise combiner_error("a PARTIAL commit changes APQInfo: it is updated by FULL commits only", "5.1.2")
+                _check_wire_formats(rec.extensions())
                 if any(p.psktype == PSK_APPLICATION and p.component_id == APQ_COMPONENT_ID for p in eff.psks):
                     raise combiner_error("an apq_psk in a traditional commit sent without its PQ commit", "3.1")
                 sender = self._committer_identity(self.t, eff)
@@ -846,6 +855,8 @@ class APQGroup:
                 if t_who != pq_who:
                     raise combiner_error("the two commits of a FULL commit come from different members", "3.1")
                 self._check_staged_membership(t_rec, pq_rec)
+                _check_wire_formats(t_rec.extensions())
+                _check_wire_formats(pq_rec.extensions())
                 pq_rec.merge()
                 t_rec.merge()
                 self._verify_sessions(exact_epochs=True, section="5.1.2")
@@ -914,9 +925,7 @@ class APQGroup:
         wire formats and components, membership."""
         for g in (self.pq, self.t):
             exts = g.group_context.extensions
-            req = wire_formats_of(exts, cp.REQUIRED_WIRE_FORMATS)
-            if req is None or APQ_MESSAGE_PAIR not in req.wire_formats:
-                raise combiner_error("required_wire_formats does not list apq_message_pair", "6")
+            _check_wire_formats(exts)
             check_required_components(exts, self.registry)
             validate_app_data(
                 app_data_dictionary_of(exts), self.registry, UpdateContext(g.group_id, g.epoch, g.suite.id)

@@ -531,3 +531,15 @@ def test_failed_join_with_storage_keeps_nothing_and_consumes_no_key_package(tmp_
     assert len(s.list_groups()) == 2 and len(s.list_key_packages()) == 2
     a.merge_pending_commit()
     same_keys([a, b])
+
+
+def test_partial_commit_dropping_required_wire_formats_rejected_section_6(pair: tuple[APQGroup, APQGroup]) -> None:
+    a, b = pair
+    from mls_pq import ext_codepoints as cp
+
+    kept = [e for e in a.t.group_context.extensions if e.extension_type != cp.REQUIRED_WIRE_FORMATS]
+    out = a.t.commit(group_context_extensions=kept)  # a plain T commit, bypassing APQGroup's checks
+    before = snapshot(b)
+    with pytest.raises(DraftValidationError, match=r"§6\)"):
+        b.process(out.commit)
+    assert snapshot(b) == before
