@@ -23,8 +23,10 @@ elsewhere that covers the rule at struct/handler level):
 §3.2.1, §5.1.2 joiner validates both APQInfos match                      welcome_pair_apq_info_mismatch_rejected_section_3_2_1
 §3.2, §3.2.1 the joiner MUST issue a FULL commit (first)                 unit: test_group.py::test_joiner_must_send_a_full_
                                                                          commit_first_section_3_2
+§3.2.2 join both sessions, one external commit each (one pair)          external_join_accepted_section_3_2_2
+§3.2.2 the GroupInfo of each external commit MUST contain APQInfo        external_join_needs_apq_info_in_group_info_section_3_2_2
 §3.2.2 external commit: T commit MUST carry the application PSK          external_commit_without_apq_psk_rejected_section_3_2_2
-§3.2.2 both external commits MUST update APQInfo                         external_commit_updates_apq_info_section_3_2_2
+§3.2.2 both external commits MUST update APQInfo                         external_commit_updates_apq_info_section_3_2_2[t,pq]
 §3.2.1/§3.3 membership consistent in both sessions after join/removal   membership_divergence_rejected_section_3_2_1_and_3_3
 §3.3 removals in both sessions followed by a FULL commit                 unit: test_group.py::test_adds_and_removes_need_
                                                                          a_full_commit_section_3, test_remove_in_both_
@@ -780,3 +782,95 @@ def test_welcome_pair_without_apq_info_or_wire_formats_rejected_section_3_2_1_an
     welcome = APQMessagePair(int(WireFormat.WELCOME), welcomes[0], welcomes[1]).to_mls_message()
     with pytest.raises(DraftValidationError, match=r"APQInfo|required_wire_formats"):
         APQGroup.join(welcome, bundle)
+
+
+# ---- §3.2.2: external joins -------------------------------------------------------------------------
+
+
+def external_pair(a: APQGroup, joiner: APQClient, *, t_psk: bool = True, t_updates: bool = True,
+                  pq_updates: bool = True) -> bytes:
+    """The two external commits of ``joiner`` from ``a``'s GroupInfo pair, built with a lax
+    handler (so that the joiner's own side does not refuse a broken pair)."""
+    from mls_pq.apq.client import session_capabilities, session_leaf_extensions
+    from mls_pq.group.config import GroupConfig
+    from mls_pq.messages.welcome import GroupInfo
+
+    gi = APQMessagePair.from_mls_message(a.group_info())
+    t_gi, pq_gi = gi.t_message.body, gi.pq_message.body
+    assert isinstance(t_gi, GroupInfo) and isinstance(pq_gi, GroupInfo)
+    ups = [AppDataUpdate.make_update(APQ_COMPONENT_ID, u.to_bytes()) for u in
+           (APQInfoUpdate.t_epoch(t_gi.group_context.epoch + 1), APQInfoUpdate.pq_epoch(pq_gi.group_context.epoch + 1))]
+    cfg = GroupConfig(components=LAX)
+    exts = session_leaf_extensions(REAL)
+    pq, pq_commit = Group.join_external(
+        gi.pq_message.to_bytes(), joiner.pq.credential, joiner.pq.signature_priv, config=cfg,
+        capabilities=session_capabilities(joiner.pq), leaf_extensions=exts, app_data_updates=ups if pq_updates else ())
+    psk_id, psk = apq_psk_from_exporter(a.t.suite, pq.safe_export_secret(APQ_COMPONENT_ID))
+    _, t_commit = Group.join_external(
+        gi.t_message.to_bytes(), joiner.t.credential, joiner.t.signature_priv, config=cfg,
+        capabilities=session_capabilities(joiner.t), leaf_extensions=exts,
+        psks=[apq_psk_id(psk_id, os.urandom(a.t.suite.n_h))] if t_psk else [],
+        app_data_updates=ups if t_updates else (), application_psks={(APQ_COMPONENT_ID, psk_id): psk})
+    return APQMessagePair.of(MLSMessage.from_bytes(t_commit), MLSMessage.from_bytes(pq_commit)).to_mls_message()
+
+
+def test_external_join_accepted_section_3_2_2() -> None:
+    """The well-formed pair (PQ external commit, apq_psk, T external commit with the PSK
+    proposal, both updating APQInfo) is accepted: the reference for the negative tests below."""
+    a, b = apq_pair()
+    dave = APQClient.generate(0x0001, 0xF006, b"dave")
+    res = b.process(external_pair(a, dave))
+    assert res.full and b"dave" in b.members()
+    info = apq_info(b.t)
+    assert info is not None and (info.t_epoch, info.pq_epoch) == b.epochs
+
+
+def test_external_commit_without_apq_psk_rejected_section_3_2_2() -> None:
+    """§3.2.2: the traditional external commit "MUST include a PreSharedKey proposal with
+    psk_type = application, component_id = 0x0006 and psk_id = apq_psk_id"."""
+    a, b = apq_pair()
+    dave = APQClient.generate(0x0001, 0xF006, b"dave")
+    rejected_apq(b, external_pair(a, dave, t_psk=False), r"no PreSharedKey proposal.*§5\.2")
+    # the compliant joiner cannot build it either
+    with pytest.raises(DraftValidationError, match=r"§5\.2"):
+        external_pair_strict(a, dave)
+
+
+def external_pair_strict(a: APQGroup, joiner: APQClient) -> None:
+    """The T external commit without the PSK, built with the real handler (refused)."""
+    from mls_pq.apq.client import session_capabilities, session_leaf_extensions
+    from mls_pq.group.config import GroupConfig
+    from mls_pq.messages.welcome import GroupInfo
+
+    gi = APQMessagePair.from_mls_message(a.group_info())
+    t_gi = gi.t_message.body
+    assert isinstance(t_gi, GroupInfo)
+    ups = [AppDataUpdate.make_update(APQ_COMPONENT_ID, u.to_bytes()) for u in
+           (APQInfoUpdate.t_epoch(t_gi.group_context.epoch + 1), APQInfoUpdate.pq_epoch(a.pq.epoch + 1))]
+    Group.join_external(gi.t_message.to_bytes(), joiner.t.credential, joiner.t.signature_priv,
+                        config=GroupConfig(components=REAL), capabilities=session_capabilities(joiner.t),
+                        leaf_extensions=session_leaf_extensions(REAL), app_data_updates=ups)
+
+
+@pytest.mark.parametrize("half", ["t", "pq"])
+def test_external_commit_updates_apq_info_section_3_2_2(half: str) -> None:
+    """§3.2.2 "Both external Commits MUST include the AppDataUpdate proposals updating the APQInfo
+    struct": a pair where one external commit leaves APQInfo alone is rejected (the two
+    sessions' APQInfos then differ, §5.1.2)."""
+    a, b = apq_pair()
+    dave = APQClient.generate(0x0001, 0xF006, b"dave")
+    kw = {"t_updates": False} if half == "t" else {"pq_updates": False}
+    rejected_apq(b, external_pair(a, dave, **kw), r"§5\.1\.[12]")
+
+
+def test_external_join_needs_apq_info_in_group_info_section_3_2_2() -> None:
+    """§3.2.2 "the GroupInfo used to create each external Commit MUST contain the APQInfo
+    struct": a GroupInfo pair of two plain sessions is refused by the joiner."""
+    infos = []
+    for suite, gid in ((0x0001, b"plain-t"), (0xF006, b"plain-pq")):
+        cl = Client.generate(suite, b"alice")
+        g = Group.create(suite, gid, cl.credential, cl.signature_priv)
+        infos.append(MLSMessage.from_bytes(g.group_info(ratchet_tree=True, external_pub=True)))
+    pair = APQMessagePair(int(WireFormat.GROUP_INFO), infos[0], infos[1]).to_mls_message()
+    with pytest.raises(DraftValidationError, match=r"MUST contain APQInfo.*§3\.2\.2"):
+        APQGroup.join_external(pair, APQClient.generate(0x0001, 0xF006, b"dave"))
