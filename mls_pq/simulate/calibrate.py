@@ -1,13 +1,25 @@
 """Calibration: time curves per suite and operation, measured on this machine, cached.
 
 For each policy (suite, commit wire format, ratchet-tree delivery) and each calibration size
-N, a real :class:`~mls_pq.simulate.exact.Fixture` is built and every event is run ``reps``
-times through the same methods exact mode uses (so both modes time the same code). The
-mean CPU seconds (thread time, garbage collector off) per operation are fitted with
-``t(N) = a + b·N + c·log2 N`` by least squares on relative error, with non-negative
-coefficients (the best non-negative fit over the subsets of the three terms: a handful of
-3x3 problems, no solver library needed). The state size per member
+N, a real :class:`~mls_pq.simulate.exact.Fixture` is built and every event is run through
+the same methods exact mode uses (so both modes time the same code: the same engine calls,
+the same ``timed`` wrapper, thread CPU time with the garbage collector off). The events run
+in *rounds* (one batch of consecutive runs of every event at every size per round, as exact
+mode replays a member's messages one after the other), and the value of an operation at a
+size is the **median over rounds of the batch means** (:func:`robust_mean`): a burst of load
+from other processes during a few rounds moves a mean of a few dozen runs by tens of percent
+and bends the whole fitted curve; the median of the rounds ignores it, while each batch mean
+still counts the ordinary short outliers that exact mode's sums count too.
+
+The values are fitted with ``t(N) = a + b·N + c·log2 N`` by least squares on relative error,
+with non-negative coefficients (the best non-negative fit over the subsets of the three
+terms: a handful of 3x3 problems, no solver library needed). The state size per member
 (:meth:`Group.to_bytes`) is fitted the same way.
+
+A calibration also keeps its **speed probe** (:func:`probe`): the per-event CPU time of the
+application-message and self-update events at the smallest size. The self-check runs the
+same probe between its exact replays, so it can tell a model error from a machine that runs
+faster or slower now than when the (possibly cached) curves were measured.
 
 Results are cached as JSON in a cache directory, keyed by the policy, the sizes, the reps
 and a fingerprint of the machine and software (CPU model, core count, platform, Python and
@@ -32,12 +44,17 @@ from .model import Calibrated, Curve
 from .workload import Calibration, Policy
 
 #: bump when what is measured changes (invalidates every cache)
-CACHE_VERSION = 4
-#: cheap events are repeated until they add up to this many CPU seconds (or MAX_FACTOR * reps runs)
-MIN_SAMPLE_S = 0.03
-MAX_FACTOR = 10
-#: CPU seconds of one batch of consecutive runs of an event during calibration
-BATCH_S = 0.005
+CACHE_VERSION = 5
+#: every event runs in at least this many rounds (and the workload's ``reps``) ...
+MIN_ROUNDS = 5
+#: ... and until its runs add up to this many CPU seconds, or MAX_ROUNDS rounds
+MIN_SAMPLE_S = 0.1
+MAX_ROUNDS = 25
+#: CPU seconds of one batch of consecutive runs of an event (at most MAX_BATCH runs)
+BATCH_S = 0.01
+MAX_BATCH = 64
+#: the events of the speed probe and their operations (module docstring)
+PROBE_OPS = {"app": ("app_encrypt", "app_decrypt"), "update": ("update_commit", "process_update")}
 
 
 def fingerprint() -> str:
@@ -84,14 +101,56 @@ def fit_curve(ns: Sequence[int], ys: Sequence[float]) -> Curve:
     return Curve(*best[1])
 
 
+def robust_mean(batch_means: Sequence[float]) -> float:
+    """The median of the batch means of one operation (module docstring)."""
+    return float(np.median(np.asarray(batch_means, dtype=np.float64)))
+
+
+EventFn = Callable[[], tuple[dict[str, int], dict[str, float]]]
+
+
+def run_batch(ev: EventFn, runs: int) -> dict[str, float]:
+    """``runs`` consecutive runs of one event: the mean CPU seconds per run of each operation."""
+    tot: dict[str, float] = {}
+    for _ in range(runs):
+        _, t = ev()
+        for op, v in t.items():
+            tot[op] = tot.get(op, 0.0) + v
+    return {op: v / runs for op, v in tot.items()}
+
+
+def batch_runs(mean_s: float) -> int:
+    """Runs per batch for an event of ``mean_s`` CPU seconds per run (about BATCH_S per batch)."""
+    return max(1, min(MAX_BATCH, round(BATCH_S / max(mean_s, 1e-9))))
+
+
+def probe(fx: Fixture, rounds: int = 1) -> dict[str, float]:
+    """The speed probe on ``fx`` (module docstring): per event kind of :data:`PROBE_OPS`, the
+    robust mean over ``rounds`` batches of the event's CPU seconds per run (its operations summed)."""
+    out = {}
+    for kind, ops in PROBE_OPS.items():
+        ev: EventFn = fx.app if kind == "app" else fx.update
+        first = run_batch(ev, 1)
+        n = batch_runs(sum(first[o] for o in ops))
+        out[kind] = robust_mean([sum(run_batch(ev, n)[o] for o in ops) for _ in range(rounds)])
+    return out
+
+
+def probe_reference(points: dict[str, Any]) -> dict[str, float]:
+    """The calibration's value of the speed probe (at its smallest size, same estimator)."""
+    return {kind: float(sum(points[o][0] for o in ops)) for kind, ops in PROBE_OPS.items()}
+
+
 def measure_policy(policy: Policy, cal: Calibration, *, progress: Callable[[str], None] | None = None
                    ) -> dict[str, Any]:
-    """Mean CPU seconds per operation and state octets at every calibration size.
+    """CPU seconds per operation (:func:`robust_mean` of batch means) and state octets at
+    every calibration size.
 
-    The groups of every size are built first; then the events run in rounds, one run of each
-    event at each size per round, so that a change in machine load during calibration
-    affects every size alike instead of bending the fitted curves. An event stops once it
-    has ``reps`` runs and MIN_SAMPLE_S CPU seconds (or MAX_FACTOR * reps runs)."""
+    The groups of every size are built first; then the events run in rounds, one batch of
+    each event at each size per round, so that a change in machine load during calibration
+    affects every size alike instead of bending the fitted curves. An event stops after
+    ``max(reps, MIN_ROUNDS)`` rounds once its runs add up to MIN_SAMPLE_S CPU seconds (or
+    after MAX_ROUNDS rounds)."""
     suite = REGISTRY.get(policy.suite)
     fixtures = []
     for n in cal.sizes:
@@ -100,34 +159,34 @@ def measure_policy(policy: Policy, cal: Calibration, *, progress: Callable[[str]
         fixtures.append(Fixture(suite, policy, n))
     if progress:
         progress(f"calibrating {policy.name}: timing every operation at N = {', '.join(map(str, cal.sizes))}")
-    jobs: list[tuple[int, Callable[[], tuple[dict[str, int], dict[str, float]]]]] = []
+    jobs: list[tuple[int, EventFn]] = []
     for i, fx in enumerate(fixtures):
         jobs += [(i, fx.app), (i, fx.update), (i, fx.add), (i, fx.external)]
         if fx.n >= 3:
             jobs.append((i, fx.remove))
-    samples: list[dict[str, list[float]]] = [{op: [] for op in OPS} for _ in fixtures]
+    batches: list[dict[str, list[float]]] = [{op: [] for op in OPS} for _ in fixtures]
     spent = [0.0] * len(jobs)
-    runs = [0] * len(jobs)
+    rounds = [0] * len(jobs)
+    per_run = [0.0] * len(jobs)
+    min_rounds = max(cal.reps, MIN_ROUNDS)
     load0 = _load()
     while True:
-        active = [k for k in range(len(jobs))
-                  if runs[k] < cal.reps or (spent[k] < MIN_SAMPLE_S and runs[k] < MAX_FACTOR * cal.reps)]
+        active = [k for k in range(len(jobs)) if rounds[k] < min_rounds
+                  or (spent[k] < MIN_SAMPLE_S and rounds[k] < MAX_ROUNDS)]
         if not active:
             break
         for k in active:
             i, ev = jobs[k]
-            # a batch of consecutive runs (about BATCH_S CPU seconds), as exact mode replays
-            # a member's messages one after the other: caches are as warm as there
-            batch = 1 if runs[k] == 0 else max(1, min(50, round(BATCH_S * runs[k] / max(spent[k], 1e-9))))
-            for _ in range(batch):
-                _, t = ev()
-                for op, v in t.items():
-                    samples[i][op].append(v)
-                spent[k] += sum(t.values())
-                runs[k] += 1
+            runs = 1 if rounds[k] == 0 else batch_runs(per_run[k])
+            means = run_batch(ev, runs)
+            for op, v in means.items():
+                batches[i][op].append(v)
+            per_run[k] = sum(means.values())
+            spent[k] += per_run[k] * runs
+            rounds[k] += 1
     points: dict[str, Any] = {"n": list(cal.sizes), "state": [fx.state_bytes() for fx in fixtures]}
     for op in OPS:
-        points[op] = [float(np.mean(sm[op])) if sm[op] else None for sm in samples]
+        points[op] = [robust_mean(b[op]) if b[op] else None for b in batches]
     points["load_average"] = [load0, _load()]
     return points
 
@@ -177,5 +236,5 @@ def calibrate(policy: Policy, cal: Calibration, *, cache_dir: Path | None = None
     return Calibrated(policy.key, times, state, fp, points)
 
 
-__all__ = ["CACHE_VERSION", "calibrate", "curves_from", "default_cache_dir", "fingerprint", "fit_curve",
-           "measure_policy"]
+__all__ = ["CACHE_VERSION", "PROBE_OPS", "batch_runs", "calibrate", "curves_from", "default_cache_dir", "fingerprint",
+           "fit_curve", "measure_policy", "probe", "probe_reference", "robust_mean", "run_batch"]
