@@ -21,8 +21,7 @@ elsewhere that covers the rule at struct/handler level):
                                                                          welcome_pair_without_apq_info_or_wire_formats_
                                                                          rejected_section_3_2_1_and_6
 §3.2.1, §5.1.2 joiner validates both APQInfos match                      welcome_pair_apq_info_mismatch_rejected_section_3_2_1
-§3.2, §3.2.1 the joiner MUST issue a FULL commit (first)                 unit: test_group.py::test_joiner_must_send_a_full_
-                                                                         commit_first_section_3_2
+§3.2, §3.2.1 the joiner MUST issue a FULL commit (first)                 joiner_first_commit_must_be_full_section_3_2
 §3.2.2 join both sessions, one external commit each (one pair)          external_join_accepted_section_3_2_2
 §3.2.2 the GroupInfo of each external commit MUST contain APQInfo        external_join_needs_apq_info_in_group_info_section_3_2_2
 §3.2.2 external commit: T commit MUST carry the application PSK          external_commit_without_apq_psk_rejected_section_3_2_2
@@ -53,7 +52,8 @@ elsewhere that covers the rule at struct/handler level):
 §5.2 T commit of a FULL commit MUST include that PSK proposal            missing_psk_proposal_rejected_section_5_2,
                                                                          wrong_apq_psk_id_rejected_section_5_2
 §5.2 apq_exporter deleted after use                                      apq_exporter_consumed_section_5_2
-§6   required_wire_formats lists apq_message_pair in both sessions       required_wire_formats_section_6
+§6   required_wire_formats lists apq_message_pair in both sessions       required_wire_formats_section_6,
+                                                                         required_wire_formats_cannot_be_dropped_section_6
 §6   inner wire formats = wire_format; wire_format != apq_message_pair;  pair_of_a_full_commit_reject_rules_section_6,
      reject otherwise                                                    pair_rules_through_process_section_6
                                                                          (unit: test_structs.py::test_pair_*)
@@ -93,7 +93,7 @@ from mls_pq.apq.suites import suite_policy
 from mls_pq.client import Client, default_capabilities
 from mls_pq.codec import Writer
 from mls_pq.components import ComponentRegistry, UpdateContext, leaf_app_data_extension
-from mls_pq.errors import DraftValidationError, MLSError, SecretConsumedError, ValidationError
+from mls_pq.errors import DraftValidationError, MLSError, SecretConsumedError, StateError, ValidationError
 from mls_pq.group import Group
 from mls_pq.group_context import GroupContext
 from mls_pq.key_schedule import EpochSecrets, advance
@@ -874,3 +874,30 @@ def test_external_join_needs_apq_info_in_group_info_section_3_2_2() -> None:
     pair = APQMessagePair(int(WireFormat.GROUP_INFO), infos[0], infos[1]).to_mls_message()
     with pytest.raises(DraftValidationError, match=r"MUST contain APQInfo.*§3\.2\.2"):
         APQGroup.join_external(pair, APQClient.generate(0x0001, 0xF006, b"dave"))
+
+
+def test_required_wire_formats_cannot_be_dropped_section_6() -> None:
+    """§6: both GroupContexts MUST keep listing apq_message_pair in required_wire_formats: a
+    PARTIAL commit whose GroupContextExtensions drops it is rejected by the combined group."""
+    a, b = apq_pair()
+    exts = [e for e in a.t.group_context.extensions if e.extension_type != cp.REQUIRED_WIRE_FORMATS]
+    assert len(exts) == len(a.t.group_context.extensions) - 1
+    out = a.t.commit(group_context_extensions=exts)
+    a.t.discard_pending_commit()
+    rejected_apq(b, out.commit, r"required_wire_formats.*§6")
+
+
+def test_joiner_first_commit_must_be_full_section_3_2() -> None:
+    """§3.2/§3.2.1: "The joiner MUST issue a FULL Commit as soon as possible after joining"."""
+    a = APQGroup.create(APQClient.generate(0x0001, 0xF006, b"alice"))
+    kp, bundle = APQClient.generate(0x0001, 0xF006, b"bob").key_packages()
+    out = a.commit(True, add=[kp])
+    a.merge_pending_commit()
+    assert out.welcome is not None
+    b = APQGroup.join(out.welcome, bundle)
+    with pytest.raises(StateError, match=r"first commit must be a FULL commit.*§3\.2"):
+        b.commit(False)
+    assert not b.has_pending_commit
+    a.process(b.commit(True).commit)
+    b.merge_pending_commit()
+    assert a.t.epoch_authenticator == b.t.epoch_authenticator
