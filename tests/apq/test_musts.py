@@ -37,6 +37,11 @@ elsewhere that covers the rule at struct/handler level):
 §5.1 APQInfo in both GroupContexts via app_data_dictionary 0x0006        first_full_commit_section_5_1_1_and_5_1_2
 §5.1.1 first FULL commit: full_update, epochs = the new epochs           epoch_only_update_needs_existing_apq_info_section_5_1_1,
                                                                          wrong_epoch_rejected_section_5_1_1
+§5.1.1 new_apq_info a complete APQInfo                                   unit: test_structs.py::test_apq_info_bad_bool_and_
+                                                                         truncation_section_5_1
+§5.1.1 one full_update, or exactly new_t_epoch + new_pq_epoch            epoch_form_needs_both_updates_section_5_1_1[*]
+                                                                         (unit: test_component.py::test_only_one_full_
+                                                                         or_the_two_epochs_section_5_1_1)
 §5.1.1 epoch-only form applies to an existing APQInfo                   epoch_only_update_needs_existing_apq_info_section_5_1_1
 §5.1.1 subsequent FULL commits update the epochs (both forms)            later_full_commits_update_epochs_section_5_1_1
 §5.1.1 reject a change of any field but the epochs                       immutable_field_change_rejected_section_5_1_1[*],
@@ -70,7 +75,11 @@ draft-ietf-mls-extensions features used: §4.4 SafeExportSecret (consumed once:
 apq_exporter_consumed_section_5_2), §4.5 application PSKs (apq_exporter_independent_derivation),
 §4.6 app_data_dictionary (first_full_commit), §4.7 AppDataUpdate (unknown component rejected:
 receiver_without_combiner_rejects_section_ext_4_7; remove hook: apq_info_remove_rejected),
-§5 supported/required wire formats (required_wire_formats_section_6).
+§5 supported/required wire formats (required_wire_formats_section_6) and components
+(components_advertised_and_required_section_ext_4_6_and_5; app_components advertised, §4.6).
+Unit tests of the extension features: tests/test_components.py, tests/messages/test_app_data.py
+(§4.6 sorted / unique entries), tests/test_exporter_tree.py, tests/test_psk_application.py,
+tests/group/test_app_data_update.py.
 """
 
 from __future__ import annotations
@@ -901,3 +910,35 @@ def test_joiner_first_commit_must_be_full_section_3_2() -> None:
     a.process(b.commit(True).commit)
     b.merge_pending_commit()
     assert a.t.epoch_authenticator == b.t.epoch_authenticator
+
+
+@pytest.mark.parametrize("only", ["t_epoch", "pq_epoch"])
+def test_epoch_form_needs_both_updates_section_5_1_1(only: str) -> None:
+    """§5.1.1 "A Commit can include either a single AppDataUpdate with a full_update or two
+    proposals; one with new_t_epoch and one with new_pq_epoch": one epoch update alone is rejected."""
+    c = combined()
+    first_full(c)
+    a, b = c.members
+    up = APQInfoUpdate.t_epoch(a.t.epoch + 1) if only == "t_epoch" else APQInfoUpdate.pq_epoch(a.pq.epoch + 1)
+    rejected(b.t, t_commit_lax(c, a, [up], psks=[lax_apq_psk(c, a)]), r"one full_update or one new_t_epoch.*§5\.1\.1")
+
+
+def test_components_advertised_and_required_section_ext_4_6_and_5() -> None:
+    """extensions §4.6: a leaf advertising app_data_dictionary advertises app_components; §5: the
+    combined group requires component 0x0006, so a KeyPackage not supporting it cannot be added."""
+    from mls_pq.components import required_components
+    from mls_pq.messages.app_data import components_list_of
+
+    a, _ = apq_pair()
+    for g in (a.t, a.pq):
+        assert APQ_COMPONENT_ID in required_components(g.group_context.extensions)
+        leaf = g.state.own_leaf
+        cl = components_list_of(app_data_dictionary_of(leaf.extensions))
+        assert cl is not None and {cp.COMPONENT_APP_COMPONENTS, APQ_COMPONENT_ID} <= set(cl.component_ids)
+    cl_ = Client.generate(0x0001, b"no-combiner")
+    caps = default_capabilities(get_suite(0x0001), cl_.credential, extensions=CAPS_EXT, proposals=[cp.APP_DATA_UPDATE])
+    no_apq = [WireFormats((APQ_MESSAGE_PAIR,)).supported_extension(), leaf_app_data_extension(ComponentRegistry())]
+    kp, _ = cl_.key_package(capabilities=caps, leaf_extensions=no_apq)
+    with pytest.raises(DraftValidationError, match=r"required components.*0x0006"):
+        a.t.commit(add=[kp])
+    assert not a.t.has_pending_commit
