@@ -21,17 +21,15 @@ same members (draft §3). Measured per (pair, N, tree shape), over the real engi
   every commit pays the same price.
 
 Trees are built as in :mod:`mls_pq.bench.scenarios` (bulk add of N-1 members, the "populated"
-shape fills the committer's copath), once per session; the first FULL commit (APQInfo by
-``full_update``, no UpdatePath) follows the bulk adds so that APQInfo is in both GroupContexts.
-The operations run from fixed immutable states (fresh :class:`~mls_pq.group.Group` handles per
+shape fills the committer's copath), in both sessions (see :class:`CombinedScenario`). The operations run from fixed immutable states (fresh :class:`~mls_pq.group.Group` handles per
 run), as every other benchmark operation. Every size is checked against the exact size model
 (:func:`mls_pq.bench.model.apq_model_sizes`), every time carries the usual reliability flags
 (:mod:`mls_pq.bench.reliability`).
 
 Every measured operation runs :class:`~mls_pq.apq.group.APQGroup` (``commit(full=...)``,
 ``process``, ``join``) with all its checks, on fresh handles of fixed states. Only the synthetic
-N-member trees are built on the two underlying Groups (bulk adds, the seeding FULL commit by
-hand, the populating commits): APQGroup's public API builds groups member by member.
+N-member trees are built on the two underlying Groups (:class:`CombinedScenario`): APQGroup's
+public API builds groups member by member, with the whole tree in every Welcome.
 Written by hand: no library benchmarks MLS combiners.
 """
 
@@ -62,7 +60,7 @@ from ..suites import CipherSuite, get_suite
 from . import measure as M
 from . import reliability as R
 from .config import DEFAULT_PAYLOAD, SHAPES
-from .scenarios import NEW_MEMBER_IDENTITY, GroupScenario, joined_state, populating_leaves
+from .scenarios import NEW_MEMBER_IDENTITY, GroupScenario, joined_state
 
 #: the group ids of the two sessions (16 octets, as APQGroup.create draws them by default)
 T_GROUP_ID = b"mls-pq-bench-t-s"
@@ -115,52 +113,49 @@ def _key_package(client: Client) -> tuple[bytes, KeyPackageBundle]:
                               leaf_extensions=session_leaf_extensions(REGISTRY))
 
 
-def build_session(suite: CipherSuite, group_id: bytes, n: int, shape: str, payload: int = DEFAULT_PAYLOAD
-                  ) -> GroupScenario:
-    """One session of a combined group of ``n`` members, built like :meth:`GroupScenario.build`
-    (bulk add, tree out of band, one real join, the other acting members by
-    :func:`joined_state`) with what :meth:`APQGroup.create` gives a session: its GroupContext
-    extensions, capabilities and leaf extensions. The populated shape's extra members are
-    joined; :meth:`GroupScenario.populate` is left to the caller (after the first FULL commit)."""
+def _new_session(suite: CipherSuite, group_id: bytes, n: int, payload: int) -> GroupScenario:
+    """A one-member session (leaf 0) with what :meth:`APQGroup.create` gives a session: its
+    GroupContext extensions, capabilities and leaf extensions."""
     sc = GroupScenario(suite, n, payload, shape="sparse")
     c0 = sc._client(0)
     sc.committer = Group.create(suite, group_id, c0.credential, c0.signature_priv,
                                 capabilities=session_capabilities(c0), extensions=session_extensions(),
                                 leaf_extensions=session_leaf_extensions(REGISTRY), config=CONFIG)
-    kps = [_key_package(sc._client(i)) for i in range(1, n)]
-    sc.key_packages = kps
-    out = sc.committer.commit(add=[kp for kp, _ in kps], ratchet_tree_extension=False)
-    sc.committer.merge_pending_commit()
-    assert out.welcome is not None
-    tree = sc.committer.ratchet_tree()
-    bundles: dict[int, KeyPackageBundle] = {i: b for i, (_, b) in enumerate(kps, start=1)}
-    want = [i for i in sc.acting_leaves(shape) if i != 0]
-    first = Group.join(out.welcome, bundles[want[0]], ratchet_tree=tree, suite=suite, config=CONFIG)
-    sc.actors[want[0]] = first
-    for i in want[1:]:
-        sc.actors[i] = _handle(joined_state(first.state, i, bundles[i]))
     sc.actors[0] = sc.committer
     return sc
 
 
-def seed_apq_info(t: Group, pq: Group, info: APQInfo) -> bytes:
-    """The first FULL commit of bulk-built sessions, by hand on the two Groups (what
-    :meth:`APQGroup.create` does at one member): APQInfo by ``full_update`` in both, the
-    traditional commit with the apq_psk proposal (§5.1.1, §5.2), no UpdatePath. Returns the
-    APQMessagePair; both commits stay pending."""
-    props = [Proposal(AppDataUpdate.make_update(APQ_COMPONENT_ID, APQInfoUpdate.full(info).to_bytes()))]
-    pq_out = pq.commit(proposals=props)
+def full_by_hand(t: Group, pq: Group, updates: Sequence[APQInfoUpdate], *, add_t: Sequence[bytes] = (),
+                 add_pq: Sequence[bytes] = (), ratchet_tree_extension: bool | None = None) -> tuple[Any, Any]:
+    """A FULL commit on the two Groups by hand, for building the synthetic groups only (the
+    measured ones are :meth:`APQGroup.commit`'s): PQ commit, apq_psk from its pending epoch,
+    traditional commit with the apq_psk proposal, both with the APQInfo ``updates`` (§3.1,
+    §5.1.1, §5.2); no UpdatePath unless required. Both stay pending; returns the two
+    CommitOutputs."""
+    props = [Proposal(AppDataUpdate.make_update(APQ_COMPONENT_ID, u.to_bytes())) for u in updates]
+    pq_out = pq.commit(proposals=props, add=add_pq, ratchet_tree_extension=ratchet_tree_extension)
     psk_id, psk = apq_psk_from_exporter(t.suite, pq.pending_safe_export_secret(APQ_COMPONENT_ID))
     t.application_psks[(APQ_COMPONENT_ID, psk_id)] = psk
-    t_out = t.commit(psks=[apq_psk_id(psk_id, os.urandom(t.suite.n_h))], proposals=props)
-    return APQMessagePair.of(MLSMessage.from_bytes(t_out.commit), MLSMessage.from_bytes(pq_out.commit)).to_mls_message()
+    t_out = t.commit(psks=[apq_psk_id(psk_id, os.urandom(t.suite.n_h))], proposals=props, add=add_t,
+                     ratchet_tree_extension=ratchet_tree_extension)
+    return t_out, pq_out
 
 
 @dataclass
 class CombinedScenario:
     """A combined group of ``n`` members: :attr:`t` and :attr:`pq` are the two sessions' scenarios
     (same members and identities, same acting leaves), with APQInfo in both GroupContexts. The
-    measured operations run :class:`APQGroup` on fresh handles of the acting members' states."""
+    measured operations run :class:`APQGroup` on fresh handles of the acting members' states.
+
+    Building (not timed), as :meth:`GroupScenario.build` does for one session: both sessions
+    are created at one member and APQInfo is put into both by a first FULL commit
+    (``full_update``, what :meth:`APQGroup.create` does); one FULL commit then adds the other
+    N-1 members to both sessions (tree out of band); one member per session really joins from
+    its Welcome, the other acting members by :func:`joined_state`. The populated shape: the
+    members at leaves 2^k commit in both sessions (:meth:`GroupScenario.populate`), then leaf 0
+    sends one FULL commit without UpdatePath through :meth:`APQGroup.commit` that brings
+    APQInfo's epochs up to date (the shape of the trees is what matters; a real group would
+    have sent those commits as FULL commits)."""
 
     t: GroupScenario
     pq: GroupScenario
@@ -171,45 +166,55 @@ class CombinedScenario:
 
     @classmethod
     def build(cls, t_suite: CipherSuite, pq_suite: CipherSuite, n: int, *, shape: str = "sparse",
-              populate_later: bool = False) -> CombinedScenario:
+              populate_later: bool = False, payload: int = DEFAULT_PAYLOAD) -> CombinedScenario:
         if shape not in SHAPES:
             raise ValueError(f"shape must be one of {SHAPES}")
+        if n < 2:
+            raise ValueError("a benchmark group needs at least 2 members")
         mode = signature_class(pq_suite) == "pq"
-        pq = build_session(pq_suite, PQ_GROUP_ID, n, shape)
-        t = build_session(t_suite, T_GROUP_ID, n, shape)
-        info = APQInfo(T_GROUP_ID, PQ_GROUP_ID, mode, t_suite.id, pq_suite.id, t.committer.epoch + 1,
-                       pq.committer.epoch + 1)
-        pair = seed_apq_info(t.committer, pq.committer, info)
-        for i, g in t.actors.items():
-            if i != 0:
-                member = APQGroup(g, pq.actors[i], registry=REGISTRY)
-                member.process(pair)
+        pq = _new_session(pq_suite, PQ_GROUP_ID, n, payload)
+        t = _new_session(t_suite, T_GROUP_ID, n, payload)
+        info = APQInfo(T_GROUP_ID, PQ_GROUP_ID, mode, t_suite.id, pq_suite.id, 1, 1)
+        full_by_hand(t.committer, pq.committer, [APQInfoUpdate.full(info)])
         pq.committer.merge_pending_commit()
         t.committer.merge_pending_commit()
-        sc = cls(t, pq, mode, n)
+        for sc in (pq, t):
+            sc.key_packages = [_key_package(sc._client(i)) for i in range(1, n)]
+        t_out, pq_out = full_by_hand(
+            t.committer, pq.committer, [APQInfoUpdate.t_epoch(2), APQInfoUpdate.pq_epoch(2)],
+            add_t=[kp for kp, _ in t.key_packages], add_pq=[kp for kp, _ in pq.key_packages],
+            ratchet_tree_extension=False)
+        pq.committer.merge_pending_commit()
+        t.committer.merge_pending_commit()
+        want = [i for i in t.acting_leaves(shape) if i != 0]
+        for sc, out in ((pq, pq_out), (t, t_out)):
+            assert out.welcome is not None
+            bundles = {i: b for i, (_, b) in enumerate(sc.key_packages, start=1)}
+            first = Group.join(out.welcome, bundles[want[0]], ratchet_tree=sc.committer.ratchet_tree(),
+                               suite=sc.suite, config=CONFIG, application_psks=dict(t.committer.application_psks))
+            sc.actors[want[0]] = first
+            for i in want[1:]:
+                sc.actors[i] = _handle(joined_state(first.state, i, bundles[i]))
+        combined = cls(t, pq, mode, n)
         if shape == "populated" and not populate_later:
-            sc.populate()
-        return sc
+            combined.populate()
+        return combined
 
     def populate(self) -> None:
-        """Populate the committer's copath in both sessions, as :meth:`GroupScenario.populate`
-        does in one: a FULL commit (the PQ session moves by FULL commits only) from each member
-        at leaf 2^k, largest k first, processed by every acting member (not timed)."""
-        missing = [i for i in populating_leaves(self.n) if i not in self.t.actors]
-        if missing:
-            raise RuntimeError(f"leaves {missing} were not joined; build with shape='populated'")
-        members = {i: APQGroup(self.t.actors[i], self.pq.actors[i], registry=REGISTRY) for i in self.t.actors}
-        for leaf in populating_leaves(self.n):
-            out = members[leaf].commit(full=True)
-            for j, other in members.items():
-                if j != leaf:
-                    other.process(out.commit)
-            members[leaf].merge_pending_commit()
+        """The populated shape (class docstring): copath of leaf 0 filled in both sessions, then
+        one FULL commit of leaf 0 (no UpdatePath, through APQGroup) processed by the measured
+        members; the other acting members are dropped."""
+        self.pq.populate()
+        self.t.populate()
+        keep = self.t.measured_leaves()
+        g0 = APQGroup(self.t.committer, self.pq.committer, registry=REGISTRY)
+        out = g0.commit(full=True, path=False)
+        for i in keep:
+            if i != 0:
+                APQGroup(self.t.actors[i], self.pq.actors[i], registry=REGISTRY).process(out.commit)
+        g0.merge_pending_commit()
         for sc in (self.t, self.pq):
-            sc.committer, sc.shape = sc.actors[0], "populated"
-            sizes = sc.copath_resolution_sizes()
-            if any(x != 1 for x in sizes):
-                raise RuntimeError(f"copath not populated: resolution sizes {sizes}")
+            sc.actors = {i: g for i, g in sc.actors.items() if i in keep}
         self.shape = "populated"
 
     def warm(self) -> None:
@@ -656,11 +661,10 @@ __all__ = [
     "CombinedScenario",
     "CombinerConfig",
     "amortized",
-    "build_session",
+    "full_by_hand",
     "cmd_combiner",
     "apq",
     "parse_pair",
-    "seed_apq_info",
     "render",
     "run",
 ]
