@@ -663,6 +663,15 @@ class APQGroup:
             self._drop_pending_psk()
             self._pending_out = None
 
+    def _drop_own_pending(self) -> None:
+        """Another member's commit was merged: our pending commit, in either session, is
+        superseded (RFC 9420 §12.4; both halves of a FULL commit go together)."""
+        for g in (self.pq, self.t):
+            if g.has_pending_commit:
+                g.discard_pending_commit()
+        self._drop_pending_psk()
+        self._pending_out = None
+
     def _drop_pending_psk(self) -> None:
         if self._pending_psk is not None:
             self.t.application_psks.pop(self._pending_psk, None)
@@ -744,6 +753,7 @@ class APQGroup:
                 sender = self._committer_identity(self.t, eff)
                 self._check_staged_membership(rec, None)
                 rec.merge()
+                self._drop_own_pending()
                 self._verify_sessions(exact_epochs=False, section="3.2.1")
                 return APQProcessed("commit", False, sender, t_effects=eff, t=res)
         except BaseException:
@@ -859,6 +869,7 @@ class APQGroup:
                 _check_wire_formats(pq_rec.extensions())
                 pq_rec.merge()
                 t_rec.merge()
+                self._drop_own_pending()
                 self._verify_sessions(exact_epochs=True, section="5.1.2")
         except BaseException:
             for rec in staged:
@@ -878,6 +889,7 @@ class APQGroup:
             raise combiner_error("the two commits of a FULL commit come from different members", "3.1")
         pq_rec.merge()
         t_rec.merge()
+        self._drop_own_pending()
         return APQProcessed(
             "commit", True, who, t_effects=t_rec.effects, pq_effects=pq_rec.effects, t=t_rec.result, pq=pq_rec.result
         )

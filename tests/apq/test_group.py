@@ -543,3 +543,19 @@ def test_partial_commit_dropping_required_wire_formats_rejected_section_6(pair: 
     with pytest.raises(DraftValidationError, match=r"§6\)"):
         b.process(out.commit)
     assert snapshot(b) == before
+
+
+@pytest.mark.parametrize("theirs_full", [True, False])
+def test_another_commit_supersedes_our_pending_full_commit(pair: tuple[APQGroup, APQGroup], theirs_full: bool) -> None:
+    a, b = pair
+    a.commit(full=True)
+    out = b.commit(full=theirs_full)
+    b.merge_pending_commit()
+    a.process(out.commit)
+    assert not a.has_pending_commit and not a.t.has_pending_commit and not a.pq.has_pending_commit
+    assert not any(k[0] == APQ_COMPONENT_ID for k in a.t.application_psks)
+    same_keys([a, b])
+    out = a.commit(full=True)
+    a.merge_pending_commit()
+    b.process(out.commit)
+    same_keys([a, b])
