@@ -74,7 +74,7 @@ def _load_kinds() -> None:
     from . import basics  # noqa: F401  (registers kinds)
 
     # kinds that need the group engine register themselves when their modules exist
-    for mod in ("tree_kinds", "message_kinds", "group_kinds"):
+    for mod in ("tree_kinds", "message_kinds", "group_kinds", "apq"):
         try:
             importlib.import_module(f"{__package__}.{mod}")
         except ModuleNotFoundError as e:
