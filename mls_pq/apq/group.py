@@ -47,6 +47,13 @@ draft section, or a ``StateError`` naming it for a call the state does not allow
 * **persistence**: pass ``storage=``; every change of both sessions is written in ONE
   storage transaction (:meth:`~mls_pq.storage.base.Storage.atomic`), so a crash never leaves
   the two sessions at inconsistent epochs. :meth:`APQGroup.load` restores and checks both.
+  Not persisted (the application's to keep if it needs them across restarts): the joiner's
+  pending duty to send a FULL commit first and which cached proposals came in pairs.
+* **upgrade** (§3, the alternative start): :meth:`APQGroup.upgrade` turns a running
+  traditional group into a combined one (PQ session with the same members, one FULL commit);
+  the other members call :meth:`APQGroup.join_upgrade`.
+* **external join** (§3.2.2): :meth:`APQGroup.group_info` (a GroupInfo pair) and
+  :meth:`APQGroup.join_external` (both sessions, one APQMessagePair of external commits).
 
 Written by hand: no library implements draft-ietf-mls-combiner. Membership is compared by
 credential identity (``identity_of``, default: the basic credential's identity, or the

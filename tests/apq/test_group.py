@@ -559,3 +559,21 @@ def test_another_commit_supersedes_our_pending_full_commit(pair: tuple[APQGroup,
     a.merge_pending_commit()
     b.process(out.commit)
     same_keys([a, b])
+
+
+def test_private_handshake_messages_in_pairs_section_6() -> None:
+    from mls_pq.group import GroupConfig, GroupOptions
+
+    cfg = GroupConfig(options=GroupOptions(handshake_wire_format=2))
+    a = APQGroup.create(client(b"alice"), config=cfg)
+    b = add(a, [], client(b"bob"), config=cfg)
+    out = a.commit(full=True)
+    assert APQMessagePair.from_mls_message(out.commit).wire_format == 2
+    a.merge_pending_commit()
+    b.process(out.commit)
+    prop = b.propose_update()
+    a.process(prop)
+    out = a.commit(full=True)
+    a.merge_pending_commit()
+    b.process(out.commit)
+    same_keys([a, b])
