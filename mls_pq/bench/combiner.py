@@ -512,25 +512,64 @@ DESCRIPTIONS = {
 
 
 def answer(doc: dict[str, Any]) -> list[str]:
-    """Plain sentences: per combiner pair, N and shape, the smallest k at which the combiner's
-    cost per commit is below each comparison suite's (bytes, create time, process time)."""
+    """Plain sentences: per combiner pair, shape, N and comparison suite, the smallest measured k
+    at which the combiner's cost per commit is below the suite's — bytes, create time, process
+    time and their sum — and the ratio combiner / suite at the largest k."""
     am = doc.get("amortized", [])
-    out = []
+    if not am:
+        return []
     comb = [r for r in am if r["kind_of"] == "combiner"]
-    plain = {(r["system"], r["n"], r["shape"]): r for r in am if r["kind_of"] == "suite" and r["k"] == am[0]["k"]}
-    keys = sorted({(r["system"], r["n"], r["shape"]) for r in comb}, key=lambda x: (x[0], x[2], x[1]))
-    for system, n, shape in keys:
+    plain = {(r["system"], r["n"], r["shape"]): r for r in am if r["kind_of"] == "suite"}
+    keys = sorted({(r["system"], r["shape"], r["n"]) for r in comb})
+    out = []
+    for system, shape, n in keys:
         mine = sorted((r for r in comb if (r["system"], r["n"], r["shape"]) == (system, n, shape)), key=lambda r: r["k"])
+        last = mine[-1]
         for (other, n2, shape2), o in plain.items():
             if (n2, shape2) != (n, shape):
                 continue
             parts = []
-            for what, key in (("bytes", "bytes"), ("create", "create_s"), ("process", "process_s")):
+            for what, key in (("bytes", "bytes"), ("create", "create_s"), ("process", "process_s"),
+                              ("create+process", "total_s")):
                 ks = [r["k"] for r in mine if r[key] < o[key]]
-                parts.append(f"{what}: k >= {ks[0]}" if ks else f"{what}: not at k <= {mine[-1]['k']}")
-            mode = mine[0].get("mode")
-            out.append(f"{system} (mode {mode}) vs {other}, N={n} {shape}: beats it on " + "; ".join(parts))
+                ratio = last[key] / o[key] if o[key] else float("nan")
+                when = f"from k = {ks[0]}" if ks else f"not at k <= {last['k']}"
+                parts.append(f"{what} {when} (x{ratio:.2f} at k = {last['k']})")
+            flag = " [figures flagged]" if any(r["flags"] for r in mine) or o["flags"] else ""
+            out.append(f"{system} mode {mine[0].get('mode')} vs {other}, N = {n} {shape}: cheaper in "
+                       + "; ".join(parts) + flag)
     return out
+
+
+def markdown(doc: dict[str, Any], shape: str = "populated") -> str:
+    """README tables of the cost per commit at every N and k: combiner pairs (k columns) and
+    comparison suites (every commit the same), bytes and create + process time."""
+    from .report import fmt_bytes, fmt_time
+
+    am = [r for r in doc.get("amortized", []) if r["shape"] == shape]
+    ks = sorted({r["k"] for r in am})
+    combs = list(dict.fromkeys(r["system"] for r in am if r["kind_of"] == "combiner"))
+    suites = list(dict.fromkeys(r["system"] for r in am if r["kind_of"] == "suite"))
+    names = {"0xf001": "X-Wing 0xF001", "0x0001": "suite 0x0001"}
+    idx = {(r["system"], r["n"], r["k"]): r for r in am}
+    head = ["N", "what"]
+    for c in combs:
+        mode = next(r.get("mode") for r in am if r["system"] == c)
+        head += [f"{c} mode {mode}, k = {k}" for k in ks]
+    head += [names.get(s, s) for s in suites]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for n in sorted({r["n"] for r in am}):
+        for what, key, fmt in (("bytes", "bytes", fmt_bytes), ("create + process", "total_s", fmt_time)):
+            cells = [f"{n:,}", what]
+            for c in combs:
+                for k in ks:
+                    r = idx.get((c, n, k))
+                    cells.append("–" if r is None else fmt(r[key]) + (R.MARK if r["flags"] and key != "bytes" else ""))
+            for sname in suites:
+                r = idx.get((sname, n, ks[0]))
+                cells.append("–" if r is None else fmt(r[key]) + (R.MARK if r["flags"] and key != "bytes" else ""))
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 # ---- output ----------------------------------------------------------------------------------------
@@ -662,6 +701,7 @@ __all__ = [
     "CombinerConfig",
     "amortized",
     "full_by_hand",
+    "markdown",
     "cmd_combiner",
     "apq",
     "parse_pair",
