@@ -462,9 +462,8 @@ def process_commit(
     if commit.path is not None:
         leaf = commit.path.leaf_node
         committer = tree.reserve_leaf() if external else sender.index  # §12.4.3.2: leftmost free leaf
-        # §7.3 checks of the new leaf (source commit, signature, capabilities, keys)
+        # §7.3 checks of the new leaf (source commit, signature, capabilities, §5.3 key binding)
         validate_leaf_node(suite, leaf, LeafContext.commit(state.group_id, committer, applied.extensions))
-        check_credential_key(suite, leaf.credential, leaf.signature_key)
         old = tree.leaf(committer)
         v.check_new_leaf_in_tree(tree, applied.summary, leaf, committer if old is not None else None, "12.4.2")
         if external and applied.removed:

@@ -48,7 +48,7 @@ from .. import client as _client
 from .. import log
 from ..codec import Reader, Writer
 from ..components import EMPTY_REGISTRY, ComponentRegistry
-from ..credentials import CredentialValidator, check_credential_key
+from ..credentials import CredentialValidator
 from ..errors import (
     ConcurrentModificationError,
     CorruptStateError,
@@ -315,9 +315,8 @@ class Group:
             extensions=leaf_exts,
         ).sign(cs, signature_priv)
         check_unique_types(extensions, "the GroupContext extensions")  # §13.5
-        validate_leaf_node(cs, leaf, LeafContext.key_package(extensions))
+        validate_leaf_node(cs, leaf, LeafContext.key_package(extensions))  # with §5.3's key binding
         v.check_leaf_supports_group(leaf, extensions, "the creator", own=True)
-        check_credential_key(cs, credential, leaf.signature_key)
         # §5.3.1: an external_senders extension added to the group (here: at its creation)
         v.check_external_senders(cs, credential_validator, group_id, (), extensions)
         tree = RatchetTree(cs, [leaf])

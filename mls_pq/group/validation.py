@@ -145,7 +145,6 @@ def check_key_package(
     if not kp.verify(suite):
         raise ValidationError("key package signature does not verify", "10.1")
     validate_leaf_node(suite, kp.leaf_node, LeafContext.key_package(extensions, now=now, max_lifetime=max_lifetime))
-    check_credential_key(suite, kp.leaf_node.credential, kp.leaf_node.signature_key)
 
 
 def check_received_leaf(tree: RatchetTree, summary: CapSummary, proposal: Proposal, sender: Sender) -> None:
@@ -173,7 +172,6 @@ def check_update(
     if tree.leaf(sender) is None:
         raise ValidationError(f"update from blank leaf {sender}", "12.1.2")
     validate_leaf_node(suite, leaf, LeafContext.update(context.group_id, sender, context.extensions))
-    check_credential_key(suite, leaf.credential, leaf.signature_key)
 
 
 def check_remove(tree: RatchetTree, removed: int) -> None:

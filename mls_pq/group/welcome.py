@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..codec import Reader, Writer
-from ..credentials import CredentialValidator, check_credential_key
+from ..credentials import CredentialValidator
 from ..errors import DecodeError, MLSError, StateError, ValidationError
 from ..extensions import EXTERNAL_PUB, RATCHET_TREE, Extension, check_unique_types
 from ..group_context import GroupContext
@@ -138,9 +138,8 @@ def verify_group_info(
     if not hmac.compare_digest(tree.tree_hash(), gc.tree_hash):
         raise ValidationError("the ratchet tree does not match the GroupInfo tree_hash", "12.4.3.1")
     if validate_tree:
+        # every leaf valid (§7.3), X.509 credentials carrying the leaf's signature_key (§5.3)
         validate_ratchet_tree(tree, gc.group_id, gc.extensions, now=now, max_lifetime=max_lifetime)
-        for _, leaf in tree.leaves():  # §5.3: X.509 credentials carry the leaf's signature_key
-            check_credential_key(suite, leaf.credential, leaf.signature_key)
 
 
 # ---- building a Welcome (§12.4.3.1) ------------------------------------------------------------

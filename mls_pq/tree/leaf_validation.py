@@ -32,6 +32,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..codec import Reader
+from ..credentials import check_credential_key
 from ..errors import DecodeError, ValidationError
 from ..extensions import DEFAULT_EXTENSION_TYPES, REQUIRED_CAPABILITIES, Extension, check_unique_types
 from ..messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
@@ -230,8 +231,11 @@ def validate_leaf_node(suite: CipherSuite, leaf: LeafNode, context: LeafContext)
     """The checks of RFC 9420 §7.3 on ``leaf`` alone, at the stage ``context`` names: its
     ``leaf_node_source``, capabilities (mls10, its own credential type and extensions, §7.2),
     support of the group's extensions and required capabilities (§11.1), a ``key_package``
-    leaf's lifetime (given a clock) and the application's maximum lifetime (§7.2), and its
-    signature. Raises :class:`ValidationError`.
+    leaf's lifetime (given a clock) and the application's maximum lifetime (§7.2), its
+    signature, and the part of "the credential is valid" the protocol can check itself: an
+    X.509 credential carries ``signature_key``, which is a valid key of the suite (§5.3,
+    :func:`~mls_pq.credentials.check_credential_key`). Raises :class:`ValidationError` (or
+    :class:`~mls_pq.errors.InvalidKeyError` for an unusable signature key).
 
     The member-wide checks need the group: :func:`check_new_leaf_in_tree`. Credential
     validation against an authentication service is the application's (§5.3.1)."""
@@ -260,6 +264,7 @@ def validate_leaf_node(suite: CipherSuite, leaf: LeafNode, context: LeafContext)
             raise ValidationError("the current time is outside the leaf's lifetime", "7.3")
     if not leaf.verify(suite, context.group_id, context.leaf_index):
         raise ValidationError("leaf node signature does not verify", "7.3")
+    check_credential_key(suite, leaf.credential, leaf.signature_key)
 
 
 # ---- member-wide checks (§7.3) ---------------------------------------------------------------

@@ -30,7 +30,8 @@ from mls_pq.tree.leaf_validation import (
     validate_ratchet_tree,
 )
 from mls_pq.tree.ratchet_tree import RatchetTree
-from tests.tree.helpers import CAPS, GROUP_ID, Group, make_member, suite1
+from tests.messages._certs import certificate
+from tests.tree.helpers import CAPS, GROUP_ID, Group, Member, make_member, suite1
 
 
 def _rejects(leaf: LeafNode, context: LeafContext, section: str, text: str) -> None:
@@ -38,6 +39,16 @@ def _rejects(leaf: LeafNode, context: LeafContext, section: str, text: str) -> N
         validate_leaf_node(suite1(), leaf, context)
     assert e.value.section == section, str(e.value)
     assert text in str(e.value)
+
+
+def _x509_member(name: str, credentials: tuple[int, ...] = (1, 2)) -> Member:
+    """A key_package leaf with an X.509 credential whose certificate is for its own key (§5.3)."""
+    s = suite1()
+    sig_sk, sig_pk = s.signature.generate()
+    cred = Credential.x509([certificate(s.signature, sig_sk, name)])
+    m = make_member(s, name.encode(), caps=replace(CAPS, credentials=credentials), credential=cred)
+    leaf = replace(m.leaf, signature_key=sig_pk).sign(s, sig_sk)
+    return Member(leaf, sig_sk, m.enc_sk)
 
 
 def _update_leaf(g: Group, i: int) -> LeafNode:
@@ -100,6 +111,25 @@ def test_commit_leaf_and_its_parent_hash_belong_to_the_commit_and_tree_stages() 
     with pytest.raises(ValidationError) as e:
         validate_ratchet_tree(tampered, GROUP_ID)
     assert e.value.section == "7.9.2"
+
+
+def test_credential_key_binding_is_part_of_every_stage() -> None:
+    """§7.3 first step, "the credential in the LeafNode is valid": the part the protocol
+    checks itself is §5.3's — an X.509 credential's certificate carries ``signature_key`` —
+    at the KeyPackage stage and in a joined tree alike (the AS part is the application's)."""
+    s = suite1()
+    good = _x509_member("good")
+    validate_leaf_node(s, good.leaf, LeafContext.key_package())
+    other_sk, _ = s.signature.generate()
+    cert_for_other = Credential.x509([certificate(s.signature, other_sk, "bad")])
+    bad = replace(good.leaf, credential=cert_for_other).sign(s, good.sig_sk)
+    _rejects(bad, LeafContext.key_package(), "5.3", "signature_key")
+    _rejects(bad, LeafContext.tree(GROUP_ID, 0), "5.3", "signature_key")
+    t = RatchetTree(s)
+    t.add_leaf(bad)
+    with pytest.raises(ValidationError) as e:
+        validate_ratchet_tree(t, GROUP_ID)
+    assert e.value.section == "5.3"
 
 
 # ---- lifetime (§7.2, §7.3) -------------------------------------------------------------------
@@ -231,7 +261,7 @@ def test_joined_tree_uses_the_same_member_wide_check() -> None:
     would be by check_new_leaf_in_tree."""
     s = suite1()
     both = make_member(s, b"y", caps=replace(CAPS, credentials=(1, 2)))
-    x509 = make_member(s, b"x", caps=replace(CAPS, credentials=(1, 2)), credential=Credential.x509([b"c"]))
+    x509 = _x509_member("x")
     basic_only = make_member(s, b"z")
     t = RatchetTree(s)
     t.add_leaf(both.leaf)
