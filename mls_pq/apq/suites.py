@@ -8,9 +8,10 @@ which (traditional, PQ) suite pairs and modes make a valid APQ-MLS session.
   (ML-DSA, or SLH-DSA — FIPS 205 is standardized too); mode 0 may use a classical one (§7.1.2);
 * invalid or duplicate suites (e.g. two traditional suites, the same suite twice) are rejected (§7.1).
 
-Suites are classified by their registered KEM and signature names (:mod:`mls_pq.suites`), so a
-suite this project registers later is classified without changes here as long as its KEM and
-signature follow the naming of the registry.
+Suites are classified by their registered KEM and signature names (:mod:`mls_pq.suites`): the
+PQ KEMs and both signature classes by exact name (so a composite or experimental scheme whose
+name merely starts like a standard one is "hybrid/other" and rejected), classical KEMs by the
+RFC 9180 ``DHKEM(`` naming.
 """
 
 from __future__ import annotations
@@ -21,8 +22,16 @@ from ..suites import CipherSuite, get_suite
 from .structs import APQInfo, combiner_error
 
 PURE_PQ_KEMS = frozenset({"ML-KEM-768", "ML-KEM-1024"})
-PQ_SIGNATURE_PREFIXES = ("mldsa", "slhdsa")
-CLASSICAL_SIGNATURE_PREFIXES = ("ed25519", "ed448", "ecdsa_")
+#: standardized PQ signatures: ML-DSA (FIPS 204) and the SLH-DSA parameter sets (FIPS 205), by
+#: exact name — a composite such as "mldsa44-ed25519" is a hybrid, not one of these (§7.1.2)
+PQ_SIGNATURES = frozenset(
+    {"mldsa44", "mldsa65", "mldsa87"}
+    | {f"slhdsa_{h}_{n}{v}" for h in ("sha2", "shake") for n in (128, 192, 256) for v in "sf"}
+)
+#: standardized classical signatures (RFC 8032 EdDSA, ECDSA with the TLS SignatureScheme names)
+CLASSICAL_SIGNATURES = frozenset(
+    {"ed25519", "ed448", "ecdsa_secp256r1_sha256", "ecdsa_secp384r1_sha384", "ecdsa_secp521r1_sha512"}
+)
 
 
 def kem_class(suite: CipherSuite) -> str:
@@ -38,9 +47,9 @@ def kem_class(suite: CipherSuite) -> str:
 def signature_class(suite: CipherSuite) -> str:
     """"classical", "pq" (ML-DSA / SLH-DSA) or "hybrid/other"."""
     name = suite.signature.name.lower()
-    if name.startswith(CLASSICAL_SIGNATURE_PREFIXES):
+    if name in CLASSICAL_SIGNATURES:
         return "classical"
-    if name.startswith(PQ_SIGNATURE_PREFIXES):
+    if name in PQ_SIGNATURES:
         return "pq"
     return "hybrid/other"
 

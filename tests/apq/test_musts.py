@@ -66,8 +66,12 @@ elsewhere that covers the rule at struct/handler level):
                                                                          pair_rules_through_process_section_6
 §7.1 pq suite fully PQ in mode 1; suites/mode not modified; reject       pq_session_suite_classes_section_7_1[*],
      invalid or duplicate suites                                         immutable_field_change_rejected_section_5_1_1
-§7.1.1 PQ session KEM standardized pure PQ; hybrid/experimental rejected pq_session_suite_classes_section_7_1[hybrid*]
-§7.1.2 mode 1: standardized PQ signature; others rejected                pq_session_suite_classes_section_7_1[mode1*]
+§7.1.1 PQ session KEM standardized pure PQ; hybrid/experimental rejected pq_session_suite_classes_section_7_1[hybrid*],
+                                                                         experimental_or_hybrid_primitives_rejected_
+                                                                         section_7_1_1_and_7_1_2[experimental-kem]
+§7.1.2 mode 1: standardized PQ signature; others rejected                pq_session_suite_classes_section_7_1[mode1*],
+                                                                         experimental_or_hybrid_primitives_rejected_
+                                                                         section_7_1_1_and_7_1_2[*-signature-*]
 §8.3 apq_psk from the epoch_secret of the PQ epoch's start               apq_exporter_independent_derivation_section_5_2
 ======================================================================  ==========================================
 
@@ -942,3 +946,33 @@ def test_components_advertised_and_required_section_ext_4_6_and_5() -> None:
     with pytest.raises(DraftValidationError, match=r"required components.*0x0006"):
         a.t.commit(add=[kp])
     assert not a.t.has_pending_commit
+
+
+@pytest.mark.parametrize(
+    ("kem", "sig", "mode", "match"),
+    [
+        ("FrodoKEM-640-SHAKE", "ed25519", False, r"hybrid or non-standardized KEM.*§7\.1\.1"),
+        ("ML-KEM-768", "mldsa44-ed25519-composite", True, r"mode 1 needs a PQ signature.*§7\.1\.2"),
+        ("ML-KEM-768", "falcon512", False, r"non-standardized scheme.*§7\.1\.2"),
+    ],
+    ids=["experimental-kem", "hybrid-signature-mode1", "experimental-signature-mode0"],
+)
+def test_experimental_or_hybrid_primitives_rejected_section_7_1_1_and_7_1_2(
+    kem: str, sig: str, mode: bool, match: str
+) -> None:
+    """§7.1.1 "experimental, non-standardized, or hybrid KEMs" and §7.1.2 "experimental,
+    non-standardized, or hybrid signature algorithms" in the PQ session MUST be rejected: no
+    such suite is registered, so a suite an application might register is classified by its
+    primitives' names (here stand-ins) and rejected."""
+    from types import SimpleNamespace
+
+    from mls_pq.apq.suites import check_suite_pair
+
+    fake = SimpleNamespace(id=0xFFF0, name="experimental", kem=SimpleNamespace(name=kem),
+                           signature=SimpleNamespace(name=sig))
+
+    def get(i: int) -> object:
+        return fake if i == 0xFFF0 else get_suite(i)
+
+    with pytest.raises(DraftValidationError, match=match):
+        check_suite_pair(0x0001, 0xFFF0, mode, get=get)  # type: ignore[arg-type]
