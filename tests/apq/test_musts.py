@@ -26,7 +26,8 @@ elsewhere that covers the rule at struct/handler level):
 §3.2.2 the GroupInfo of each external commit MUST contain APQInfo        external_join_needs_apq_info_in_group_info_section_3_2_2
 §3.2.2 external commit: T commit MUST carry the application PSK          external_commit_without_apq_psk_rejected_section_3_2_2
 §3.2.2 both external commits MUST update APQInfo                         external_commit_updates_apq_info_section_3_2_2[t,pq]
-§3.2.1/§3.3 membership consistent in both sessions after join/removal   membership_divergence_rejected_section_3_2_1_and_3_3
+§3.2.1/§3.3 membership consistent in both sessions after join/removal   membership_divergence_rejected_section_3_2_1_and_3_3,
+                                                                         joiner_checks_membership_consistency_section_3_2_1
 §3.3 removals in both sessions followed by a FULL commit                 unit: test_group.py::test_adds_and_removes_need_
                                                                          a_full_commit_section_3, test_remove_in_both_
                                                                          sessions_section_3_3
@@ -976,3 +977,24 @@ def test_experimental_or_hybrid_primitives_rejected_section_7_1_1_and_7_1_2(
 
     with pytest.raises(DraftValidationError, match=match):
         check_suite_pair(0x0001, 0xFFF0, mode, get=get)  # type: ignore[arg-type]
+
+
+def test_joiner_checks_membership_consistency_section_3_2_1() -> None:
+    """§3.2.1 "All members MUST verify group membership is consistent in both sessions after a
+    join": a Welcome pair into a T session of three members and a PQ session of two is refused."""
+    c = Combined(get_suite(0x0001), get_suite(0xF006), False)
+    c.members = [Member(t, pq) for t, pq in zip(session(c.t_suite, T_GID, 3), session(c.pq_suite, PQ_GID, 2))]
+    a = c.members[0]
+    full_commit(c, a, [APQInfoUpdate.full(c.info(a.t.epoch + 1, a.pq.epoch + 1))])
+    kp, bundle = APQClient.generate(0x0001, 0xF006, b"joiner").key_packages()
+    pq_out = a.pq.commit(add=[kp.pq], proposals=props([APQInfoUpdate.t_epoch(a.t.epoch + 1),
+                                                        APQInfoUpdate.pq_epoch(a.pq.epoch + 1)]))
+    psk_id, psk = apq_psk_from_exporter(c.t_suite, a.pq.pending_safe_export_secret(APQ_COMPONENT_ID))
+    a.t.application_psks[(APQ_COMPONENT_ID, psk_id)] = psk
+    t_out = a.t.commit(add=[kp.t], psks=[apq_psk_id(psk_id, os.urandom(32))],
+                       proposals=props([APQInfoUpdate.t_epoch(a.t.epoch + 1), APQInfoUpdate.pq_epoch(a.pq.epoch + 1)]))
+    assert t_out.welcome is not None and pq_out.welcome is not None
+    welcome = APQMessagePair(int(WireFormat.WELCOME), MLSMessage.from_bytes(t_out.welcome),
+                             MLSMessage.from_bytes(pq_out.welcome)).to_mls_message()
+    with pytest.raises(DraftValidationError, match=r"memberships differ.*§3\.2\.1"):
+        APQGroup.join(welcome, bundle)
