@@ -15,7 +15,7 @@ Run: python examples/custom_suite_plugin.py
 from __future__ import annotations
 
 from mls_pq.client import Client
-from mls_pq.group import Group
+from mls_pq.group import ApplicationMessage, Group
 from mls_pq.suites import REGISTRY, SuiteDef, get_suite, register_suite
 
 SUITE_ID = 0xF0B1  # private use
@@ -46,8 +46,9 @@ def main() -> None:
     assert out.welcome is not None
     bob_group = Group.join(out.welcome, bundles=[bundle])
     msg = group.process(bob_group.encrypt(b"on a suite of our own"))
+    assert isinstance(msg, ApplicationMessage)
     assert bob_group.epoch_authenticator == group.epoch_authenticator
-    print(f"epoch {group.epoch}: {msg.application_data!r}")
+    print(f"epoch {group.epoch}: {msg.data!r}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Run: python examples/external_join.py
 from __future__ import annotations
 
 from mls_pq.client import Client
-from mls_pq.group import Group
+from mls_pq.group import ApplicationMessage, Group, StagedCommit
 
 SUITE = 0xF001
 
@@ -27,10 +27,12 @@ def main() -> None:
     # the existing members process carol's external Commit like any other
     for member in (group, bob_group):
         seen = member.process(commit)
-        assert seen.commit.external_join is not None  # type: ignore[union-attr]
+        assert isinstance(seen, StagedCommit) and seen.effects.external_join is not None
+        seen.merge()  # staged until the member accepts it (RFC 9420 §12.4.2)
     assert group.epoch_authenticator == bob_group.epoch_authenticator == carol_group.epoch_authenticator
     msg = bob_group.process(carol_group.encrypt(b"hello from carol"))
-    print(f"epoch {group.epoch}: carol is leaf {carol_group.leaf_index}; bob got {msg.application_data!r}")
+    assert isinstance(msg, ApplicationMessage)
+    print(f"epoch {group.epoch}: carol is leaf {carol_group.leaf_index}; bob got {msg.data!r}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Run: python examples/reinit_to_xwing.py
 from __future__ import annotations
 
 from mls_pq.client import Client
-from mls_pq.group import Group
+from mls_pq.group import ApplicationMessage, Group, StagedCommit
 
 OLD, NEW = 0x0001, 0xF001
 
@@ -30,7 +30,9 @@ def main() -> None:
     commit = alice.commit()
     alice.merge_pending_commit()
     for n in (b"bob", b"carol"):
-        members[n].process(commit.commit)
+        staged = members[n].process(commit.commit)
+        assert isinstance(staged, StagedCommit) and staged.reinit is not None
+        staged.merge()
     assert not any(g.active for g in members.values())
 
     # everyone makes an X-Wing client (new signature keys for the new suite); alice creates the new group
@@ -44,8 +46,9 @@ def main() -> None:
     new_members = [Group.join(welcome.welcome, bundles=[new_kps[n][1]], old_group=members[n]) for n in names[1:]]
     assert {g.epoch_authenticator for g in new_members} == {new_alice.epoch_authenticator}
     msg = new_members[0].process(new_alice.encrypt(b"now post-quantum"))
+    assert isinstance(msg, ApplicationMessage)
     print(f"suite 0x{new_alice.suite.id:04x} ({new_alice.suite.name}), epoch {new_alice.epoch}: "
-          f"{msg.application_data!r}")
+          f"{msg.data!r}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from mls_pq.client import Client, make_key_package
-from mls_pq.group import Group
+from mls_pq.group import ApplicationMessage, Group, StagedCommit
 from mls_pq.storage import SQLiteStorage
 
 SUITE = 0xF001
@@ -28,7 +28,8 @@ def main(db: Path) -> None:
     group.merge_pending_commit()
     assert out.welcome is not None
     bob_group = Group.join(out.welcome, storage=storage)  # the bundle is found in storage
-    assert bob_group.process(group.encrypt(b"before the restart")).application_data == b"before the restart"
+    first = bob_group.process(group.encrypt(b"before the restart"))
+    assert isinstance(first, ApplicationMessage) and first.data == b"before the restart"
     epoch, authenticator = bob_group.epoch, bob_group.epoch_authenticator
     storage.close()
     del bob_group  # "restart": nothing of bob's group is left in memory
@@ -40,10 +41,12 @@ def main(db: Path) -> None:
     # the reloaded member carries on: a commit from alice, then a message
     upd = group.commit(path=True)
     group.merge_pending_commit()
-    bob_group.process(upd.commit)
+    staged = bob_group.process(upd.commit)
+    assert isinstance(staged, StagedCommit)
+    staged.merge()  # written to the storage in one transaction, then applied
     msg = bob_group.process(group.encrypt(b"after the restart"))
-    assert msg.application_data == b"after the restart"
-    print(f"reloaded at epoch {epoch}, now at epoch {bob_group.epoch}: {msg.application_data!r}")
+    assert isinstance(msg, ApplicationMessage) and msg.data == b"after the restart"
+    print(f"reloaded at epoch {epoch}, now at epoch {bob_group.epoch}: {msg.data!r}")
     storage.close()
 
 

@@ -6,7 +6,7 @@ Run: python examples/two_members_xwing.py
 from __future__ import annotations
 
 from mls_pq.client import Client
-from mls_pq.group import Group
+from mls_pq.group import ApplicationMessage, Group, StagedCommit
 
 SUITE = 0xF001  # MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519 (X-Wing KEM), default profile
 
@@ -26,13 +26,15 @@ def main() -> None:
     # application messages both ways (PrivateMessage, §6.3)
     for sender, receiver, text in ((group, bob_group, b"hi bob"), (bob_group, group, b"hi alice")):
         msg = receiver.process(sender.encrypt(text))
-        assert msg.kind == "application" and msg.application_data == text
-        print(f"received {msg.application_data!r}")
+        assert isinstance(msg, ApplicationMessage) and msg.data == text
+        print(f"received {msg.data!r} from {msg.sender_credential}")
 
     # bob updates his leaf: a commit with a path (post-compromise security, §12.4.1)
     upd = bob_group.commit(path=True)
     bob_group.merge_pending_commit()
-    group.process(upd.commit)
+    staged = group.process(upd.commit)  # verified, not yet applied (§12.4.2)
+    assert isinstance(staged, StagedCommit) and [m.leaf_index for m in staged.updated] == [1]  # bob's new leaf
+    staged.merge()  # the application accepts it: now alice is in the new epoch
     assert group.epoch_authenticator == bob_group.epoch_authenticator
     print(f"epoch {group.epoch} after bob's update")
 
@@ -40,7 +42,9 @@ def main() -> None:
     rm = group.commit(remove=[1])
     group.merge_pending_commit()
     seen = bob_group.process(rm.commit)
-    assert seen.commit.removed_self and not bob_group.active  # type: ignore[union-attr]
+    assert isinstance(seen, StagedCommit) and seen.removed_self
+    seen.merge()
+    assert not bob_group.active
     print(f"epoch {group.epoch}: bob removed, bob's group active={bob_group.active}")
 
 

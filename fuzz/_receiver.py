@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from _harness import COUNTER
 from mls_pq.errors import MLSError
-from mls_pq.group import Group
+from mls_pq.group import Group, StagedCommit
 from worlds import World
 
 _live: dict[int, Group] = {}
@@ -49,12 +49,21 @@ def feed(w: World, op: Callable[[Group], object], what: str, check_next: Callabl
         _live.pop(w.suite, None)
 
 
+def receive(g: Group, data: bytes) -> object:
+    """``g.process(data)``; an accepted commit is merged at once (RFC 9420 §12.4.2), so that
+    the merge is fuzzed too."""
+    res = g.process(data)
+    if isinstance(res, StagedCommit):
+        res.merge()
+    return res
+
+
 def next_commit_processes(w: World) -> Callable[[Group], None]:
     """The check of the ``process`` targets: bob processes alice's real next commit."""
 
     def check(g: Group) -> None:
         epoch = g.epoch
-        res = g.process(w.messages[w.valid_next])
-        assert res.kind == "commit" and g.epoch == epoch + 1, "the next valid commit was not processed"
+        res = receive(g, w.messages[w.valid_next])
+        assert isinstance(res, StagedCommit) and g.epoch == epoch + 1, "the next valid commit was not processed"
 
     return check

@@ -12,7 +12,7 @@ from _harness import instrumented, main
 
 instrumented()
 
-from _receiver import feed, next_commit_processes  # noqa: E402
+from _receiver import feed, next_commit_processes, receive  # noqa: E402
 from worlds import load_worlds, pick  # noqa: E402
 
 WORLDS = load_worlds()
@@ -20,7 +20,7 @@ WORLDS = load_worlds()
 
 def one_input(data: bytes) -> None:
     w, payload = pick(WORLDS, data)
-    feed(w, lambda g: g.process(payload), "message", next_commit_processes(w))
+    feed(w, lambda g: receive(g, payload), "message", next_commit_processes(w))
 
 
 if __name__ == "__main__":

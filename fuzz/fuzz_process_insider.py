@@ -15,7 +15,7 @@ from _harness import instrumented, main
 
 instrumented()
 
-from _receiver import feed, next_commit_processes  # noqa: E402
+from _receiver import feed, next_commit_processes, receive  # noqa: E402
 from mls_pq.errors import MLSError  # noqa: E402
 from mls_pq.messages.framing_structs import FramedContent  # noqa: E402
 from worlds import insider_frame, load_worlds, pick  # noqa: E402
@@ -35,7 +35,7 @@ def one_input(data: bytes) -> None:
     message = insider_frame(ALICE[w.suite], content, bool(payload[0] & 1))
     if message is None:
         return
-    feed(w, lambda g: g.process(message), "message", next_commit_processes(w))
+    feed(w, lambda g: receive(g, message), "message", next_commit_processes(w))
 
 
 if __name__ == "__main__":

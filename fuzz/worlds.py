@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from mls_pq.client import Client
-from mls_pq.group import Group, GroupOptions
+from mls_pq.group import Group, GroupOptions, StagedCommit
 from mls_pq.group.external import new_member_add_proposal
 from mls_pq.messages.credential import Credential
 from mls_pq.messages.framing_structs import MLSMessage
@@ -171,8 +171,10 @@ def _build(suite: int) -> World:
     # epoch 2: a path commit by carol, so the tree has parent nodes with keys
     up = carol.commit(path=True)
     carol.merge_pending_commit()
-    alice.process(up.commit)
-    bob.process(up.commit)
+    for member in (alice, bob):
+        staged = member.process(up.commit)
+        assert isinstance(staged, StagedCommit)
+        staged.merge()
     assert alice.epoch == bob.epoch == carol.epoch == 2
 
     receiver = bob.to_bytes()

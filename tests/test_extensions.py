@@ -26,6 +26,7 @@ from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.welcome import GroupInfo
 from mls_pq.suites import get_suite
+from tests.group._helpers import apply
 
 SUITE = 0x0001
 DUP_APP_ID = [Extension(APPLICATION_ID, b"x"), Extension(APPLICATION_ID, b"y")]
@@ -141,7 +142,7 @@ def test_gce_commit_repeating_a_type_is_refused_by_the_receiver() -> None:
         out = ga.commit(group_context_extensions=DUP_APP_ID)
     before = gb.to_bytes()
     with pytest.raises(ValidationError) as e:
-        gb.process(out.commit)
+        apply(gb, out.commit)
     _refused(e)
     assert gb.to_bytes() == before
     assert gb.group_context.extensions == ()
@@ -154,7 +155,7 @@ def test_gce_proposal_repeating_a_type_is_refused_by_the_receiver() -> None:
         proposal = ga.propose_group_context_extensions(DUP_APP_ID)
     before = gb.to_bytes()
     with pytest.raises(ValidationError) as e:
-        gb.process(proposal)
+        apply(gb, proposal)
     _refused(e)
     assert gb.to_bytes() == before
 
@@ -169,7 +170,7 @@ def test_reinit_repeating_an_extension_type_is_refused() -> None:
         proposal = ga.propose_reinit(b"g-new", SUITE, extensions=DUP_APP_ID)
     before = gb.to_bytes()
     with pytest.raises(ValidationError) as e:
-        gb.process(proposal)
+        apply(gb, proposal)
     _refused(e)
     assert gb.to_bytes() == before
 
@@ -195,7 +196,7 @@ def test_key_package_repeating_an_extension_type_is_refused_in_a_received_add() 
         proposal = ga.propose_add(kp)
     before = gb.to_bytes()
     with pytest.raises(ValidationError) as e:
-        gb.process(proposal)
+        apply(gb, proposal)
     _refused(e)
     assert gb.to_bytes() == before
 

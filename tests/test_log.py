@@ -12,6 +12,7 @@ import pytest
 from mls_pq.client import Client
 from mls_pq.errors import MLSError
 from mls_pq.group import Group
+from tests.group._helpers import apply
 
 
 def _pair() -> tuple[Group, Group]:
@@ -29,7 +30,7 @@ def test_epoch_changes_and_rejections_are_logged(caplog: pytest.LogCaptureFixtur
     ga, gb = _pair()
     out = ga.commit()
     ga.merge_pending_commit()
-    gb.process(out.commit)
+    apply(gb, out.commit)
     msgs = [r.getMessage() for r in caplog.records if r.name == "mls_pq.group"]
     gid = b"log-grou".hex() + "…"  # the first 8 octets of the group id
     assert f"group {gid}: epoch 0 -> 1 (merged our commit)" in msgs
@@ -39,7 +40,7 @@ def test_epoch_changes_and_rejections_are_logged(caplog: pytest.LogCaptureFixtur
     bad = ct[:-1] + bytes([ct[-1] ^ 1])
     before = gb.to_bytes()
     with pytest.raises(MLSError):
-        gb.process(bad)
+        apply(gb, bad)
     assert gb.to_bytes() == before
     rejections = [r for r in caplog.records if "rejected" in r.getMessage()]
     assert len(rejections) == 1 and rejections[0].levelno == logging.INFO

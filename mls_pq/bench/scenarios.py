@@ -43,6 +43,7 @@ from typing import Any
 
 from ..client import Client
 from ..group import Group, GroupOptions, GroupState
+from ..group.results import ApplicationMessage, StagedCommit
 from ..group.welcome import KeyPackageBundle
 from ..messages.framing_structs import WireFormat
 from ..suites import CipherSuite
@@ -224,7 +225,8 @@ class GroupScenario:
             for j, other in self.actors.items():
                 if j != leaf:
                     res = other.process(out.commit)
-                    assert res.kind == "commit"
+                    assert isinstance(res, StagedCommit)
+                    res.merge()
             g.merge_pending_commit()
         self.shape = "populated"
         sizes = self.copath_resolution_sizes()
@@ -275,23 +277,28 @@ class GroupScenario:
         st_send, st_recv = sender.state, receiver.state
         app_msg = Group(st_send).encrypt(payload)
 
-        def check_commit(kind: str) -> Callable[[Any], None]:
-            def check(r: Any) -> None:
-                assert r.kind == kind, r.kind
-            return check
+        def process_commit(st: GroupState) -> StagedCommit:
+            # receiving a commit = process (verify, stage) + merge (RFC 9420 §12.4.2)
+            r = Group(st).process(upd)
+            assert isinstance(r, StagedCommit), r
+            r.merge()
+            return r
+
+        def check_commit(r: Any) -> None:
+            assert isinstance(r, StagedCommit) and r.status == "merged", r
 
         def check_join(g: Any) -> None:
             assert isinstance(g, Group) and g.epoch == st0.epoch + 1
 
         def check_app(r: Any) -> None:
-            assert r.kind == "application" and r.application_data == payload
+            assert isinstance(r, ApplicationMessage) and r.data == payload
 
         return {
             "kp_gen": Op("kp_gen", lambda: self.clients[0].key_package()),
             "add_commit": Op("add_commit", lambda: Group(st0).commit(add=[kp_new])),
             "update_commit": Op("update_commit", lambda: Group(st0).commit(path=True)),
-            "process_near": Op("process_near", lambda: Group(st_near).process(upd), check_commit("commit")),
-            "process_far": Op("process_far", lambda: Group(st_far).process(upd), check_commit("commit")),
+            "process_near": Op("process_near", lambda: process_commit(st_near), check_commit),
+            "process_far": Op("process_far", lambda: process_commit(st_far), check_commit),
             "join": Op("join", lambda: Group.join(welcome, bundle_new, suite=suite), check_join),
             "external_join": Op(
                 "external_join",

@@ -2,17 +2,21 @@
 
 :class:`Group` is the public API; :class:`GroupState` the immutable per-epoch state;
 :mod:`.validation` the §12.2 rules; :mod:`.commit` commit creation/processing;
-:mod:`.welcome` GroupInfo/Welcome; :mod:`.external` external commits and proposals;
+:mod:`.welcome` GroupInfo/Welcome; :mod:`.results` what :meth:`Group.process` returns
+(:class:`ApplicationMessage`, :class:`ProposalMessage`, :class:`StagedCommit`);
+:mod:`.external` external commits and proposals;
 :mod:`.persistence` the write-through to :mod:`mls_pq.storage` (``Group.save``/``Group.load``,
 ``storage=`` of create/join/join_external).
 """
 
 from .commit import CommitEffects, MemberInfo
-from .member import CommitOutput, Group, ProcessedMessage
+from .member import CommitOutput, Group
+from .results import ApplicationMessage, ProcessedMessage, ProposalMessage, StagedCommit
 from .state import GroupOptions, GroupState
 from .welcome import KeyPackageBundle
 
 __all__ = [
+    "ApplicationMessage",
     "CommitEffects",
     "CommitOutput",
     "Group",
@@ -21,4 +25,6 @@ __all__ = [
     "KeyPackageBundle",
     "MemberInfo",
     "ProcessedMessage",
+    "ProposalMessage",
+    "StagedCommit",
 ]

@@ -12,7 +12,11 @@ Typical use::
     out = alice.commit(add=[kp_bytes])
     alice.merge_pending_commit()
     bob = Group.join(out.welcome, [bob_bundle])
-    bob.process(alice.encrypt(b"hi")).application_data == b"hi"
+    bob.process(alice.encrypt(b"hi")).data == b"hi"
+
+Commits are staged (RFC 9420 §12.4.2, see :mod:`mls_pq.group.results`): ``process`` of a
+commit verifies it and returns a :class:`~mls_pq.group.results.StagedCommit`; the group
+changes only when the application calls its ``merge()``.
 
 Persistence: pass ``storage=`` (a :class:`~mls_pq.storage.Storage`) to :meth:`Group.create`,
 :meth:`Group.join` or :meth:`Group.join_external`, or call :meth:`Group.save`; restore with
@@ -48,7 +52,7 @@ from .. import client as _client
 from .. import log
 from ..codec import Reader, Writer
 from ..components import EMPTY_REGISTRY, ComponentRegistry
-from ..credentials import CredentialValidator
+from ..credentials import CredentialValidator, check_credential_key
 from ..errors import (
     ConcurrentModificationError,
     CorruptStateError,
@@ -121,6 +125,7 @@ from .persistence import (
     with_reserved_row,
     with_rows,
 )
+from .results import ApplicationMessage, ProcessedMessage, ProposalMessage, StagedCommit, StagedState
 from .state import (
     CachedProposal,
     GroupOptions,
@@ -151,12 +156,14 @@ Clock = Callable[[], int]
 
 
 class CommitOutput:
-    """What :meth:`Group.commit` returns: MLSMessage bytes of the commit, of the Welcome
-    (if members were added) and of a signed GroupInfo for the new epoch.
+    """What :meth:`Group.commit` returns (RFC 9420 §12.4): the MLSMessage bytes of the
+    ``commit`` (to send to the group), of the ``welcome`` (None unless members were added,
+    §12.4.3.1), the ``effects`` of the commit once merged, and :attr:`group_info`.
 
-    The GroupInfo is built (and signed) on first access unless a Welcome needed it anyway,
-    so a commit nobody publishes a GroupInfo for costs no extra signature.
-    """
+    ``make_group_info`` builds the signed GroupInfo of the new epoch (§12.4.3); it is called
+    at most once, on first access of :attr:`group_info` (a commit nobody publishes a
+    GroupInfo for costs no extra signature). When the bytes exist already (a Welcome
+    needed them), pass ``lambda: data``."""
 
     __slots__ = ("_group_info", "_make_group_info", "commit", "effects", "welcome")
 
@@ -164,20 +171,23 @@ class CommitOutput:
         self,
         commit: bytes,
         welcome: bytes | None,
-        group_info: bytes | Callable[[], bytes],
+        make_group_info: Callable[[], bytes],
         effects: CommitEffects,
     ) -> None:
         self.commit = commit
         self.welcome = welcome
         self.effects = effects
-        self._group_info: bytes | None = group_info if isinstance(group_info, bytes) else None
-        self._make_group_info: Callable[[], bytes] | None = None if isinstance(group_info, bytes) else group_info
+        self._group_info: bytes | None = None
+        self._make_group_info: Callable[[], bytes] | None = make_group_info
 
     @property
     def group_info(self) -> bytes:
+        """The signed GroupInfo of the new epoch as MLSMessage bytes (§12.4.3), built once."""
         if self._group_info is None:
-            assert self._make_group_info is not None
-            self._group_info = self._make_group_info()
+            make = self._make_group_info
+            if make is None:  # pragma: no cover - set together with _group_info
+                raise StateError("no GroupInfo")
+            self._group_info = make()
             self._make_group_info = None
         return self._group_info
 
@@ -185,27 +195,16 @@ class CommitOutput:
         return f"<CommitOutput epoch={self.effects.epoch} welcome={self.welcome is not None}>"
 
 
-@dataclass(frozen=True)
-class ProcessedMessage:
-    """What :meth:`Group.process` found. ``kind`` is "application", "proposal" or "commit"."""
-
-    kind: str
-    sender: Sender
-    epoch: int
-    authenticated_data: bytes = b""
-    sender_credential: Credential | None = None
-    application_data: bytes | None = None
-    proposal: Proposal | None = None
-    proposal_ref: bytes | None = None
-    commit: CommitEffects | None = None
-    wire_format: int = 0
-
-
 @dataclass
 class _Pending:
+    """Our pending commit (§12.4): the state it creates, its MLSMessage bytes, its effects."""
+
     next: GroupState
     message: bytes
     effects: CommitEffects
+
+    def __repr__(self) -> str:
+        return f"<_Pending epoch={self.next.epoch}>"
 
 
 def _decode_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> MLSMessage:
@@ -217,7 +216,28 @@ def _decode_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> MLSMessage:
 
 
 class Group:
-    """One member's view of an MLS group."""
+    """One member's view of an MLS group.
+
+    Receiving (RFC 9420 §12.4.2): :meth:`process` returns an
+    :class:`~mls_pq.group.results.ApplicationMessage` or a
+    :class:`~mls_pq.group.results.ProposalMessage` (already in effect), or a
+    :class:`~mls_pq.group.results.StagedCommit`: the group is unchanged until its
+    ``merge()`` (or ``discard()``).
+
+    Our own commits — the one flow: :meth:`commit` → send ``out.commit`` to the delivery
+    service → once it accepted the commit, :meth:`merge_pending_commit` (or
+    :meth:`discard_pending_commit` if it rejected it). A delivery service that echoes our
+    commit back may instead be answered with ``process(out.commit)``: that returns a
+    ``StagedCommit`` with ``own=True`` whose ``merge()`` *is* :meth:`merge_pending_commit`
+    (and whose ``discard()`` keeps the commit pending). Either call merges; after one,
+    the other raises :class:`~mls_pq.errors.StateError` ("already merged")."""
+
+    #: epoch_authenticators of staged epochs whose Exporter Tree is in use (see
+    #: :meth:`StagedCommit.safe_export_secret`); cleared when a staged commit is merged
+    _open_staged: frozenset[bytes] = frozenset()
+    #: (state, the same state without its exporter root) after :meth:`safe_export_secret`
+    #: dropped the root: a commit staged against the former may still merge
+    _root_dropped: tuple[GroupState, GroupState] | None = None
 
     def __init__(
         self,
@@ -315,8 +335,9 @@ class Group:
             extensions=leaf_exts,
         ).sign(cs, signature_priv)
         check_unique_types(extensions, "the GroupContext extensions")  # §13.5
-        validate_leaf_node(cs, leaf, LeafContext.key_package(extensions))  # with §5.3's key binding
+        validate_leaf_node(cs, leaf, LeafContext.key_package(extensions))
         v.check_leaf_supports_group(leaf, extensions, "the creator", own=True)
+        check_credential_key(cs, credential, leaf.signature_key)
         # §5.3.1: an external_senders extension added to the group (here: at its creation)
         v.check_external_senders(cs, credential_validator, group_id, (), extensions)
         tree = RatchetTree(cs, [leaf])
@@ -564,6 +585,7 @@ class Group:
         (fail-closed) until the next epoch."""
         secret, dropped = self._safe_export(self._state, component_id)
         if dropped is not None:
+            self._root_dropped = (self._state, dropped)
             self._state = dropped
         return secret
 
@@ -585,7 +607,7 @@ class Group:
         epoch_authenticator, for the current and the pending epoch only); on first use also
         returns ``st`` without the tree's root."""
         key = st.secrets.epoch_authenticator
-        live = {self._state.secrets.epoch_authenticator, key}
+        live = {self._state.secrets.epoch_authenticator, key, *self._open_staged}
         if self._pending is not None:
             live.add(self._pending.next.secrets.epoch_authenticator)
         trees = {k: t for k, t in self._exporter_trees.items() if k in live}
@@ -882,13 +904,14 @@ class Group:
             else tuple(group_info_extensions)
         )
         welcome: bytes | None = None
-        group_info: bytes | Callable[[], bytes]
+        group_info: Callable[[], bytes]
         if build.applied.added:
             # the joiners need the tree unless it is sent out of band (option)
             gi = build_group_info(nxt, ratchet_tree=ratchet_tree_extension, extra_extensions=gi_exts)
             w = build_welcome(st.suite, gi, build.secrets, build.applied.added, build.applied.psks, build.created_path)
             welcome = MLSMessage(w).to_bytes()
-            group_info = MLSMessage(gi).to_bytes()
+            gi_bytes = MLSMessage(gi).to_bytes()
+            group_info = lambda: gi_bytes
         else:
             # built on demand; the O(N) ratchet_tree extension only when asked for
             want_tree = bool(ratchet_tree_extension)
@@ -974,25 +997,28 @@ class Group:
 
     # ---- receiving -----------------------------------------------------------------------------
     def process(self, data: bytes) -> ProcessedMessage:
-        """Process a PublicMessage or PrivateMessage of this group (§6, §12).
+        """Process a PublicMessage or PrivateMessage of this group (RFC 9420 §6, §12).
+
+        Returns an :class:`~mls_pq.group.results.ApplicationMessage` (the ratchet has
+        advanced, §9.2), a :class:`~mls_pq.group.results.ProposalMessage` (the proposal is
+        cached, §12.1) or a :class:`~mls_pq.group.results.StagedCommit`: a commit verified
+        completely (§12.4.2) but NOT applied — the group and its storage stay unchanged
+        until ``staged.merge()``; ``staged.discard()`` (or dropping it) keeps the current
+        epoch. Our own pending commit sent back returns a StagedCommit with ``own=True``.
 
         A rejected message raises an :class:`~mls_pq.errors.MLSError` and leaves the group
-        exactly as it was; rejections and epoch changes are logged on the ``mls_pq`` logger
-        (see :mod:`mls_pq.log`)."""
+        exactly as it was; rejections and epoch changes (at the merge) are logged on the
+        ``mls_pq`` logger (see :mod:`mls_pq.log`)."""
         before = self._state.epoch
         try:
-            out = self._process(data)
+            return self._process(data)
         except MLSError as e:
             log.rejected(self.group_id, before, e)
             raise
-        if self._state.epoch != before:
-            log.epoch_changed(self.group_id, before, self._state.epoch, "processed commit")
-        return out
 
     def _process(self, data: bytes) -> ProcessedMessage:
         if self._pending is not None and data == self._pending.message:
-            effects = self.merge_pending_commit()
-            return ProcessedMessage("commit", effects.committer, effects.epoch - 1, commit=effects)
+            return self._own_staged(self._pending)
         msg = _decode_message(data, self.limits)
         st = self._state
         if not st.active and not _late_application(st, msg.body):
@@ -1020,19 +1046,13 @@ class Group:
         content = ac.content
         sender = content.sender
         cred = self._sender_credential(st, sender, content)
-        common: dict[str, object] = {
-            "sender": sender,
-            "epoch": content.epoch,
-            "authenticated_data": content.authenticated_data,
-            "sender_credential": cred,
-            "wire_format": int(ac.wire_format),
-        }
+        wf = int(ac.wire_format)
         ct = content.content_type
         if ct == ContentType.APPLICATION:
             assert isinstance(content.body, bytes)
             self._store_state(tentative, durable=False)  # see mls_pq.storage.base, durability
             self._state = tentative
-            return ProcessedMessage("application", application_data=content.body, **common)  # type: ignore[arg-type]
+            return ApplicationMessage(sender, content.epoch, content.authenticated_data, cred, wf, content.body)
         if ct == ContentType.PROPOSAL:
             prop = content.body
             assert isinstance(prop, Proposal)
@@ -1046,7 +1066,7 @@ class Group:
                 tentative = tentative.with_proposal(CachedProposal(ref, prop, sender))
             self._store_state(tentative)
             self._state = tentative
-            return ProcessedMessage("proposal", proposal=prop, proposal_ref=ref, **common)  # type: ignore[arg-type]
+            return ProposalMessage(sender, content.epoch, content.authenticated_data, cred, wf, prop, ref)
         if isinstance(content.body, Commit):
             self.limits.check_proposal_count(len(content.body.proposals))
         new_state, effects = process_commit(
@@ -1060,17 +1080,119 @@ class Group:
             components=self.components,
         )
         self.limits.check_tree(new_state.tree, "the tree after this commit")
-        if new_state.epoch > st.epoch:
-            self._store_epoch(new_state)  # one transaction; also drops a pending commit of ours
+        # staged, not applied (§12.4.2): see _merge_staged
+        return StagedCommit(
+            sender,
+            content.epoch,
+            content.authenticated_data,
+            cred,
+            wf,
+            effects,
+            own=False,
+            _group=self,
+            _staged=StagedState(st, new_state),
+        )
+
+    def _own_staged(self, p: _Pending) -> StagedCommit:
+        """Our pending commit received back: staged, merged by :meth:`merge_pending_commit`."""
+        msg = MLSMessage.from_bytes(p.message)
+        body = msg.body
+        if isinstance(body, PrivateMessage):
+            aad = body.authenticated_data
+        elif isinstance(body, PublicMessage):
+            aad = body.content.authenticated_data
+        else:  # pragma: no cover - we only create Public/PrivateMessage commits
+            aad = b""
+        st = self._state
+        return StagedCommit(
+            p.effects.committer,
+            st.epoch,
+            aad,
+            st.own_leaf.credential,
+            int(msg.wire_format),
+            p.effects,
+            own=True,
+            _group=self,
+            _staged=StagedState(st, p.next, p.message),
+        )
+
+    # ---- staged commits (mls_pq.group.results.StagedCommit) ------------------------------------
+    def _staged_is_fresh(self, s: StagedState) -> bool:
+        """Whether the group is still in the state ``s`` was verified against (or that state
+        with only its exporter root dropped by :meth:`safe_export_secret`)."""
+        cur = self._state
+        return cur is s.base or self._root_dropped == (s.base, cur)
+
+    def _own_is_merged(self, s: StagedState) -> bool:
+        return self._state.epoch == s.next.epoch and self._state.secrets.epoch_authenticator == (
+            s.next.secrets.epoch_authenticator
+        )
+
+    def _merge_staged(self, staged: StagedCommit) -> CommitEffects:
+        """:meth:`StagedCommit.merge`: install the staged epoch (RFC 9420 §12.4.2), written
+        through to storage first (one transaction that also drops our pending commit)."""
+        s = staged._staged
+        s.check_open()
+        if staged.own:
+            p = self._pending
+            if p is None or p.message != s.pending:
+                if p is None and self._own_is_merged(s):
+                    raise StateError("this commit was already merged (merge_pending_commit)")
+                raise StateError("stale staged commit: our pending commit was discarded or replaced")
+            effects = self.merge_pending_commit()
+            s.status = "merged"
+            return effects
+        if not self._staged_is_fresh(s):
+            raise StateError(
+                f"stale staged commit: the group changed since it was staged (epoch {self._state.epoch}"
+                f", staged against {s.base.epoch}); process the commit again"
+            )
+        st, nxt = self._state, s.next
+        if nxt.epoch > st.epoch:
+            self._store_epoch(nxt)  # one transaction; also drops a pending commit of ours
         else:  # removed: same epoch, inactive
-            self._store_state(new_state)
+            self._store_state(nxt)
             if self._pending is not None:
                 self._discard_stored_pending()
-        self._state = new_state
+        self._state = nxt
         self._pending = None
-        return ProcessedMessage("commit", commit=effects, **common)  # type: ignore[arg-type]
+        self._root_dropped = None
+        self._open_staged = frozenset()
+        s.status = "merged"
+        if nxt.epoch != st.epoch:
+            log.epoch_changed(self.group_id, st.epoch, nxt.epoch, "processed commit")
+        return staged.effects
 
-    def _process_past(self, body: PrivateMessage) -> ProcessedMessage:
+    def _discard_staged(self, staged: StagedCommit) -> None:
+        """:meth:`StagedCommit.discard`: the group is not touched (it never was)."""
+        s = staged._staged
+        if s.status == "merged":
+            raise StateError("this staged commit was already merged")
+        s.status = "discarded"
+        key = s.next.secrets.epoch_authenticator
+        if key in self._open_staged and not staged.own:
+            self._open_staged = self._open_staged - {key}
+
+    def _staged_safe_export(self, staged: StagedCommit, component_id: int) -> bytes:
+        """:meth:`StagedCommit.safe_export_secret` (draft-ietf-mls-extensions §4.4)."""
+        s = staged._staged
+        if s.status == "discarded":
+            raise StateError("this staged commit was discarded")
+        if s.status == "merged" or (staged.own and self._own_is_merged(s)):
+            if not self._own_is_merged(s):
+                raise StateError("the group has left the epoch of this staged commit")
+            return self.safe_export_secret(component_id)
+        if staged.own:
+            if self._pending is None or self._pending.message != s.pending:
+                raise StateError("stale staged commit: our pending commit was discarded or replaced")
+            return self.pending_safe_export_secret(component_id)
+        self._open_staged = self._open_staged | {s.next.secrets.epoch_authenticator}
+        secret, dropped = self._safe_export(s.next, component_id)
+        if dropped is not None:
+            s.next = dropped
+        return secret
+
+    def _process_past(self, body: PrivateMessage) -> ApplicationMessage:
         """An application message of one of the ``options.max_past_epochs`` past epochs,
         decrypted with that epoch's secret tree, sender data secret, GroupContext and
         leaves (§9.2, §12.4.2 "keep the secret tree for a short time to decrypt late
@@ -1095,14 +1217,13 @@ class Group:
         leaf = past.leaf(content.sender.index, st.tree)
         self._store_state(tentative)
         self._state = tentative
-        return ProcessedMessage(
-            "application",
-            sender=content.sender,
-            epoch=content.epoch,
-            authenticated_data=content.authenticated_data,
-            sender_credential=leaf.credential if leaf is not None else None,
-            wire_format=int(ac.wire_format),
-            application_data=content.body,
+        return ApplicationMessage(
+            content.sender,
+            content.epoch,
+            content.authenticated_data,
+            leaf.credential if leaf is not None else None,
+            int(ac.wire_format),
+            content.body,
         )
 
     @staticmethod
@@ -1234,7 +1355,8 @@ class Group:
             welcome = MLSMessage(w).to_bytes()
         new._store_epoch(build.next)
         new._state = build.next
-        return new, CommitOutput(build.message.to_bytes(), welcome, MLSMessage(gi).to_bytes(), build.effects)
+        gi_bytes = MLSMessage(gi).to_bytes()
+        return new, CommitOutput(build.message.to_bytes(), welcome, lambda: gi_bytes, build.effects)
 
     # ---- persistence --------------------------------------------------------------------------
     def _store_epoch(self, st: GroupState, consumed: bytes | None = None) -> None:
@@ -1494,4 +1616,4 @@ def _foreign_lookup(
     return lookup
 
 
-__all__ = ["CommitOutput", "Group", "ProcessedMessage"]
+__all__ = ["CommitOutput", "Group"]

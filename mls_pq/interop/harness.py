@@ -100,6 +100,7 @@ from typing import Any
 
 from ..client import parse_key_package
 from ..errors import MLSError
+from ..group.results import ApplicationMessage, StagedCommit
 from ..extensions import EXTERNAL_PUB, GREASE_VALUES, RATCHET_TREE, Extension, is_grease
 from ..messages.credential import BASIC, X509, Credential
 from ..messages.framing_structs import MLSMessage, WireFormat
@@ -314,9 +315,12 @@ class MlsPqMember(Member):
 
     def process(self, message: bytes) -> tuple[str, int, bool, bytes | None]:
         r = self.group.process(message)
-        if r.kind == "commit":
-            self.last_commit = r.commit
-        return r.kind, self.group.epoch, self.group.active, r.application_data
+        if isinstance(r, StagedCommit):
+            self.last_commit = r.merge()  # the harness accepts every valid commit (RFC 9420 §12.4.2)
+            return "commit", self.group.epoch, self.group.active, None
+        if isinstance(r, ApplicationMessage):
+            return "application", self.group.epoch, self.group.active, r.data
+        return "proposal", self.group.epoch, self.group.active, None
 
     def protect(self, data: bytes, aad: bytes) -> bytes:
         return bytes(self.group.encrypt(data, authenticated_data=aad))

@@ -59,6 +59,7 @@ from ..codec import Writer
 from ..extensions import REQUIRED_CAPABILITIES, Extension
 from ..group.commit import CommitEffects
 from ..group.member import Group
+from ..group.results import ProposalMessage, StagedCommit
 from ..group.welcome import KeyPackageBundle
 from ..messages.credential import BASIC, Credential
 from ..messages.framing_structs import MLSMessage, WireFormat
@@ -111,6 +112,14 @@ def required_capabilities(credential_types: Sequence[int]) -> Extension:
     w.vector((), lambda ww, x: ww.uint16(x))  # proposal_types
     w.vector(tuple(credential_types), lambda ww, x: ww.uint16(x))
     return Extension(REQUIRED_CAPABILITIES, w.getvalue())
+
+
+def _merge_commit(g: Group, data: bytes, what: str) -> None:
+    """``g`` processes ``data``, which must be a commit, and merges it (RFC 9420 §12.4.2)."""
+    res = g.process(data)
+    if not isinstance(res, StagedCommit):
+        raise GenerationError(f"{what} was processed as a {type(res).__name__}")
+    res.merge()
 
 
 def _welcome(data: bytes) -> Welcome:
@@ -189,8 +198,8 @@ class _Sim:
         refs = set()
         for g in self.others(sender):
             res = g.process(msg)
-            if res.kind != "proposal" or res.proposal_ref is None:
-                raise GenerationError(f"a proposal was processed as a {res.kind}")
+            if not isinstance(res, ProposalMessage):
+                raise GenerationError(f"a proposal was processed as a {type(res).__name__}")
             refs.add(res.proposal_ref)
         if len(refs) != 1:
             raise GenerationError("the members disagree on a ProposalRef")
@@ -235,9 +244,7 @@ class _Sim:
         for info in out.effects.removed:
             self.members.pop(info.leaf_index, None)
         for g2 in self.others(committer):
-            res = g2.process(out.commit)
-            if res.kind != "commit":
-                raise GenerationError(f"a commit was processed as a {res.kind}")
+            _merge_commit(g2, out.commit, "a commit")
         if out.welcome is not None:
             self._admit(out.welcome, None if tree_in_welcome else g.ratchet_tree())
         self._record(out.commit)
@@ -279,8 +286,7 @@ class _Sim:
             gi, cred, sig_priv, remove_leaf=resync, psks=psks, psk_store=self.psks, suite=self.s
         )
         for g2 in self.others(None):
-            if g2.process(msg).kind != "commit":
-                raise GenerationError("an external commit was not processed as a commit")
+            _merge_commit(g2, msg, "an external commit")
         self.members[g.leaf_index] = g
         self._record(msg)
 
@@ -322,7 +328,7 @@ class _Sim:
         )
         g.merge_pending_commit()
         for g2 in self.others(committer):
-            g2.process(out.commit)
+            _merge_commit(g2, out.commit, "the passive client's Add")
         assert out.welcome is not None
         tree = None if tree_in_welcome else g.ratchet_tree()
         self.passive = Group.join(out.welcome, bundle, ratchet_tree=tree, psk_store=self.psks, suite=self.s)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import MLSError
 from ..group.member import Group
+from ..group.results import ProposalMessage, StagedCommit
 from ..group.welcome import KeyPackageBundle
 from ..key_schedule import from_joiner, welcome_secret_from_joiner
 from ..messages.framing_structs import MLSMessage
@@ -102,15 +103,16 @@ def _passive(c: dict[str, Any]) -> None:
         try:
             for j, p in enumerate(ep.get("proposals") or ()):
                 res = group.process(h(p))
-                if res.kind != "proposal":
-                    raise Mismatch(f"epochs[{i}].proposals[{j}]", f"is a {res.kind}, not a proposal")
+                if not isinstance(res, ProposalMessage):
+                    raise Mismatch(f"epochs[{i}].proposals[{j}]", f"is a {type(res).__name__}, not a proposal")
             res = group.process(h(ep["commit"]))
+            if not isinstance(res, StagedCommit):
+                raise Mismatch(f"epochs[{i}].commit", f"is a {type(res).__name__}")
+            res.merge()
         except MLSError as e:
             if isinstance(e, Mismatch):
                 raise
             raise Mismatch(f"epochs[{i}]", f"{type(e).__name__}: {e}") from None
-        if res.kind != "commit":
-            raise Mismatch(f"epochs[{i}].commit", f"is a {res.kind}")
         expect(f"epochs[{i}].epoch_authenticator", group.epoch_authenticator, h(ep["epoch_authenticator"]))
 
 

@@ -18,6 +18,7 @@ from mls_pq.messages.app_data import AppDataUpdate, ComponentsList, WireFormats,
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.proposals import Proposal
 from mls_pq.suites import CipherSuite, get_suite
+from tests.group._helpers import apply
 
 T, PQ = get_suite(0x0001), get_suite(0xF006)
 REG = ComponentRegistry({APQ_COMPONENT_ID: APQInfoHandler(suite_policy)})
@@ -57,10 +58,10 @@ def full_commit(t: Group, pq: Group, update: APQInfoUpdate | list[APQInfoUpdate]
 
 def receive(t: Group, pq: Group, data: bytes) -> None:
     pair = APQMessagePair.from_mls_message(data)
-    pq.process(pair.pq_message.to_bytes())
+    apply(pq, pair.pq_message.to_bytes())
     psk_id, psk = apq_psk_from_exporter(T, pq.safe_export_secret(APQ_COMPONENT_ID))
     t.application_psks[(APQ_COMPONENT_ID, psk_id)] = psk
-    t.process(pair.t_message.to_bytes())
+    apply(t, pair.t_message.to_bytes())
 
 
 def apq_info(g: Group) -> APQInfo:
@@ -83,7 +84,7 @@ def test_full_and_partial_commits_by_hand() -> None:
     for committer, other in ((tb, ta), (ta, tb)):
         out = committer.commit()
         committer.merge_pending_commit()
-        other.process(out.commit)
+        apply(other, out.commit)
     assert apq_info(ta) == first and ta.epoch == first.t_epoch + 2
     # second FULL commit with the epoch-only updates (§5.1.1), from bob
     data = full_commit(tb, pb, [APQInfoUpdate.t_epoch(tb.epoch + 1), APQInfoUpdate.pq_epoch(pb.epoch + 1)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mls_pq.bench.scenarios import SIZE_METRICS, TIME_OPS, GroupScenario, build_both, joined_state, populating_leaves
-from mls_pq.group import Group
+from mls_pq.group import Group, StagedCommit
 from mls_pq.suites import get_suite
 
 
@@ -34,7 +34,7 @@ def test_ops_run_and_agree(sid: int) -> None:
             op.check(op.run())
         # the receivers really end up in the committer's next epoch
         near, far = results["process_near"], results["process_far"]
-        assert near.kind == far.kind == "commit" and near.epoch == far.epoch == sc.committer.epoch
+        assert isinstance(near, StagedCommit) and isinstance(far, StagedCommit) and near.epoch == far.epoch == sc.committer.epoch
         joined = results["join"]
         assert isinstance(joined, Group) and len(joined.members()) == 7
         ext_group, _ = results["external_join"]

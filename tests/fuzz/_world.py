@@ -30,7 +30,7 @@ from mls_pq.client import Client
 from mls_pq.codec import Writer
 from mls_pq.errors import MLSError
 from mls_pq.framing import authenticate, membership_tag, private_message, unprotect_private
-from mls_pq.group import Group, GroupOptions, GroupState, KeyPackageBundle
+from mls_pq.group import Group, GroupOptions, GroupState, KeyPackageBundle, StagedCommit
 from mls_pq.group.external import new_member_add_proposal
 from mls_pq.messages.framing_structs import (
     ContentType,
@@ -41,6 +41,7 @@ from mls_pq.messages.framing_structs import (
     WireFormat,
 )
 from mls_pq.messages.key_package import KeyPackage
+from tests.group._helpers import apply
 
 #: 2026-01-01: the clock of every fixture group (lifetimes never expire during a run)
 NOW = 1_767_225_600
@@ -117,8 +118,8 @@ def _build(suite: int) -> World:
     carol = Group.join(out.welcome, kps[1][1], options=pub, clock=clock)
     up = carol.commit(path=True)
     carol.merge_pending_commit()
-    alice.process(up.commit)
-    bob.process(up.commit)
+    apply(alice, up.commit)
+    apply(bob, up.commit)
     assert alice.epoch == bob.epoch == carol.epoch == 2
     bob_bytes = bob.to_bytes()
     a0, c0 = alice.state, carol.state
@@ -236,7 +237,7 @@ def receive(w: World, message: bytes, entry: str = "Group.process") -> bool:
     bob = w.fresh_bob()
     before = bob.to_bytes()
     try:
-        bob.process(message)
+        apply(bob, message)
     except MLSError:
         count(entry, True)
         assert bob.to_bytes() == before, "a rejected message changed bob's state"
@@ -245,8 +246,8 @@ def receive(w: World, message: bytes, entry: str = "Group.process") -> bool:
         count(entry, False)
         accepted = True
     if bob.epoch == 2 and bob.active:
-        res = bob.process(w.valid_next)
-        assert res.kind == "commit" and bob.epoch == 3, "the next valid commit was not processed"
+        res = apply(bob, w.valid_next)
+        assert isinstance(res, StagedCommit) and bob.epoch == 3, "the next valid commit was not processed"
     return accepted
 
 
@@ -257,15 +258,15 @@ def receive_pending(w: World, message: bytes, entry: str) -> None:
     alice = Group.from_bytes(w.alice_pending, clock=clock)
     before = alice.to_bytes()
     try:
-        alice.process(message)
+        apply(alice, message)
     except MLSError:
         count(entry, True)
         assert alice.to_bytes() == before, "a rejected message changed alice's state or pending commit"
     else:
         count(entry, False)
     if alice.has_pending_commit:
-        res = alice.process(w.valid_next)
-        assert res.kind == "commit" and alice.epoch == 3, "alice could not merge her own commit"
+        res = apply(alice, w.valid_next)
+        assert isinstance(res, StagedCommit) and alice.epoch == 3, "alice could not merge her own commit"
 
 
 def mutate_bytes(data: bytes, edits: list[tuple[int, int, int]]) -> bytes:

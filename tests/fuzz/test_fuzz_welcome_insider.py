@@ -41,6 +41,7 @@ from mls_pq.transcript import confirmation_tag
 from mls_pq.tree.ratchet_tree import RatchetTree
 
 from ._world import FUZZ, SUITES, World, clock, count, mutate_bytes, world
+from tests.group._helpers import apply
 
 EDITS = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 1 << 16), st.integers(0, 255)), min_size=1, max_size=3)
 SMALL = st.binary(max_size=24)
@@ -131,7 +132,7 @@ def test_welcome_from_a_malicious_committer(suite: int, data: st.DataObject) -> 
         count("Group.join (malicious committer)", True)
     else:
         count("Group.join (malicious committer)", False)
-        for use in (lambda: g.encrypt(b"x"), lambda: g.commit(), lambda: g.process(w.messages["app"])):
+        for use in (lambda: g.encrypt(b"x"), lambda: g.commit(), lambda: apply(g, w.messages["app"])):
             try:
                 use()
             except MLSError:

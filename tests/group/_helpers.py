@@ -5,9 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mls_pq.client import Client
-from mls_pq.group import CommitOutput, Group, GroupOptions
+from mls_pq.group import ApplicationMessage, CommitOutput, Group, GroupOptions, ProcessedMessage, StagedCommit
 from mls_pq.group.welcome import KeyPackageBundle
 from mls_pq.suites import CipherSuite, get_suite
+
+
+def apply(group: Group, data: bytes) -> ProcessedMessage:
+    """``group.process(data)``, merging it at once if it is a staged commit (RFC 9420
+    §12.4.2): for tests that do not inspect commits before merging them."""
+    out = group.process(data)
+    if isinstance(out, StagedCommit):
+        out.merge()
+    return out
+
+
+def received(group: Group, data: bytes) -> bytes:
+    """The plaintext of the application message ``data`` (RFC 9420 §6.3) processed by
+    ``group``; fails if ``data`` is anything else."""
+    out = group.process(data)
+    assert isinstance(out, ApplicationMessage), f"expected an application message, got {out!r}"
+    return out.data
 
 
 @dataclass
@@ -40,7 +57,7 @@ class Sim:
         out: list[object] = []
         for m in self.members:
             if m is not sender and m.active:
-                out.append(m.process(message))
+                out.append(apply(m, message))
         return out
 
     def commit(self, i: int, **kw: object) -> CommitOutput:

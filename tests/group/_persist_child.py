@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from mls_pq.group import Group
+from mls_pq.group import Group, StagedCommit
 from mls_pq.storage import SQLiteStorage
 
 
@@ -36,7 +36,9 @@ def main(argv: list[str]) -> int:
         g = Group.load(storage, gid)
         storage._hook = lambda name: _stop(name) if name == point else None
         if action == "process":
-            g.process(Path(argv[4]).read_bytes())
+            staged = g.process(Path(argv[4]).read_bytes())
+            if isinstance(staged, StagedCommit):
+                staged.merge()  # the storage write happens here (RFC 9420 §12.4.2)
         elif action == "merge":
             g.merge_pending_commit()
         else:

@@ -8,7 +8,7 @@ import pytest
 from mls_pq.client import Client
 from mls_pq.errors import SignatureError, StateError, ValidationError
 from mls_pq.extensions import EXTERNAL_PUB, REQUIRED_CAPABILITIES, Extension
-from mls_pq.group import Group, GroupOptions
+from mls_pq.group import Group, GroupOptions, ProposalMessage, StagedCommit
 from mls_pq.group.external import (
     ExternalSender,
     external_proposal,
@@ -21,7 +21,7 @@ from mls_pq.messages.proposals import Add, Proposal, Remove
 from mls_pq.messages.welcome import GroupInfo
 from mls_pq.psk import PSK_RESUMPTION, USAGE_APPLICATION
 
-from ._helpers import Sim
+from ._helpers import Sim, apply, received
 
 
 def test_external_psk_by_value_and_reference() -> None:
@@ -139,11 +139,11 @@ def test_external_commit_join_and_resync(suite: int) -> None:
     newcomer = Client.generate(sim.suite, b"external joiner")
     g, commit = Group.join_external(gi, newcomer.credential, newcomer.signature_priv)
     results = sim.deliver(None, commit)
-    assert all(r.commit.external_join is not None for r in results)  # type: ignore[attr-defined]
-    assert results[0].commit.external_join.leaf_index == 3  # type: ignore[attr-defined]
+    assert all(r.effects.external_join is not None for r in results)  # type: ignore[attr-defined]
+    assert results[0].effects.external_join.leaf_index == 3  # type: ignore[attr-defined]
     sim.members.append(g)
     sim.agree()
-    assert g.process(sim.members[0].encrypt(b"welcome aboard")).application_data == b"welcome aboard"
+    assert received(g, sim.members[0].encrypt(b"welcome aboard")) == b"welcome aboard"
     # resync: member 1 lost its state and rejoins, removing its old leaf
     lost = sim.clients[b"member-1"]
     gi = sim.members[0].group_info()
@@ -151,12 +151,13 @@ def test_external_commit_join_and_resync(suite: int) -> None:
     old = sim.members[1]
     sim.members[1] = g1
     res = sim.deliver(g1, commit)
-    assert res[0].commit.removed[0].leaf_index == 1  # type: ignore[attr-defined]
+    assert res[0].effects.removed[0].leaf_index == 1  # type: ignore[attr-defined]
     assert g1.leaf_index == 1
     sim.agree()
     # the stale state learns it was removed
-    stale = old.process(commit).commit
-    assert stale is not None
+    staged = old.process(commit)
+    assert isinstance(staged, StagedCommit) and staged.removed_self and old.active  # not before the merge
+    stale = staged.merge()
     assert stale.removed_self and not old.active
 
 
@@ -181,7 +182,7 @@ def test_external_commit_rules() -> None:
     sim.commit(0, path=True)
     before = sim.members[1].to_bytes()
     with pytest.raises(ValidationError):
-        sim.members[1].process(commit)
+        apply(sim.members[1], commit)
     assert sim.members[1].to_bytes() == before
 
 
@@ -203,8 +204,8 @@ def test_external_proposals() -> None:
     p_rem = external_proposal(sim.suite, g.group_id, g.epoch, Proposal(Remove(2)), ds_sk, 0)
     for p in (p_add, p_rem):
         res = sim.deliver(None, p)
-        assert res[0].kind == "proposal" and res[0].sender.sender_type == 2  # type: ignore[attr-defined]
-        assert res[0].sender_credential == Credential.basic(b"delivery service")  # type: ignore[attr-defined]
+        assert isinstance(res[0], ProposalMessage) and res[0].sender.sender_type == 2
+        assert res[0].sender_credential == Credential.basic(b"delivery service")
     out = sim.commit(1)
     assert [m.leaf_index for m in out.effects.removed] == [2]
     assert out.welcome is not None
@@ -214,11 +215,11 @@ def test_external_proposals() -> None:
     g = sim.members[0]
     bad = external_proposal(sim.suite, g.group_id, g.epoch, Proposal(Remove(1)), ds_sk, 1)
     with pytest.raises(ValidationError):
-        g.process(bad)
+        apply(g, bad)
     other_sk, _ = sim.suite.signature.generate()
     bad = external_proposal(sim.suite, g.group_id, g.epoch, Proposal(Remove(1)), other_sk, 0)
     with pytest.raises(SignatureError):
-        g.process(bad)
+        apply(g, bad)
     # a would-be member proposes its own Add
     kp2_bytes, bundle2 = sim.key_package(b"self-invited")
     kp2 = MLSMessage.from_bytes(kp2_bytes).body

@@ -18,11 +18,11 @@ from importlib import metadata
 import pytest
 
 from mls_pq.client import Client
-from mls_pq.group import Group, GroupOptions
+from mls_pq.group import ApplicationMessage, Group, GroupOptions
 from mls_pq.messages.framing_structs import WireFormat
 from mls_pq.suites import ENTRY_POINT_GROUP, REGISTRY, CipherSuite
 
-from ._helpers import Sim
+from ._helpers import Sim, apply, received
 
 PLUGIN_SUITE = 0xF0A1
 CORE = [i for i in REGISTRY.ids() if i != PLUGIN_SUITE]
@@ -52,8 +52,8 @@ def _check_app_messages(sim: Sim, senders: list[Group], shuffled: bool) -> None:
             if r is s:
                 continue
             for i in order:
-                res = r.process(cts[i])
-                assert res.kind == "application" and res.application_data == b"%d says %d" % (s.leaf_index, i)
+                res = apply(r, cts[i])
+                assert isinstance(res, ApplicationMessage) and res.data == b"%d says %d" % (s.leaf_index, i)
                 assert res.sender.index == s.leaf_index and res.authenticated_data == b"ad%d" % i
 
 
@@ -110,7 +110,7 @@ def test_group_life_over_every_suite(suite_id: int) -> None:
         sim.active[0].group_info(), joiner.credential, joiner.signature_priv, psk_store={b"team": b"pre-shared out of band"}
     )
     res = sim.deliver(None, commit)
-    assert all(r.commit.external_join is not None for r in res)  # type: ignore[attr-defined]
+    assert all(r.effects.external_join is not None for r in res)  # type: ignore[attr-defined]
     assert g.leaf_index == 1  # leftmost blank leaf (§12.4.3.2)
     sim.members.append(g)
     sim.agree()
@@ -133,7 +133,7 @@ def test_group_life_over_every_suite(suite_id: int) -> None:
     b_sub = Group.join(out.welcome, bundle_b, old_group=b)
     assert b_sub.epoch == 1 and b_sub.epoch_authenticator == sub.epoch_authenticator
     assert b_sub.export_secret("branch", b"", 32) == sub.export_secret("branch", b"", 32)
-    assert b_sub.process(sub.encrypt(b"sub")).application_data == b"sub"
+    assert received(b_sub, sub.encrypt(b"sub")) == b"sub"
 
     # ReInit into a different suite (§11.2): proposed by one member, committed by another
     target = REGISTRY.get(_reinit_target(suite_id))

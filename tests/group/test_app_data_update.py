@@ -20,6 +20,7 @@ from mls_pq.messages.leaf_node import Capabilities
 from mls_pq.messages.proposals import GroupContextExtensions, Proposal
 from mls_pq.psk import PreSharedKeyID
 from mls_pq.suites import get_suite
+from ._helpers import apply
 
 S = get_suite(0x0001)
 COMP = 0x8001
@@ -68,7 +69,7 @@ def test_app_data_update_applied_by_all_members_section_4_7() -> None:
     a, b = pair()
     out = a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"x")), Proposal(AppDataUpdate.make_update(COMP, b"y"))])
     a.merge_pending_commit()
-    b.process(out.commit)
+    apply(b, out.commit)
     assert dictionary(a) == dictionary(b) == AppDataDictionary((ComponentData(COMP, b"xy"),))
     assert a.epoch_authenticator == b.epoch_authenticator
     assert out.effects.group_context_extensions == a.group_context.extensions
@@ -79,7 +80,7 @@ def test_app_data_update_applied_by_all_members_section_4_7() -> None:
     # remove
     out = b.commit(proposals=[Proposal(AppDataUpdate.make_remove(COMP))])
     b.merge_pending_commit()
-    a.process(out.commit)
+    apply(a, out.commit)
     assert dictionary(a) == dictionary(b) == AppDataDictionary()
 
 
@@ -89,7 +90,7 @@ def test_commit_without_path_on_the_wire_section_4_7() -> None:
     a.merge_pending_commit()
     msg = MLSMessage.from_bytes(out.commit)
     assert isinstance(msg.body, PublicMessage) and msg.body.content.body.path is None  # type: ignore[union-attr]
-    b.process(out.commit)
+    apply(b, out.commit)
     assert dictionary(b) == dictionary(a)
 
 
@@ -99,7 +100,7 @@ def test_receiver_without_component_rejects_and_is_unchanged_section_4_7() -> No
     before = b.state.to_bytes()
     out = a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"x"))])
     with pytest.raises(DraftValidationError, match="unknown to the application.*§4.7"):
-        b.process(out.commit)
+        apply(b, out.commit)
     assert b.state.to_bytes() == before
 
 
@@ -134,7 +135,7 @@ def test_gce_must_not_touch_app_data_when_required_section_4_7() -> None:
     a, b = pair(group_extensions=[required_caps([cp.APP_DATA_UPDATE])])
     out = a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"x"))])
     a.merge_pending_commit()
-    b.process(out.commit)
+    apply(b, out.commit)
     exts = a.group_context.extensions
     no_dict = tuple(e for e in exts if e.extension_type != cp.APP_DATA_DICTIONARY)
     with pytest.raises(DraftValidationError, match="GroupContextExtensions changes app_data_dictionary.*§4.7"):
@@ -142,7 +143,7 @@ def test_gce_must_not_touch_app_data_when_required_section_4_7() -> None:
     # a GCE that keeps the dictionary (and an AppDataUpdate in the same commit) is fine
     out = a.commit(proposals=[Proposal(GroupContextExtensions(exts)), Proposal(AppDataUpdate.make_update(COMP, b"z"))])
     a.merge_pending_commit()
-    b.process(out.commit)
+    apply(b, out.commit)
     assert dictionary(b) == AppDataDictionary((ComponentData(COMP, b"xz"),))
 
 
@@ -154,10 +155,10 @@ def test_application_psk_in_commit_section_4_5() -> None:
     a.merge_pending_commit()
     before = b.state.to_bytes()
     with pytest.raises(ValidationError, match="not available"):
-        b.process(out.commit)
+        apply(b, out.commit)
     assert b.state.to_bytes() == before
     b.application_psks[(0x0006, b"apq-psk-id")] = b"\x42" * 32
-    b.process(out.commit)
+    apply(b, out.commit)
     assert a.epoch_authenticator == b.epoch_authenticator
     assert out.effects.psks[0].component_id == 0x0006
 
@@ -180,7 +181,7 @@ def test_app_data_update_in_external_commit_section_4_7() -> None:
         create_external_commit(S, gi, template, cc.signature_priv, app_data_updates=[upd])
     res = create_external_commit(S, gi, template, cc.signature_priv, app_data_updates=[upd], components=REG)
     for g in (a, b):
-        g.process(res.message.to_bytes())
+        apply(g, res.message.to_bytes())
         assert dictionary(g) == AppDataDictionary((ComponentData(COMP, b"ext"),))
     assert app_data_dictionary_of(res.state.context.extensions) == dictionary(a)
 
@@ -199,7 +200,7 @@ def test_group_safe_export_secret_section_4_4() -> None:
     assert a.state.secrets.application_export_secret == b""  # root deleted on first use
     out = a.commit()
     a.merge_pending_commit()
-    b.process(out.commit)
+    apply(b, out.commit)
     n1 = a.safe_export_secret(0x0006)
     assert n1 == b.safe_export_secret(0x0006) and n1 != sa  # a fresh tree per epoch
 
@@ -223,7 +224,7 @@ def test_welcome_with_application_psk_section_4_5() -> None:
     kp, bundle = cc.key_package(capabilities=caps)
     out = a.commit(add=[kp], psks=[pid])
     a.merge_pending_commit()
-    b.process(out.commit)
+    apply(b, out.commit)
     assert out.welcome is not None
     with pytest.raises(ValidationError):
         Group.join(out.welcome, bundle)
@@ -270,12 +271,12 @@ def test_app_data_update_by_reference_section_4_7() -> None:
     """Proposals by reference from two members, committed by a third party's list in order."""
     a, b = pair()
     pb = b.propose(Proposal(AppDataUpdate.make_update(COMP, b"1")))
-    a.process(pb)
+    apply(a, pb)
     pa = a.propose(Proposal(AppDataUpdate.make_update(COMP, b"2")))
-    b.process(pa)
+    apply(b, pa)
     out = a.commit()
     a.merge_pending_commit()
-    b.process(out.commit)
+    apply(b, out.commit)
     assert dictionary(a) == dictionary(b)
     data = dictionary(a).get(COMP)  # type: ignore[union-attr]
     assert data is not None and sorted(data) == sorted(b"12")
@@ -302,7 +303,7 @@ def test_pending_safe_export_secret_section_4_4() -> None:
     with pytest.raises(SecretConsumedError):
         a.pending_safe_export_secret(6)
     a.merge_pending_commit()
-    b.process(out.commit)
+    apply(b, out.commit)
     assert b.safe_export_secret(6) == mine
     with pytest.raises(SecretConsumedError):
         a.safe_export_secret(6)

@@ -25,6 +25,7 @@ from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.proposals import Add, Proposal
 from mls_pq.storage import MemoryStorage
 from mls_pq.suites import CipherSuite, get_suite
+from ._helpers import apply
 
 E = CredentialEventType
 
@@ -116,13 +117,13 @@ def test_events_on_add_paths() -> None:
     kp_d, bd = dave.key_package()
     prop = b.propose_add(kp_d)
     assert rb.take() == [("key_package", b"dave", None, None)]
-    a.process(prop)
-    c.process(prop)
+    apply(a, prop)
+    apply(c, prop)
     assert ra.take() == rc.take() == [("add", b"dave", None, None)]
     # a commit covering it by reference asks nobody again
     out = a.commit()
-    b.process(out.commit)
-    c.process(out.commit)
+    apply(b, out.commit)
+    apply(c, out.commit)
     a.merge_pending_commit()
     assert ra.take() == rb.take() == rc.take() == []
     # an Add by value inside a received commit
@@ -130,8 +131,8 @@ def test_events_on_add_paths() -> None:
     kp_e, _ = erin.key_package()
     out = c.commit(add=[kp_e])
     assert rc.take() == [("key_package", b"erin", None, None)]
-    a.process(out.commit)
-    b.process(out.commit)
+    apply(a, out.commit)
+    apply(b, out.commit)
     c.merge_pending_commit()
     assert ra.take() == rb.take() == [("add", b"erin", None, None)]
     # Adds from the external sender and from the new member itself
@@ -140,14 +141,14 @@ def test_events_on_add_paths() -> None:
     kp = MLSMessage.from_bytes(kp_f).body
     assert isinstance(kp, KeyPackage)
     ext = external_proposal(w.suite, a.group_id, a.epoch, Proposal(Add(kp)), w.ds_sk, 0)
-    a.process(ext)
+    apply(a, ext)
     assert ra.take() == [("add", b"frank", None, None)]
     gina = Client.generate(w.suite, b"gina")
     kp_g, bg = gina.key_package()
     kpg = MLSMessage.from_bytes(kp_g).body
     assert isinstance(kpg, KeyPackage)
     nm = new_member_add_proposal(w.suite, a.group_id, a.epoch, kpg, bg.signature_priv)
-    a.process(nm)
+    apply(a, nm)
     assert ra.take() == [("add", b"gina", None, None)]
     del bd
 
@@ -158,47 +159,47 @@ def test_events_on_update_and_commit_path() -> None:
     ra, rb, rc = w.recs
     # an Update that only refreshes the encryption key introduces no credential
     prop = b.propose_update()
-    a.process(prop)
-    c.process(prop)
+    apply(a, prop)
+    apply(c, prop)
     assert ra.take() == rc.take() == []
     out = a.commit()
-    b.process(out.commit)
-    c.process(out.commit)
+    apply(b, out.commit)
+    apply(c, out.commit)
     a.merge_pending_commit()
     assert ra.take() == rb.take() == rc.take() == []
     # an Update with a new credential: the previous one is passed for the succession check
     prop = b.propose_update(credential=Credential.basic(b"bob v2"))
-    a.process(prop)
-    c.process(prop)
+    apply(a, prop)
+    apply(c, prop)
     assert ra.take() == rc.take() == [("update", b"bob v2", 1, b"bob")]
     out = a.commit()
-    b.process(out.commit)
-    c.process(out.commit)
+    apply(b, out.commit)
+    apply(c, out.commit)
     a.merge_pending_commit()
     # a new signature key under the same credential is a new binding too
     new_sk, new_pk = w.suite.signature.generate()
     prop = c.propose_update(signature_priv=new_sk)
-    a.process(prop)
+    apply(a, prop)
     assert ra.events[0].type == E.UPDATE and ra.events[0].signature_key == new_pk
     assert ra.events[0].previous_signature_key == c.state.own_leaf.signature_key
     ra.take()
-    b.process(prop)
+    apply(b, prop)
     rb.take()
     out = a.commit()
-    b.process(out.commit)
-    c.process(out.commit)
+    apply(b, out.commit)
+    apply(c, out.commit)
     a.merge_pending_commit()
     # a commit path with the same credential and key: nothing to validate
     out = c.commit(path=True)
-    a.process(out.commit)
-    b.process(out.commit)
+    apply(a, out.commit)
+    apply(b, out.commit)
     c.merge_pending_commit()
     assert ra.take() == rb.take() == []
     # a commit path with a new credential
     tmpl = make_leaf_template(w.suite, Credential.basic(b"carol v2"), c.state.own_leaf.signature_key)
     out = c.commit(path=True, leaf_template=tmpl)
-    a.process(out.commit)
-    b.process(out.commit)
+    apply(a, out.commit)
+    apply(b, out.commit)
     c.merge_pending_commit()
     assert ra.take() == rb.take() == [("commit", b"carol v2", 2, b"carol")]
     assert rc.take() == []  # our own new credential is not a received one
@@ -216,16 +217,16 @@ def test_events_on_external_senders_changes() -> None:
     # by value in a commit: committer and receivers
     out = a.commit(group_context_extensions=[two])
     assert ra.take() == [("external_sender", b"ds2", None, None), ("external_sender", b"ds3", None, None)]
-    b.process(out.commit)
-    c.process(out.commit)
+    apply(b, out.commit)
+    apply(c, out.commit)
     a.merge_pending_commit()
     assert [e.sender_index for e in rb.events] == [0, 1]
     assert rb.take() == rc.take() == [("external_sender", b"ds2", None, None), ("external_sender", b"ds3", None, None)]
     # a GroupContextExtensions that keeps external_senders as it is asks nobody
     app = Extension(APPLICATION_ID, b"app")
     out = a.commit(group_context_extensions=[two, app])
-    b.process(out.commit)
-    c.process(out.commit)
+    apply(b, out.commit)
+    apply(c, out.commit)
     a.merge_pending_commit()
     assert ra.take() == rb.take() == rc.take() == []
     # by reference: validated when the proposal is sent/received, not again at commit
@@ -233,13 +234,13 @@ def test_events_on_external_senders_changes() -> None:
     one = external_senders_extension([ExternalSender(pk4, Credential.basic(b"ds4"))])
     prop = b.propose_group_context_extensions([one])
     assert rb.take() == [("external_sender", b"ds4", None, None)]
-    a.process(prop)
-    c.process(prop)
+    apply(a, prop)
+    apply(c, prop)
     assert ra.events[0].sender_index == 0
     assert ra.take() == rc.take() == [("external_sender", b"ds4", None, None)]
     out = a.commit()
-    b.process(out.commit)
-    c.process(out.commit)
+    apply(b, out.commit)
+    apply(c, out.commit)
     a.merge_pending_commit()
     assert ra.take() == rb.take() == rc.take() == []
 
@@ -259,14 +260,14 @@ def test_events_on_external_join_and_resync() -> None:
         ("external_sender", b"ds", None, None),
     ]
     for g in (a, b, c):
-        g.process(commit)
+        apply(g, commit)
     assert ra.take() == rb.take() == rc.take() == [("commit", b"dave", 3, None)]
     # bob lost his state and resyncs: the removed leaf's credential is the predecessor
     bob = w.clients[1]
     b2, commit = Group.join_external(
         a.group_info(), bob.credential, bob.signature_priv, remove_leaf=1, credential_validator=Recorder()
     )
-    a.process(commit)
+    apply(a, commit)
     assert ra.take() == [("commit", b"bob", 1, b"bob")]
     del b2, d
 
@@ -280,8 +281,8 @@ def test_validator_survives_load_and_from_bytes() -> None:
     loaded = Group.load(store, b.group_id, credential_validator=rec)
     restored = Group.from_bytes(b.to_bytes(), credential_validator=rec)
     prop = a.propose_update(credential=Credential.basic(b"alice v2"))
-    loaded.process(prop)
-    restored.process(prop)
+    apply(loaded, prop)
+    apply(restored, prop)
     assert rec.take() == [("update", b"alice v2", 0, b"alice")] * 2
     assert Group.load(store, b.group_id).credential_validator is None
 
@@ -307,16 +308,16 @@ def test_reject_received_add() -> None:
     # by value in a commit
     out = b.commit(add=[kp])
     b.discard_pending_commit()
-    err = _unchanged(a, lambda: a.process(out.commit), event="add")
+    err = _unchanged(a, lambda: apply(a, out.commit), event="add")
     assert err.event is not None and err.event.credential == Credential.basic(b"dave")
     # as a proposal
     prop = b.propose_add(kp)
-    _unchanged(a, lambda: a.process(prop), event="add")
-    c.process(prop)  # carol's AS accepts it
+    _unchanged(a, lambda: apply(a, prop), event="add")
+    apply(c, prop)  # carol's AS accepts it
     out = c.commit()
     # alice never cached the rejected proposal: she cannot follow a commit that covers it
     with pytest.raises(MLSError):
-        a.process(out.commit)
+        apply(a, out.commit)
 
 
 def test_reject_update_with_new_credential() -> None:
@@ -324,10 +325,10 @@ def test_reject_update_with_new_credential() -> None:
     a, b, _ = w.groups
     w.recs[0].reject = lambda e: e.type == E.UPDATE and e.previous is not None and e.previous.identity != b"bob"
     ok = b.propose_update(credential=Credential.basic(b"bob v2"))
-    a.process(ok)  # a successor the AS accepts
+    apply(a, ok)  # a successor the AS accepts
     c = w.groups[2]
     bad = c.propose_update(credential=Credential.basic(b"mallory"))
-    _unchanged(a, lambda: a.process(bad), event="update")
+    _unchanged(a, lambda: apply(a, bad), event="update")
 
 
 def test_reject_commit_path_with_new_credential() -> None:
@@ -336,8 +337,8 @@ def test_reject_commit_path_with_new_credential() -> None:
     w.recs[1].reject = lambda e: e.type == E.COMMIT
     tmpl = make_leaf_template(w.suite, Credential.basic(b"carol v2"), c.state.own_leaf.signature_key)
     out = c.commit(path=True, leaf_template=tmpl)
-    _unchanged(b, lambda: b.process(out.commit), event="commit")
-    a.process(out.commit)  # alice's AS accepts
+    _unchanged(b, lambda: apply(b, out.commit), event="commit")
+    apply(a, out.commit)  # alice's AS accepts
     assert a.epoch == b.epoch + 1
 
 
@@ -347,7 +348,7 @@ def test_reject_external_commit() -> None:
     dave = Client.generate(w.suite, b"dave")
     _, commit = Group.join_external(a.group_info(), dave.credential, dave.signature_priv)
     w.recs[0].reject = lambda e: e.type == E.COMMIT
-    _unchanged(a, lambda: a.process(commit), event="commit")
+    _unchanged(a, lambda: apply(a, commit), event="commit")
 
 
 @pytest.mark.parametrize("event", ["group_member", "group_info_signer", "external_sender"])
@@ -388,11 +389,11 @@ def test_reject_external_senders() -> None:
     w.recs[1].reject = lambda e: e.type == E.EXTERNAL_SENDER
     # received by value in a commit
     out = a.commit(group_context_extensions=[ext])
-    _unchanged(b, lambda: b.process(out.commit), event="external_sender")
+    _unchanged(b, lambda: apply(b, out.commit), event="external_sender")
     a.discard_pending_commit()
     # received as a proposal
     prop = c.propose_group_context_extensions([ext])
-    _unchanged(b, lambda: b.process(prop), event="external_sender")
+    _unchanged(b, lambda: apply(b, prop), event="external_sender")
     # proposed or committed by ourselves
     _unchanged(b, lambda: b.propose_group_context_extensions([ext]), event="external_sender")
     _unchanged(b, lambda: b.commit(group_context_extensions=[ext]), event="external_sender")
@@ -411,5 +412,5 @@ def test_validator_exceptions_reject() -> None:
 
     a.credential_validator = broken
     prop = b.propose_update(credential=Credential.basic(b"bob v2"))
-    err = _unchanged(a, lambda: a.process(prop), event="update")
+    err = _unchanged(a, lambda: apply(a, prop), event="update")
     assert isinstance(err.__cause__, RuntimeError)

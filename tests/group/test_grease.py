@@ -28,6 +28,7 @@ from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.leaf_node import Capabilities
 from mls_pq.messages.welcome import GroupInfo
 from mls_pq.suites import CipherSuite, get_suite
+from ._helpers import apply, received
 
 ALL_GREASE = tuple(sorted(GREASE_VALUES))
 
@@ -121,11 +122,11 @@ def test_group_of_greased_members(suite_id: int) -> None:
     _agree(group)
     # updates and commits with GREASEd leaves
     prop = c.propose_update()
-    a.process(prop)
-    b.process(prop)
+    apply(a, prop)
+    apply(b, prop)
     out = b.commit()
-    a.process(out.commit)
-    c.process(out.commit)
+    apply(a, out.commit)
+    apply(c, out.commit)
     b.merge_pending_commit()
     _agree(group)
     # an external join from a GroupInfo with GREASE extensions, with a GREASEd leaf
@@ -135,10 +136,10 @@ def test_group_of_greased_members(suite_id: int) -> None:
     assert len([e for e in gi.extensions if is_grease(e.extension_type)]) == 2
     d, commit = Group.join_external(gi_bytes, dave.credential, dave.signature_priv, grease=True)
     for g in group:
-        g.process(commit)
+        apply(g, commit)
     group.append(d)
     _agree(group)
-    assert b.process(d.encrypt(b"GREASE is fine")).application_data == b"GREASE is fine"
+    assert received(b, d.encrypt(b"GREASE is fine")) == b"GREASE is fine"
 
 
 def test_grease_is_not_real_support_for_ourselves() -> None:
@@ -173,7 +174,7 @@ def test_grease_is_not_real_support_for_ourselves() -> None:
         a.discard_pending_commit()
         before = b.to_bytes()
         with pytest.raises(ValidationError) as ei:
-            b.process(out.commit)
+            apply(b, out.commit)
         assert ei.value.section == section
         assert b.to_bytes() == before
 

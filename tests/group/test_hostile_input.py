@@ -19,7 +19,7 @@ from mls_pq.client import Client
 from mls_pq.codec import Reader, Struct, Writer
 from mls_pq.errors import ValidationError
 from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
-from mls_pq.group import Group
+from mls_pq.group import Group, ProposalMessage, StagedCommit
 from mls_pq.group import validation as v
 from mls_pq.group.external import new_member_add_proposal
 from mls_pq.group.state import CachedProposal
@@ -29,7 +29,7 @@ from mls_pq.messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
 from mls_pq.messages.proposals import PROPOSAL_TYPES, Proposal, ReInit, register_proposal_type
 from mls_pq.tree.leaf_validation import LeafContext, validate_leaf_node
 
-from ._helpers import Sim
+from ._helpers import Sim, apply, received
 from ._hostile import distinct_leaf_extensions, hostile_capabilities, hostile_key_package
 
 # ---- defect 1: quadratic CPU from one message (RFC 9420 §7.3, §10.1) -------------------------
@@ -159,8 +159,8 @@ def test_defect1_quadratic_cpu_new_member_add_scales_linearly() -> None:
 
     def run(size: int) -> Callable[[], object]:
         def go() -> object:
-            out = g.process(messages[size])
-            assert out.kind == "proposal"
+            out = apply(g, messages[size])
+            assert isinstance(out, ProposalMessage)
             g._state = g._state.evolve(proposals=())  # forget it: the next run sees the same state
             return out
 
@@ -210,12 +210,12 @@ def test_defect5_reinit_to_unregistered_suite_rejected_when_received(monkeypatch
     before = receiver.to_bytes()
     for msg in (proposal, commit):
         with pytest.raises(UnsupportedCipherSuite):
-            receiver.process(msg)
+            apply(receiver, msg)
         assert receiver.to_bytes() == before
     # a registered suite is accepted
     sender.discard_pending_commit()
     ok = sender.propose_reinit(b"new", 1)
-    assert receiver.process(ok).kind == "proposal"
+    assert isinstance(apply(receiver, ok), ProposalMessage)
 
 
 # ---- resource limits (mls_pq.limits): each at and beyond its bound ----------------------------
@@ -244,10 +244,10 @@ def test_limit_max_message_size_process() -> None:
     g.limits = Limits(max_message_size=len(msg) - 1)
     before = g.to_bytes()
     with pytest.raises(DecodeError, match="max_message_size"):
-        g.process(msg)
+        apply(g, msg)
     assert g.to_bytes() == before
     g.limits = Limits(max_message_size=len(msg))
-    assert g.process(msg).application_data == b"x" * 100
+    assert received(g, msg) == b"x" * 100
 
 
 def test_limit_max_message_size_join_and_join_external() -> None:
@@ -283,7 +283,7 @@ def test_limit_max_proposals_per_commit() -> None:
     a, b, receiver = sim.members[0], sim.members[1], sim.members[2]
     ref = b.propose_remove(3)
     for m in (a, receiver):
-        m.process(ref)
+        apply(m, ref)
     a.limits = Limits(max_proposals_per_commit=1)
     before = a.to_bytes()
     with pytest.raises(ValidationError, match="max_proposals_per_commit"):
@@ -295,10 +295,10 @@ def test_limit_max_proposals_per_commit() -> None:
     receiver.limits = Limits(max_proposals_per_commit=1)
     r_before = receiver.to_bytes()
     with pytest.raises(ValidationError, match="max_proposals_per_commit"):
-        receiver.process(out.commit)
+        apply(receiver, out.commit)
     assert receiver.to_bytes() == r_before
     receiver.limits = Limits(max_proposals_per_commit=2)
-    assert receiver.process(out.commit).kind == "commit"
+    assert isinstance(apply(receiver, out.commit), StagedCommit)
 
 
 def test_limit_max_group_size_commit_load_and_from_bytes() -> None:
@@ -322,10 +322,10 @@ def test_limit_max_group_size_commit_load_and_from_bytes() -> None:
     b.limits = Limits(max_group_size=2)
     b_before = b.to_bytes()
     with pytest.raises(ValidationError, match="max_group_size"):
-        b.process(out.commit)
+        apply(b, out.commit)
     assert b.to_bytes() == b_before
     b.limits = Limits(max_group_size=3)
-    b.process(out.commit)
+    apply(b, out.commit)
     data = b.to_bytes()
     with pytest.raises(ValidationError, match="max_group_size"):
         Group.from_bytes(data, limits=Limits(max_group_size=2))
@@ -391,10 +391,10 @@ def test_defect7_nondefault_proposal_type_exempts_removed_members(custom_type: N
     commit: committer and receiver accept (the old code required every current leaf)."""
     a, b, c = _custom_group()
     out = a.commit(proposals=[Proposal(_Custom(b"hello"))], remove=[2])
-    assert b.process(out.commit).kind == "commit"
+    assert isinstance(apply(b, out.commit), StagedCommit)
     a.merge_pending_commit()
     assert a.epoch_authenticator == b.epoch_authenticator
-    assert c.process(out.commit).commit is not None and not c.active
+    assert isinstance(apply(c, out.commit), StagedCommit) and not c.active
 
 
 def test_defect7_nondefault_proposal_type_unsupported_by_a_staying_member(
@@ -413,11 +413,11 @@ def test_defect7_nondefault_proposal_type_unsupported_by_a_staying_member(
         forged = a.commit(proposals=[Proposal(_Custom(b"hello"))]).commit
     before = b.to_bytes()
     with pytest.raises(ValidationError) as ei:
-        b.process(forged)
+        apply(b, forged)
     assert ei.value.section == "12.2" and b.to_bytes() == before
     a.discard_pending_commit()
     ref = a.propose(Proposal(_Custom(b"by reference")))
-    assert b.process(ref).kind == "proposal"
+    assert isinstance(apply(b, ref), ProposalMessage)
 
 
 # ---- defect 8: a malformed KeyPackage is reported with its real reason --------------------------
@@ -645,22 +645,22 @@ def test_limit_max_pending_proposals() -> None:
     receiver.limits = Limits(max_pending_proposals=3)
     messages = [sender.propose_reinit(f"g{i}".encode(), 1) for i in range(4)]
     for m in messages[:3]:
-        assert receiver.process(m).kind == "proposal"
+        assert isinstance(apply(receiver, m), ProposalMessage)
     assert len(receiver.pending_proposals) == 3
     before = receiver.to_bytes()
     with pytest.raises(ValidationError, match="max_pending_proposals"):
-        receiver.process(messages[3])
+        apply(receiver, messages[3])
     assert receiver.to_bytes() == before
     with pytest.raises(ValidationError, match="max_pending_proposals"):
         receiver.propose_reinit(b"mine", 1)
     assert receiver.to_bytes() == before
-    assert receiver.process(messages[0]).kind == "proposal"  # a repeat: not a 4th entry
+    assert isinstance(apply(receiver, messages[0]), ProposalMessage)  # a repeat: not a 4th entry
     assert len(receiver.pending_proposals) == 3
     # the next epoch: the cache is empty again
     out = receiver.commit(references=[])
     receiver.merge_pending_commit()
-    sender.process(out.commit)
+    apply(sender, out.commit)
     pending: tuple[CachedProposal, ...] = receiver.pending_proposals  # not the narrowed 3-tuple above
     assert pending == ()
-    assert receiver.process(sender.propose_reinit(b"next", 1)).kind == "proposal"
+    assert isinstance(apply(receiver, sender.propose_reinit(b"next", 1)), ProposalMessage)
     assert receiver.limits.max_pending_proposals == 3 and Limits().max_pending_proposals == 10_000

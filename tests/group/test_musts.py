@@ -31,13 +31,13 @@ from mls_pq.messages.leaf_node import LeafNodeSource
 from mls_pq.messages.proposals import Add, Proposal, Update
 from mls_pq.treekem import create_update_path
 
-from ._helpers import Sim
+from ._helpers import Sim, apply
 
 
 def _rejects(g: Group, message: bytes, section: str) -> ValidationError:
     before = g.to_bytes()
     with pytest.raises(ValidationError) as ei:
-        g.process(message)
+        apply(g, message)
     assert g.to_bytes() == before
     assert ei.value.section == section, str(ei.value)
     return ei.value

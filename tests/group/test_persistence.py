@@ -13,11 +13,11 @@ import pytest
 
 from mls_pq.client import Client, make_key_package
 from mls_pq.errors import DecodeError, StateError, ValidationError
-from mls_pq.group import Group, GroupOptions
+from mls_pq.group import Group, GroupOptions, StagedCommit
 from mls_pq.group.persistence import decode_pending
 from mls_pq.storage import MemoryStorage, SQLiteStorage, Storage
 
-from ._helpers import Sim
+from ._helpers import Sim, apply, received
 
 GID = b"test-group"
 
@@ -80,22 +80,22 @@ def test_member_restored_mid_life_continues_identically(suite: int, reopen: Call
     assert storage.load_resumption_psk(GID, g.epoch) == g.state.secrets.resumption_psk  # same transaction
     assert storage.list_resumption_psk_epochs(GID) == list(range(g.epoch - 2, g.epoch + 1))
     cts = [sim.members[0].encrypt(b"m%d" % i) for i in range(3)]
-    assert g.process(cts[2]).application_data == b"m2"  # keeps skipped keys for 0 and 1
+    assert received(g, cts[2]) == b"m2"  # keeps skipped keys for 0 and 1
     for r in sim.members[:3]:
-        r.process(g.encrypt(b"from the stored member"))
+        apply(r, g.encrypt(b"from the stored member"))
 
     # "restart": the stored member is exactly the live one
     storage = reopen()
     restored = Group.load(storage, GID)
     assert restored.to_bytes() == g.to_bytes()
-    assert restored.process(cts[0]).application_data == b"m0"  # a skipped key survived
+    assert received(restored, cts[0]) == b"m0"  # a skipped key survived
     sim.members[3] = restored
     for r in sim.members[:3]:  # its ratchet position survived: no reused generation (§9.2)
-        assert r.process(restored.encrypt(b"after restart")).application_data == b"after restart"
+        assert received(r, restored.encrypt(b"after restart")) == b"after restart"
     # a proposal it acknowledged survives another restart
     prop = sim.members[1].propose_remove(0)
     for m in (sim.members[0], sim.members[2], restored):
-        m.process(prop)
+        apply(m, prop)
     restored = Group.load(reopen(), GID)
     sim.members[3] = restored
     assert len(restored.pending_proposals) == 1
@@ -122,8 +122,8 @@ def test_pending_commit_is_stored_and_merged_after_restore(reopen: Callable[[], 
     restored = Group.load(storage, GID)
     assert restored.has_pending_commit
     sim.members[2] = restored
-    res = restored.process(out.commit)  # the delivery service echoes our commit: merged
-    assert res.kind == "commit" and restored.epoch == nxt.epoch
+    res = apply(restored, out.commit)  # the delivery service echoes our commit: merged
+    assert isinstance(res, StagedCommit) and restored.epoch == nxt.epoch
     assert storage.load_pending_commit(GID) is None and storage.load_group(GID).epoch == nxt.epoch  # type: ignore[union-attr]
     sim.deliver(restored, out.commit)
     assert out.welcome is not None
@@ -247,7 +247,7 @@ def test_storage_failure_leaves_the_group_unchanged() -> None:
     sim.members[0].merge_pending_commit()
     before = g.to_bytes()
     storage.close()
-    for action in (lambda: g.process(out.commit), lambda: g.encrypt(b"x"), lambda: g.commit(path=True)):
+    for action in (lambda: apply(g, out.commit), lambda: g.encrypt(b"x"), lambda: g.commit(path=True)):
         with pytest.raises(StateError):
             action()
         assert g.to_bytes() == before and not g.has_pending_commit
@@ -301,4 +301,4 @@ def test_reinit_to_the_same_group_id_with_storage(reopen: Callable[[], Storage])
     restored = Group.load(reopen(), GID)
     assert restored.to_bytes() == new_group.to_bytes()
     for j in joined:
-        assert j.process(restored.encrypt(b"after reinit")).application_data == b"after reinit"
+        assert received(j, restored.encrypt(b"after reinit")) == b"after reinit"

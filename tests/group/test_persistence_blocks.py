@@ -18,7 +18,7 @@ from mls_pq.messages.framing_structs import MLSMessage, PrivateMessage
 from mls_pq.secret_tree import APPLICATION, RatchetPosition
 from mls_pq.storage import DEFAULT_RESERVE_BLOCK, MemoryStorage, SQLiteStorage, Storage
 
-from ._helpers import Sim
+from ._helpers import Sim, apply, received
 
 GID = b"test-group"
 
@@ -79,12 +79,12 @@ def test_a_block_is_written_once_and_a_restart_continues_after_it(make: Callable
     assert _generation(alice, cts[-1]) == 4 and _stored_own(storage, me).generation == 8
     cts.append(me.encrypt(b"m5"))
     for i, c in enumerate(cts):
-        assert alice.process(c).application_data == b"m%d" % i
+        assert received(alice, c) == b"m%d" % i
     # a crash: the restarted member continues after the stored block (6, 7 are never used)
     restarted = Group.load(storage, GID)
     again = restarted.encrypt(b"after restart")
     assert _generation(alice, again) == 8
-    assert alice.process(again).application_data == b"after restart"  # a gap of 2: a forward jump
+    assert received(alice, again) == b"after restart"  # a gap of 2: a forward jump
 
 
 def test_block_of_one_writes_every_message_and_restores_identically(make: Callable[..., Storage]) -> None:
@@ -94,7 +94,7 @@ def test_block_of_one_writes_every_message_and_restores_identically(make: Callab
     me.save(storage)
     for i in range(3):
         before = storage.load_rows(GID, me.epoch)
-        sim.members[0].process(me.encrypt(b"x"))
+        apply(sim.members[0], me.encrypt(b"x"))
         assert storage.load_rows(GID, me.epoch) != before
         assert _stored_own(storage, me).generation == i + 1
         assert Group.load(storage, GID).to_bytes() == me.to_bytes()
@@ -110,7 +110,7 @@ def test_block_is_capped_by_the_forward_distance() -> None:
     me.encrypt(b"x")
     assert _stored_own(storage, me).generation == 5
     restarted = Group.load(storage, GID)
-    assert sim.members[0].process(restarted.encrypt(b"y")).application_data == b"y"  # 5 ahead: accepted
+    assert received(sim.members[0], restarted.encrypt(b"y")) == b"y"  # 5 ahead: accepted
 
 
 def test_epoch_changes_and_receiving_during_a_block(make: Callable[..., Storage]) -> None:
@@ -121,8 +121,8 @@ def test_epoch_changes_and_receiving_during_a_block(make: Callable[..., Storage]
     me = sim.members[1]
     me.save(storage)
     for other in (0, 2):
-        sim.members[other].process(me.encrypt(b"own"))
-        assert me.process(sim.members[other].encrypt(b"in")).application_data == b"in"
+        apply(sim.members[other], me.encrypt(b"own"))
+        assert received(me, sim.members[other].encrypt(b"in")) == b"in"
     sim.commit(0, path=True)  # `me` processes a commit: one save_epoch naming the reserved row
     assert storage.load_group(GID).epoch == me.epoch  # type: ignore[union-attr]
     ct = me.encrypt(b"new epoch")
@@ -181,8 +181,8 @@ def test_received_application_rows_are_not_durable_everything_else_is(tmp_path: 
     me = sim.members[1]
     me.save(storage)
     seen.clear()
-    me.process(sim.members[0].encrypt(b"in"))  # application: NORMAL (1)
-    sim.members[0].process(me.encrypt(b"out"))  # reservation: FULL (2)
+    apply(me, sim.members[0].encrypt(b"in"))  # application: NORMAL (1)
+    apply(sim.members[0], me.encrypt(b"out"))  # reservation: FULL (2)
     sim.deliver(sim.members[2], sim.members[2].propose_update())  # proposal: FULL
     sim.commit(0)  # epoch change: FULL
     assert seen == [1, 2, 2, 2]
@@ -204,7 +204,7 @@ def test_rollback_journal_mode_stays_full(tmp_path: Path) -> None:
     me = sim.members[1]
     me.save(storage)
     seen.clear()
-    me.process(sim.members[0].encrypt(b"in"))
+    apply(me, sim.members[0].encrypt(b"in"))
     assert seen == [2]
     storage._hook = None
     storage.close()
@@ -217,7 +217,7 @@ from mls_pq.storage import SQLiteStorage
 db, msg_in, ct_out = sys.argv[1:4]
 s = SQLiteStorage(db, journal_mode="WAL", reserve_block=4)
 g = Group.load(s, b"test-group")
-assert g.process(open(msg_in, "rb").read()).application_data == b"received"
+assert g.process(open(msg_in, "rb").read()).data == b"received"
 open(ct_out, "wb").write(g.encrypt(b"sent"))
 os.kill(os.getpid(), signal.SIGKILL)  # a crash: nothing closed, nothing flushed by us
 """
@@ -245,10 +245,10 @@ def test_a_process_crash_keeps_the_non_durable_receive_and_the_reservation(tmp_p
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     alice = sim.members[0]
     sent = (tmp_path / "ct.bin").read_bytes()
-    assert _generation(alice, sent) == 0 and alice.process(sent).application_data == b"sent"
+    assert _generation(alice, sent) == 0 and received(alice, sent) == b"sent"
     with SQLiteStorage(db, journal_mode="WAL", reserve_block=4) as s:
         restarted = Group.load(s, GID)
         with pytest.raises(ValidationError, match="already used"):
-            restarted.process(m)
+            apply(restarted, m)
         again = restarted.encrypt(b"again")
-    assert _generation(alice, again) == 4 and alice.process(again).application_data == b"again"
+    assert _generation(alice, again) == 4 and received(alice, again) == b"again"

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from mls_pq.group import Group
+from mls_pq.group import Group, StagedCommit
 from mls_pq.storage import SQLiteStorage
 
 from . import _persist_child as child
-from ._helpers import Sim
+from ._helpers import Sim, apply
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 
@@ -72,7 +72,7 @@ def test_killed_while_processing_a_commit(point: str, tmp_path: Path) -> None:
     out = sim.members[0].commit(path=True, add=[sim.key_package(b"newcomer")[0]])
     sim.members[0].merge_pending_commit()
     for m in sim.members[1:3]:
-        m.process(out.commit)
+        apply(m, out.commit)
     msg = tmp_path / "commit.bin"
     msg.write_bytes(out.commit)
     _run_until_killed(db, "process", point, msg)
@@ -85,8 +85,8 @@ def test_killed_while_processing_a_commit(point: str, tmp_path: Path) -> None:
         else:  # the old epoch, exactly as saved (pending commit included)
             assert g.epoch == old_epoch and g.has_pending_commit
             assert g.to_bytes() == victim.to_bytes()
-            g.process(out.commit)  # fetched again from the delivery service
-        victim.process(out.commit)
+            apply(g, out.commit)  # fetched again from the delivery service
+        apply(victim, out.commit)
         assert g.to_bytes() == victim.to_bytes()
         sim.members[3] = g
         sim.agree()
@@ -106,7 +106,7 @@ def test_killed_while_merging_own_commit(point: str, tmp_path: Path) -> None:
     victim.storage = None
     old_epoch = victim.epoch
     for m in sim.members[:2]:
-        m.process(out.commit)
+        apply(m, out.commit)
     _run_until_killed(db, "merge", point)
 
     with SQLiteStorage(db, past_epochs=1) as s:
@@ -115,7 +115,7 @@ def test_killed_while_merging_own_commit(point: str, tmp_path: Path) -> None:
             assert g.epoch == old_epoch + 1 and not g.has_pending_commit
         else:
             assert g.epoch == old_epoch and g.has_pending_commit
-            assert g.process(out.commit).kind == "commit"  # the echo merges the stored pending commit
+            assert isinstance(apply(g, out.commit), StagedCommit)  # the echo merges the stored pending commit
         assert s.load_pending_commit(GID) is None
         sim.members[2] = g
         sim.agree()

@@ -18,7 +18,7 @@ from mls_pq.group import Group, GroupOptions
 from mls_pq.group.state import STATE_MAGIC, GroupState, open_digest, seal_digest
 from mls_pq.storage import SQLiteStorage
 
-from ._helpers import Sim
+from ._helpers import Sim, apply
 
 GID = b"test-group"
 
@@ -34,10 +34,10 @@ def member() -> Group:
     """A member mid-life: ratchets used, a cached proposal, a pending commit."""
     sim = Sim.start(1, 3)
     for m in sim.members[1:]:
-        m.process(sim.members[0].encrypt(b"hello"))
+        apply(m, sim.members[0].encrypt(b"hello"))
     g = sim.members[1]
     prop = sim.members[2].propose_remove(0)
-    g.process(prop)
+    apply(g, prop)
     g.commit(path=True)
     return g
 

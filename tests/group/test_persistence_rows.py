@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from mls_pq.errors import ConcurrentModificationError, ValidationError
-from mls_pq.group import Group
+from mls_pq.group import Group, StagedCommit
 from mls_pq.group.persistence import tree_rows
 from mls_pq.storage import MemoryStorage, SQLiteStorage, Storage
 
-from ._helpers import Sim
+from ._helpers import Sim, apply, received
 
 GID = b"test-group"
 
@@ -35,9 +35,9 @@ def test_a_message_changes_only_the_senders_ratchet_row(storage: Storage) -> Non
     me = sim.members[7]
     me.save(storage)
     sender = sim.members[3]
-    me.process(sender.encrypt(b"first"))  # the sender is now seen in this epoch
+    apply(me, sender.encrypt(b"first"))  # the sender is now seen in this epoch
     v0, blob0, rows0 = _snapshot(storage)
-    me.process(sender.encrypt(b"second"))
+    apply(me, sender.encrypt(b"second"))
     v1, blob1, rows1 = _snapshot(storage)
     assert v1 == v0 and blob1 == blob0  # the epoch blob is not rewritten; the row CAS keeps the version
     changed = {k for k in rows0.keys() | rows1.keys() if rows0.get(k) != rows1.get(k)}
@@ -55,7 +55,7 @@ def test_a_new_sender_changes_log_n_node_rows(storage: Storage) -> None:
     me.save(storage)
     _, blob0, rows0 = _snapshot(storage)
     assert set(rows0) == {b"n" + (15).to_bytes(4, "big")}  # the epoch starts with the root only (§9.2)
-    me.process(sim.members[9].encrypt(b"hello"))
+    apply(me, sim.members[9].encrypt(b"hello"))
     _, blob1, rows1 = _snapshot(storage)
     assert blob1 == blob0
     changed = {k for k in rows0.keys() | rows1.keys() if rows0.get(k) != rows1.get(k)}
@@ -73,8 +73,8 @@ def test_the_epoch_blob_is_written_once_per_epoch(storage: Storage) -> None:
     me.save(storage)
     blobs = set()
     for i in range(6):
-        me.process(sim.members[i % 2].encrypt(b"m%d" % i))
-        sim.members[0].process(me.encrypt(b"own"))  # sending reserves a generation: a row too
+        apply(me, sim.members[i % 2].encrypt(b"m%d" % i))
+        apply(sim.members[0], me.encrypt(b"own"))  # sending reserves a generation: a row too
         blobs.add(_snapshot(storage)[1])
     assert len(blobs) == 1
     sim.commit(0, path=True)
@@ -86,10 +86,10 @@ def test_a_stale_row_write_is_refused(storage: Storage) -> None:
     sim.members[1].save(storage)
     a, b = Group.load(storage, GID), Group.load(storage, GID)
     m = sim.members[0].encrypt(b"x")
-    a.process(m)
+    apply(a, m)
     before = b.to_bytes()
     with pytest.raises(ConcurrentModificationError):
-        b.process(m)
+        apply(b, m)
     assert b.to_bytes() == before
 
 
@@ -101,26 +101,26 @@ def test_a_stale_epoch_change_is_refused(storage: Storage) -> None:
     sim.members[1].save(storage)
     a, b = Group.load(storage, GID), Group.load(storage, GID)
     late = sim.members[0].encrypt(b"late")
-    a.process(late)  # a row write: the version is unchanged
+    apply(a, late)  # a row write: the version is unchanged
     out = sim.members[2].commit(path=True)
-    sim.members[0].process(out.commit)
+    apply(sim.members[0], out.commit)
     sim.members[2].merge_pending_commit()
     with pytest.raises(ConcurrentModificationError):
-        b.process(out.commit)
+        apply(b, out.commit)
     b.reload()
-    assert b.process(out.commit).kind == "commit"
+    assert isinstance(apply(b, out.commit), StagedCommit)
     with pytest.raises(ValidationError, match="already used"):
-        Group.load(storage, GID).process(late)  # not readable again as a past-epoch message
+        apply(Group.load(storage, GID), late)  # not readable again as a past-epoch message
 
 
 def test_a_state_stored_before_rows_existed_is_moved_to_rows(storage: Storage) -> None:
     sim = Sim.start(1, 4)
     me = sim.members[1]
-    me.process(sim.members[0].encrypt(b"before"))
+    apply(me, sim.members[0].encrypt(b"before"))
     storage.save_epoch(GID, me.epoch, me.state.to_bytes())  # the old layout: the tree in the blob
     loaded = Group.load(storage, GID)
     assert loaded.to_bytes() == me.to_bytes()
     _, blob, rows = _snapshot(storage)
     assert rows == dict(tree_rows(me.state.secret_tree)) and len(blob) < len(me.state.to_bytes())
-    assert loaded.process(sim.members[2].encrypt(b"after")).application_data == b"after"
+    assert received(loaded, sim.members[2].encrypt(b"after")) == b"after"
     assert Group.load(storage, GID).to_bytes() == loaded.to_bytes()

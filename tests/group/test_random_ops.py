@@ -11,7 +11,7 @@ import pytest
 from mls_pq.client import Client
 from mls_pq.group import Group, GroupOptions
 
-from ._helpers import Sim
+from ._helpers import Sim, received
 
 
 def _step(sim: Sim, rng: random.Random) -> None:
@@ -57,7 +57,7 @@ def _step(sim: Sim, rng: random.Random) -> None:
         ct = s.encrypt(b"msg")
         for r in act:
             if r is not s:
-                assert r.process(ct).application_data == b"msg"
+                assert received(r, ct) == b"msg"
         return
     sim.agree()
 
@@ -76,4 +76,4 @@ def test_random_history(suite: int, seed: int) -> None:
         ct = s.encrypt(b"bye")
         for r in sim.active:
             if r is not s:
-                assert r.process(ct).application_data == b"bye"
+                assert received(r, ct) == b"bye"

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 
 from mls_pq.errors import StateError, ValidationError
-from mls_pq.group import Group, GroupOptions
+from mls_pq.group import ApplicationMessage, Group, GroupOptions, StagedCommit
 from mls_pq.messages.framing_structs import MLSMessage, PrivateMessage, PublicMessage, WireFormat
 from mls_pq.messages.welcome import GroupInfo
 
-from ._helpers import Sim
+from ._helpers import Sim, apply, received
 
 SUITES = [0x0001, 0xF001, 0xF00B]
 
@@ -41,8 +41,8 @@ def test_lifecycle(suite: int, wf: WireFormat) -> None:
         ct = s.encrypt(b"from %d" % s.leaf_index, authenticated_data=b"ad")
         for r in sim.members:
             if r is not s:
-                res = r.process(ct)
-                assert res.kind == "application" and res.application_data == b"from %d" % s.leaf_index
+                res = apply(r, ct)
+                assert isinstance(res, ApplicationMessage) and res.data == b"from %d" % s.leaf_index
                 assert res.sender.index == s.leaf_index and res.authenticated_data == b"ad"
                 assert res.sender_credential == s.state.own_leaf.credential
     # remove by value and by reference
@@ -93,8 +93,8 @@ def test_own_commit_echo_merges_and_discard() -> None:
     a.discard_pending_commit()
     assert a.epoch == 1
     out = a.commit(path=True)
-    res = a.process(out.commit)  # the DS echoes our own commit: merged
-    assert res.kind == "commit" and a.epoch == 2
+    res = apply(a, out.commit)  # the DS echoes our own commit: merged
+    assert isinstance(res, StagedCommit) and a.epoch == 2
     sim.deliver(a, out.commit)
     sim.agree()
 
@@ -121,7 +121,7 @@ def test_update_proposal_with_new_signature_key() -> None:
     assert b.state.own_leaf.signature_key == pk
     sim.agree()
     ct = b.encrypt(b"signed with the new key")
-    assert sim.members[2].process(ct).application_data == b"signed with the new key"
+    assert received(sim.members[2], ct) == b"signed with the new key"
 
 
 def test_exporter_and_group_info() -> None:
@@ -140,7 +140,7 @@ def test_padding() -> None:
     body = MLSMessage.from_bytes(ct).body
     assert isinstance(body, PrivateMessage)
     assert (len(body.ciphertext) - sim.suite.aead.n_t) % 64 == 0
-    assert sim.members[1].process(ct).application_data == b"x"
+    assert received(sim.members[1], ct) == b"x"
 
 
 def test_out_of_order_application_messages() -> None:
@@ -148,14 +148,14 @@ def test_out_of_order_application_messages() -> None:
     a, b = sim.members
     cts = [a.encrypt(b"%d" % i) for i in range(6)]
     for i in (5, 1, 3, 4):
-        assert b.process(cts[i]).application_data == b"%d" % i
+        assert received(b, cts[i]) == b"%d" % i
     with pytest.raises(ValidationError):
-        b.process(cts[0])  # fell out of the window of 4 skipped keys (§9.2)
+        apply(b, cts[0])  # fell out of the window of 4 skipped keys (§9.2)
     with pytest.raises(ValidationError):
-        b.process(cts[5])  # replay
+        apply(b, cts[5])  # replay
     many = [a.encrypt(b"y") for _ in range(12)]
     with pytest.raises(ValidationError):
-        b.process(many[-1])  # beyond max_skip
+        apply(b, many[-1])  # beyond max_skip
 
 
 def test_commit_group_info_is_signed_and_current() -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from mls_pq.errors import DecodeError
-from mls_pq.group import Group, GroupOptions, GroupState
+from mls_pq.group import Group, GroupOptions, GroupState, StagedCommit
 from mls_pq.group.welcome import KeyPackageBundle
 
-from ._helpers import Sim
+from ._helpers import Sim, apply, received
 
 
 @pytest.mark.parametrize("suite", [0x0001, 0xF001, 0x0005])
@@ -18,22 +18,22 @@ def test_restored_member_continues_identically(suite: int) -> None:
     g = sim.members[3]
     # some ratchet state: skipped generations, used keys, cached proposals
     cts = [sim.members[0].encrypt(b"%d" % i) for i in range(4)]
-    g.process(cts[3])
-    g.process(cts[1])
+    apply(g, cts[3])
+    apply(g, cts[1])
     p = sim.members[1].propose_update()
-    g.process(p)
+    apply(g, p)
     saved = g.to_bytes()
     twin = Group.from_bytes(saved)
     assert twin.to_bytes() == saved
     assert twin.state.options == g.state.options
     for m in (g, twin):
-        assert m.process(cts[0]).application_data == b"0"
+        assert received(m, cts[0]) == b"0"
     assert g.to_bytes() == twin.to_bytes()
-    sim.members[2].process(p)
-    sim.members[0].process(p)
+    apply(sim.members[2], p)
+    apply(sim.members[0], p)
     out = sim.members[2].commit(path=True)
     for m in (g, twin):
-        assert m.process(out.commit).kind == "commit"
+        assert isinstance(apply(m, out.commit), StagedCommit)
     assert g.to_bytes() == twin.to_bytes()
     assert g.epoch_authenticator == twin.epoch_authenticator
 
@@ -92,4 +92,4 @@ def test_own_update_keys_survive_restore() -> None:
     out = sim.commit(0)  # covers the Update; its path is encrypted to the new leaf key
     assert next(m.leaf_index for m in out.effects.updated) == 1
     sim.agree()
-    assert restored.process(sim.members[2].encrypt(b"x")).application_data == b"x"
+    assert received(restored, sim.members[2].encrypt(b"x")) == b"x"

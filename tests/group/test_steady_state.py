@@ -12,12 +12,12 @@ from typing import TypedDict, Unpack
 import pytest
 
 from mls_pq.errors import ForwardDistanceError, PastEpochError, StateError, ValidationError
-from mls_pq.group import Group, GroupOptions
+from mls_pq.group import ApplicationMessage, Group, GroupOptions
 from mls_pq.group.state import GroupState, summary_of
 from mls_pq.secret_tree import APPLICATION, HANDSHAKE, RatchetChange, RatchetPosition, SecretTree
 from mls_pq.suites import get_suite
 
-from ._helpers import Sim
+from ._helpers import Sim, apply, received
 
 
 class _Options(TypedDict, total=False):
@@ -46,11 +46,12 @@ def test_late_message_at_the_past_epoch_bound_is_read(keep: int) -> None:
         sim.commit(2, path=True)
     assert b.epoch == sent_epoch + keep
     assert len(b.state.past_epochs) == keep
-    res = b.process(late)
-    assert (res.kind, res.application_data, res.epoch) == ("application", b"sent before the commits", sent_epoch)
+    res = apply(b, late)
+    assert isinstance(res, ApplicationMessage)
+    assert (res.data, res.epoch) == (b"sent before the commits", sent_epoch)
     assert res.sender.index == a.state.leaf_index
     with pytest.raises(ValidationError) as ei:  # the key was consumed: replay rejected (§9.2)
-        b.process(late)
+        apply(b, late)
     assert ei.value.section == "9.2"
 
 
@@ -64,7 +65,7 @@ def test_late_message_beyond_the_past_epoch_bound_is_rejected(keep: int) -> None
     assert len(b.state.past_epochs) == keep
     before = b.to_bytes()
     with pytest.raises(PastEpochError) as ei:
-        b.process(late)
+        apply(b, late)
     assert ei.value.section == "9.2"
     assert b.to_bytes() == before
 
@@ -79,10 +80,10 @@ def test_past_epoch_uses_that_epochs_leaves_and_rejects_handshake() -> None:
     sim.commit(0, remove=[a.state.leaf_index])
     assert b.state.tree.leaf(a.state.leaf_index) is None
     with pytest.raises(ValidationError) as ei:
-        b.process(prop)
+        apply(b, prop)
     assert ei.value.section == "12.4"
-    res = b.process(late)
-    assert res.application_data == b"from a member removed since"
+    res = apply(b, late)
+    assert isinstance(res, ApplicationMessage) and res.data == b"from a member removed since"
     assert res.sender_credential == a.state.own_leaf.credential
 
 
@@ -94,7 +95,7 @@ def test_past_epochs_survive_serialisation_and_are_pruned() -> None:
     restored = Group.from_bytes(b.to_bytes())
     assert restored.to_bytes() == b.to_bytes()
     assert [p.epoch for p in restored.state.past_epochs] == [b.epoch - 1]  # b joined one epoch ago
-    assert restored.process(late).application_data == b"x"
+    assert received(restored, late) == b"x"
     sim.commit(2, path=True)
     sim.commit(2, path=True)
     assert [p.epoch for p in b.state.past_epochs] == [b.epoch - 2, b.epoch - 1]
@@ -106,11 +107,11 @@ def test_own_commit_records_ratchets_used_after_it_was_created() -> None:
     a, c = sim.members[0], sim.members[2]
     msg = c.encrypt(b"in flight")
     out = a.commit(path=True)
-    a.process(msg)
+    apply(a, msg)
     sim.deliver(a, out.commit)
     a.merge_pending_commit()
     with pytest.raises(ValidationError) as ei:
-        a.process(msg)
+        apply(a, msg)
     assert ei.value.section == "9.2"
 
 
@@ -157,10 +158,10 @@ def test_forward_distance_through_the_group() -> None:
     msgs = [a.encrypt(b"%d" % i) for i in range(7)]
     before = b.to_bytes()
     with pytest.raises(ForwardDistanceError):
-        b.process(msgs[6])
+        apply(b, msgs[6])
     assert b.to_bytes() == before
-    assert b.process(msgs[5]).application_data == b"5"
-    assert b.process(msgs[6]).application_data == b"6"
+    assert received(b, msgs[5]) == b"5"
+    assert received(b, msgs[6]) == b"6"
 
 
 # ---- ratchet changes: pure, small, compare-and-swap ---------------------------------------------
@@ -285,11 +286,11 @@ def test_removed_member_reads_late_messages_of_its_last_epoch(keep: int) -> None
     sim.commit(1, remove=[gone.state.leaf_index])
     assert not gone.active
     if keep:
-        assert gone.process(late).application_data == b"before the removal"
+        assert received(gone, late) == b"before the removal"
         with pytest.raises(ValidationError):
-            gone.process(late)  # consumed (§9.2)
+            apply(gone, late)  # consumed (§9.2)
     else:
         with pytest.raises(StateError):
-            gone.process(late)
+            apply(gone, late)
     with pytest.raises(StateError):  # never anything else
-        gone.process(Group.from_bytes(sim.members[1].to_bytes()).encrypt(b"new epoch"))
+        apply(gone, Group.from_bytes(sim.members[1].to_bytes()).encrypt(b"new epoch"))

@@ -25,12 +25,13 @@ from mls_pq.group import Group
 from mls_pq.group import commit as commit_mod
 from mls_pq.group import external as external_mod
 from mls_pq.group import validation as v
+from mls_pq.group import welcome as welcome_mod
 from mls_pq.group.external import ExternalSender, external_senders_extension
 from mls_pq.messages.credential import X509, Credential
 from mls_pq.suites import CipherSuite, get_suite
-from mls_pq.tree import leaf_validation
 
 from ..messages._certs import certificate, subject_cn
+from ._helpers import apply, received
 
 # ---- helpers ---------------------------------------------------------------------------------
 
@@ -50,7 +51,7 @@ def x509_client(suite: CipherSuite, name: str, ca_sk: bytes | None = None, *, fo
 def no_x509_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Switch off the §5.3 check in every module that calls it (to forge messages)."""
     with monkeypatch.context() as m:
-        for mod in (v, commit_mod, external_mod, leaf_validation, client_mod):
+        for mod in (v, commit_mod, external_mod, welcome_mod, client_mod):
             m.setattr(mod, "check_credential_key", lambda *a, **k: None)
         yield
 
@@ -58,7 +59,7 @@ def no_x509_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def rejects(g: Group, message: bytes, section: str) -> None:
     before = g.to_bytes()
     with pytest.raises(ValidationError) as ei:
-        g.process(message)
+        apply(g, message)
     assert ei.value.section == section, str(ei.value)
     assert g.to_bytes() == before
 
@@ -102,11 +103,11 @@ def test_x509_group_lifecycle(suite_id: int) -> None:
     new_sk, new_pk = suite.signature.generate()
     new_cred = Credential.x509([certificate(suite.signature, new_sk, "bob (rotated)", issuer_sk=ca_sk)])
     prop = b.propose_update(signature_priv=new_sk, credential=new_cred)
-    a.process(prop)
-    c.process(prop)
+    apply(a, prop)
+    apply(c, prop)
     out = a.commit()
-    b.process(out.commit)
-    c.process(out.commit)
+    apply(b, out.commit)
+    apply(c, out.commit)
     a.merge_pending_commit()
     agree(group)
     assert a.members()[1].credential == new_cred and a.members()[1].signature_key == new_pk
@@ -116,8 +117,8 @@ def test_x509_group_lifecycle(suite_id: int) -> None:
     c_cred = Credential.x509([certificate(suite.signature, c_sk, "carol", issuer_sk=ca_sk)])
     template = make_leaf_template(suite, c_cred, c_pk, capabilities=c.state.own_leaf.capabilities)
     out = c.commit(path=True, leaf_template=template, signature_priv=c_sk)
-    a.process(out.commit)
-    b.process(out.commit)
+    apply(a, out.commit)
+    apply(b, out.commit)
     c.merge_pending_commit()
     agree(group)
     assert all(m.credential.credential_type == X509 for m in b.members())
@@ -126,15 +127,15 @@ def test_x509_group_lifecycle(suite_id: int) -> None:
     dave = x509_client(suite, "dave", ca_sk)
     d, ext_commit = Group.join_external(a.group_info(), dave.credential, dave.signature_priv)
     for g in group:
-        g.process(ext_commit)
+        apply(g, ext_commit)
     group.append(d)
     agree(group)
-    assert d.process(b.encrypt(b"hello x509")).application_data == b"hello x509"
+    assert received(d, b.encrypt(b"hello x509")) == b"hello x509"
 
     # remove bob
     out = d.commit(remove=[1])
     for g in (a, b, c):
-        g.process(out.commit)
+        apply(g, out.commit)
     d.merge_pending_commit()
     assert not b.active
     agree([a, c, d])
@@ -267,7 +268,7 @@ def test_x509_external_sender_for_another_key(trio: tuple[CipherSuite, list[Grou
     raises_53(a.commit, group_context_extensions=[bad])
     raises_53(a.propose_group_context_extensions, [bad])
     out = a.commit(group_context_extensions=[good])
-    b.process(out.commit)
+    apply(b, out.commit)
     a.merge_pending_commit()
     assert a.epoch == b.epoch
 

@@ -14,7 +14,7 @@ from multiprocessing.synchronize import Barrier, Event
 from typing import Any
 
 from mls_pq.errors import ConcurrentModificationError, MLSError
-from mls_pq.group import Group
+from mls_pq.group import ApplicationMessage, Group, ProcessedMessage
 from mls_pq.storage import SQLiteStorage
 
 TIMEOUT = 60.0
@@ -68,6 +68,10 @@ def encrypt_many(
         storage.close()
 
 
+def _data(got: ProcessedMessage) -> bytes | None:
+    return got.data if isinstance(got, ApplicationMessage) else None
+
+
 def receive_first(
     db: str, mode: str, gid: bytes, message: bytes, barrier: Barrier, done: Event, out: Queue[Any]
 ) -> None:
@@ -75,8 +79,7 @@ def receive_first(
     storage, g = _load(db, gid, mode)
     barrier.wait(TIMEOUT)
     try:
-        got = g.process(message)
-        out.put(("A", "ok", got.application_data))
+        out.put(("A", "ok", _data(g.process(message))))
     except MLSError as exc:
         out.put(("A", "error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -93,10 +96,10 @@ def receive_stale(
     done.wait(TIMEOUT)
     try:
         try:
-            out.put(("B", "ok", g.process(message).application_data))
+            out.put(("B", "ok", _data(g.process(message))))
         except ConcurrentModificationError:
             g.reload()
-            out.put(("B", "conflict", g.process(message).application_data))
+            out.put(("B", "conflict", _data(g.process(message))))
     except MLSError as exc:
         out.put(("B", "error", f"{type(exc).__name__}: {exc}"))
     finally:

@@ -23,12 +23,13 @@ import pytest
 
 from mls_pq.errors import ConcurrentModificationError, StateError, ValidationError
 from mls_pq.framing import decrypt_sender_data
-from mls_pq.group import Group
+from mls_pq.group import Group, StagedCommit
 from mls_pq.messages.framing_structs import MLSMessage, PrivateMessage
 from mls_pq.storage import MemoryStorage, SQLiteStorage
 
 from ..group._helpers import Sim
 from . import _race_child as child
+from tests.group._helpers import apply, received
 
 GID = b"test-group"
 MODES = ["DELETE", "WAL"]
@@ -83,7 +84,7 @@ def test_two_processes_encrypting_never_share_a_generation(tmp_path: Path, mode:
     gens = {name: _generation(alice, ct) for name, (_, ct) in res.items()}
     assert sorted(gens.values()) == [0, block], gens  # two distinct generations, in order
     for name in sorted(res, key=gens.__getitem__):
-        assert alice.process(res[name][1]).application_data == name.encode()
+        assert received(alice, res[name][1]) == name.encode()
     # the stored ratchet is past both blocks: a restarted process starts after them
     with SQLiteStorage(db, journal_mode=mode, reserve_block=block) as s:
         again = Group.load(s, GID)
@@ -112,7 +113,7 @@ def test_two_processes_sending_runs_reserve_disjoint_blocks(tmp_path: Path, mode
     conflicts = sum(c for _, (_, c) in res.values())
     assert max(gens) < 2 * count + block * (conflicts + 2)  # a refused block costs at most one block
     for g, name, i, ct in sorted(sent):
-        assert alice.process(ct).application_data == f"{name}-{i}".encode()
+        assert received(alice, ct) == f"{name}-{i}".encode()
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -145,7 +146,7 @@ def test_stale_process_cannot_resurrect_a_consumed_key(tmp_path: Path, mode: str
         before = restored.to_bytes()
         for replay in (m, m2):
             with pytest.raises(ValidationError, match="already used"):
-                restored.process(replay)
+                apply(restored, replay)
             assert restored.to_bytes() == before
 
 
@@ -167,8 +168,8 @@ def test_two_processes_committing_cannot_fork_the_group(tmp_path: Path, mode: st
         assert pc is not None
         member = Group.load(s, GID)
         assert member.has_pending_commit
-        assert member.process(sent).kind == "commit"  # the echo of the one stored commit merges
-        sim.members[0].process(sent)
+        assert isinstance(apply(member, sent), StagedCommit)  # the echo of the one stored commit merges
+        apply(sim.members[0], sent)
         sim.members[1] = member
         sim.agree()
 
@@ -201,10 +202,10 @@ def test_memory_storage_stale_commit_and_receive() -> None:
     with pytest.raises(ConcurrentModificationError):
         b.commit(path=True)
     with pytest.raises(ConcurrentModificationError):
-        b.process(sim.members[0].encrypt(b"x"))
+        apply(b, sim.members[0].encrypt(b"x"))
     b.reload()
     assert b.has_pending_commit
     with pytest.raises(StateError, match="already pending"):
         b.commit(path=True)
     stored = storage.load_pending_commit(GID)
-    assert stored is not None and b.process(out.commit).kind == "commit"
+    assert stored is not None and isinstance(apply(b, out.commit), StagedCommit)

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from mls_pq.group.member import Group
+from mls_pq.group.results import ProposalMessage, StagedCommit
 from mls_pq.group.welcome import KeyPackageBundle
 from mls_pq.messages.framing_structs import MLSMessage, SenderType, WireFormat
 from mls_pq.messages.key_package import KeyPackage
@@ -29,6 +30,7 @@ from mls_pq.vectors import verify_case
 from mls_pq.vectors.generate import available_kinds, generate
 from mls_pq.vectors.group_generators import budget
 from tests._vectors import flip_hex
+from tests.group._helpers import apply
 
 #: an RFC 9420 suite, a light PQ suite (full scenarios) and an ML-DSA one (compact)
 SUITES = (0x0001, 0xF001, 0xF00A)
@@ -158,14 +160,14 @@ def _replay(c: dict[str, Any]) -> Iterator[tuple[int, Seen]]:
         seen = Seen()
         refs: list[str] = []
         for p in ep["proposals"]:
-            r = g.process(h(p))
-            assert r.proposal is not None
+            r = apply(g, h(p))
+            assert isinstance(r, ProposalMessage)
             refs.append(_ptype(r.proposal.body))
             seen.proposal_wire_formats.add(r.wire_format)
             seen.senders.add(r.sender.sender_type)
-        r = g.process(h(ep["commit"]))
-        e = r.commit
-        assert e is not None
+        r = apply(g, h(ep["commit"]))
+        assert isinstance(r, StagedCommit)
+        e = r.effects
         seen.commit_wire_formats.add(r.wire_format)
         seen.senders.add(r.sender.sender_type)
         seen.paths.add(e.path)
