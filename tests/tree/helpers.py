@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mls_pq.codec import Writer
 from mls_pq.crypto.base import Hash
+from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
 from mls_pq.group_context import GroupContext
 from mls_pq.messages.credential import Credential
 from mls_pq.messages.leaf_node import Capabilities, LeafNode, LeafNodeSource, Lifetime
@@ -42,6 +44,14 @@ def make_member(suite: CipherSuite, ident: bytes, caps: Capabilities = CAPS, **l
     fields.update(leaf_kw)
     leaf = LeafNode(**fields).sign(suite, sig_sk)  # type: ignore[arg-type]
     return Member(leaf, sig_sk, enc_sk)
+
+
+def required_ext(exts: list[int], props: list[int], creds: list[int]) -> Extension:
+    """A ``required_capabilities`` GroupContext extension (RFC 9420 §11.1)."""
+    w = Writer()
+    for items in (exts, props, creds):
+        w.vector(items, lambda ww, x: ww.uint16(x))
+    return Extension(REQUIRED_CAPABILITIES, w.getvalue())
 
 
 class CountingHash(Hash):

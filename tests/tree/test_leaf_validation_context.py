@@ -11,9 +11,8 @@ from dataclasses import replace
 
 import pytest
 
-from mls_pq.codec import Writer
 from mls_pq.errors import DecodeError, ValidationError
-from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
+from mls_pq.extensions import Extension
 from mls_pq.group.commit import provisional_context
 from mls_pq.group_context import GroupContext
 from mls_pq.messages.credential import Credential
@@ -31,7 +30,7 @@ from mls_pq.tree.leaf_validation import (
 )
 from mls_pq.tree.ratchet_tree import RatchetTree
 from tests.messages._certs import certificate
-from tests.tree.helpers import CAPS, GROUP_ID, Group, Member, make_member, suite1
+from tests.tree.helpers import CAPS, GROUP_ID, Group, Member, make_member, required_ext, suite1
 
 
 def _rejects(leaf: LeafNode, context: LeafContext, section: str, text: str) -> None:
@@ -173,17 +172,10 @@ def test_a_context_names_its_stage_and_needs_its_signature_context() -> None:
 # ---- required capabilities: one parser, one checker (§11.1, §12.1.7, §7.3) ------------------
 
 
-def _required(exts: list[int], props: list[int], creds: list[int]) -> Extension:
-    w = Writer()
-    for items in (exts, props, creds):
-        w.vector(items, lambda ww, x: ww.uint16(x))
-    return Extension(REQUIRED_CAPABILITIES, w.getvalue())
-
-
 def test_required_capabilities_parsed_once_and_checked_by_one_function() -> None:
     """§11.1: the parser gives the three sets; §7.3 names the leaf check, §11.1/§12.1.7 the
     group-wide one (GroupContextExtensions) — the same rule with the section of its stage."""
-    req = _required([0xFF02], [0xFF03], [2])
+    req = required_ext([0xFF02], [0xFF03], [2])
     parsed = required_capabilities(req.extension_data)
     assert (parsed.extension_types, parsed.proposal_types, parsed.credential_types) == (
         frozenset({0xFF02}),
@@ -196,7 +188,7 @@ def test_required_capabilities_parsed_once_and_checked_by_one_function() -> None
         required_capabilities(b"\x01\x00")  # a uint16 vector of one byte
 
     leaf = make_member(suite1(), b"a").leaf
-    for r, what in ((_required([0xFF02], [], []), "extension 0xff02"), (_required([], [0xFF03], []), "0xff03")):
+    for r, what in ((required_ext([0xFF02], [], []), "extension 0xff02"), (required_ext([], [0xFF03], []), "0xff03")):
         with pytest.raises(ValidationError) as e:
             check_capabilities_support(leaf.capabilities, [r], "member 4")
         assert e.value.section == "11.1" and what in str(e.value) and "member 4" in str(e.value)
@@ -207,7 +199,7 @@ def test_required_capabilities_parsed_once_and_checked_by_one_function() -> None
     _rejects(leaf, LeafContext.key_package([Extension(0xFF04, b"")]), "7.3", "0xff04")
     # support listed: accepted by both
     ok = make_member(suite1(), b"b", caps=replace(CAPS, extensions=(0xFF02, 0xFF04), proposals=(0xFF03,))).leaf
-    group_exts = [_required([0xFF02], [0xFF03], [1]), Extension(0xFF04, b"")]
+    group_exts = [required_ext([0xFF02], [0xFF03], [1]), Extension(0xFF04, b"")]
     check_capabilities_support(ok.capabilities, group_exts, "member 4")
     validate_leaf_node(suite1(), ok, LeafContext.key_package(group_exts))
 

@@ -12,7 +12,6 @@ from mls_pq.errors import DecodeError, ValidationError
 from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
 from mls_pq.messages.credential import Credential
 from mls_pq.messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
-from mls_pq.tree.nodes import ParentNode, decode_ratchet_tree, encode_ratchet_tree
 from mls_pq.tree.leaf_validation import (
     CapSummary,
     LeafContext,
@@ -20,9 +19,10 @@ from mls_pq.tree.leaf_validation import (
     validate_leaf_node,
     validate_ratchet_tree,
 )
+from mls_pq.tree.nodes import ParentNode, decode_ratchet_tree, encode_ratchet_tree
 from mls_pq.tree.ratchet_tree import RatchetTree
 from tests._vectors import load, path
-from tests.tree.helpers import CAPS, GROUP_ID, Group, make_member, suite1
+from tests.tree.helpers import CAPS, GROUP_ID, Group, make_member, required_ext, suite1
 
 MLS = "mls-implementations/test-vectors"
 
@@ -419,18 +419,11 @@ def test_credential_types_supported_by_all_members() -> None:
     assert e.value.section == "7.3"
 
 
-def _required(exts: list[int], props: list[int], creds: list[int]) -> Extension:
-    w = Writer()
-    for items in (exts, props, creds):
-        w.vector(items, lambda ww, v: ww.uint16(v))
-    return Extension(REQUIRED_CAPABILITIES, w.getvalue())
-
-
 def test_required_capabilities_enforced() -> None:
     s = suite1()
     m = make_member(s, b"a")
-    validate_leaf_node(s, m.leaf, LeafContext.key_package([_required([0x0002], [0x0001], [1])]))  # defaults implicit
-    for req in (_required([0xFF02], [], []), _required([], [0xFF03], []), _required([], [], [2])):
+    validate_leaf_node(s, m.leaf, LeafContext.key_package([required_ext([0x0002], [0x0001], [1])]))  # defaults implicit
+    for req in (required_ext([0xFF02], [], []), required_ext([], [0xFF03], []), required_ext([], [], [2])):
         with pytest.raises(ValidationError) as e:
             validate_leaf_node(s, m.leaf, LeafContext.key_package([req]))
         assert e.value.section == "7.3"
