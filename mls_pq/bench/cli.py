@@ -125,6 +125,10 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
                         "commits, beside the --suites (default: 0xF001 X-Wing and 0x0001); writes combiner.json")
     p.add_argument("--k", action="append", default=None, metavar="K",
                    help="with --combiner: amortization periods, comma-separated (default: 1,10,100)")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="with --combiner: base the tables and the cost per commit on this process's CPU time per "
+                        "run instead of wall-clock time (for a machine shared with other processes; both are in "
+                        "the JSON)")
     p.set_defaults(func=cmd_bench)
     return p
 

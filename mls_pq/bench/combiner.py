@@ -300,6 +300,9 @@ class CombinerConfig:
     large_n: int | None = 4096
     large_reps: int = 3
     large_budget: float = 0.0
+    #: the time the amortized costs, tables and answer use: "wall" (the benchmark's usual) or
+    #: "cpu" (this process's CPU time per run: robust to other processes on a shared machine)
+    basis: str = "wall"
 
 
 def _system(kind: str, suites: Sequence[CipherSuite], mode: bool | None = None) -> dict[str, Any]:
@@ -321,14 +324,26 @@ def _time_row(base: dict[str, Any], metric: str, run: Callable[[], Any], cfg: Co
     t0 = time.perf_counter()
     run()  # the first warm-up run (and a check that it works)
     first = time.perf_counter() - t0
-    timing = M.time_adaptive(run, reps, target=cfg.target, budget=budget, warmup=max(cfg.warmup - 1, 0),
+    cpu: list[float] = []
+
+    def timed() -> Any:  # also this process's CPU time per run: robust to other processes' load
+        c0 = time.process_time()
+        r = run()
+        cpu.append(time.process_time() - c0)
+        return r
+
+    timing = M.time_adaptive(timed, reps, target=cfg.target, budget=budget, warmup=max(cfg.warmup - 1, 0),
                              warmup_time=0.0 if first > 0.05 else 0.005, min_total=0.0 if large else 0.01,
                              before=before)
     st = M.summarize(timing.samples)
+    cpu_samples = cpu[-len(timing.samples):]  # the last runs are the timed ones (warm-up runs come first)
+    cst = M.summarize(cpu_samples)
     row: dict[str, Any] = {**base, "metric": metric, "kind": "time", "unit": "s", "source": "measured",
                            **st.as_dict(), "rel_iqr": M.rel_spread(timing.samples),
                            "ci_rel": M.median_ci_rel(timing.samples), "cpu_share": timing.cpu_share,
-                           "figure_wall_s": timing.wall_s}
+                           "figure_wall_s": timing.wall_s,
+                           "cpu_median": cst.median, "cpu_q1": cst.q1, "cpu_q3": cst.q3,
+                           "cpu_rel_iqr": M.rel_spread(cpu_samples), "cpu_ci_rel": M.median_ci_rel(cpu_samples)}
     row["flags"] = R.figure_flags(row)
     return row
 
@@ -397,11 +412,25 @@ def measure_suite(sc: GroupScenario, cfg: CombinerConfig) -> list[dict[str, Any]
     return rows
 
 
-def amortized(rows: Sequence[dict[str, Any]], ks: Sequence[int]) -> list[dict[str, Any]]:
+def _time_of(r: dict[str, Any], basis: str) -> float:
+    return float(r["cpu_median"] if basis == "cpu" else r["median"])
+
+
+def _flags_of(r: dict[str, Any], basis: str) -> list[str]:
+    """A figure's flags on the time basis: for CPU time, ``spread`` of the CPU-time samples
+    (and ``cpu``: other processes shared the CPU, which still slows a run through caches)."""
+    if basis != "cpu" or r.get("kind") != "time":
+        return list(r.get("flags") or [])
+    out = ["spread"] if (r.get("cpu_ci_rel") or 0.0) > R.SPREAD_LIMIT else []
+    return out + [f for f in r.get("flags") or [] if f == "cpu"]
+
+
+def amortized(rows: Sequence[dict[str, Any]], ks: Sequence[int], basis: str = "wall") -> list[dict[str, Any]]:
     """Per (system, N, shape) and k: the cost per commit when every k-th commit is FULL,
     ``(FULL + (k-1) * PARTIAL) / k``, for bytes, create and process time (and their sum); for a
-    plain suite every commit costs the same (k does not matter). An amortized time carries the
-    flags of the figures it is made of."""
+    plain suite every commit costs the same (k does not matter). Times are wall-clock medians
+    (``basis="wall"``, the benchmark's usual) or this process's CPU-time medians (``"cpu"``, for
+    a shared machine). An amortized time carries the flags of the figures it is made of."""
     idx: dict[tuple[str, int, str], dict[str, dict[str, Any]]] = {}
     for r in rows:
         idx.setdefault((r["system"], r["n"], r["shape"]), {})[r["metric"]] = r
@@ -426,13 +455,14 @@ def amortized(rows: Sequence[dict[str, Any]], ks: Sequence[int]) -> list[dict[st
             parts = {"bytes": ("commit", "commit"), "create_s": ("commit_create", "commit_create"),
                      "process_s": ("commit_process", "commit_process")}
         for k in ks:
-            row: dict[str, Any] = {**info, "n": n, "shape": shape, "k": k}
+            row: dict[str, Any] = {**info, "n": n, "shape": shape, "k": k, "basis": basis}
             flags: set[str] = set()
             for name, (full, partial) in parts.items():
-                row[name] = (m[full]["median"] + (k - 1) * m[partial]["median"]) / k
-                flags.update(m[full].get("flags") or [])
+                b = "bytes" if name == "bytes" else basis
+                row[name] = (_time_of(m[full], b) + (k - 1) * _time_of(m[partial], b)) / k
+                flags.update(_flags_of(m[full], b))
                 if k > 1:
-                    flags.update(m[partial].get("flags") or [])
+                    flags.update(_flags_of(m[partial], b))
             row["total_s"] = row["create_s"] + row["process_s"]
             row["flags"] = sorted(flags)
             out.append(row)
@@ -488,7 +518,7 @@ def run(cfg: CombinerConfig, progress: Callable[[str], None] | None = None) -> d
                    "compare": [f"0x{s:04x}" for s in cfg.compare]},
         "descriptions": DESCRIPTIONS,
         "rows": rows,
-        "amortized": amortized(rows, cfg.ks),
+        "amortized": amortized(rows, cfg.ks, cfg.basis),
         "reliability": {**machine, "thresholds": {"spread_target": cfg.target, "spread_limit": R.SPREAD_LIMIT,
                                                   "cpu_share_min": R.CPU_SHARE_MIN},
                         "unreliable_figures": sum(1 for r in rows if r.get("flags"))},
@@ -575,16 +605,16 @@ def markdown(doc: dict[str, Any], shape: str = "populated") -> str:
 # ---- output ----------------------------------------------------------------------------------------
 
 
-def _cell(r: dict[str, Any] | None, kind: str) -> str:
+def _cell(r: dict[str, Any] | None, kind: str, basis: str = "wall") -> str:
     from .report import fmt_bytes, fmt_time
 
     if r is None:
         return "-"
-    v = r["median"]
     if kind == "size":
-        return fmt_bytes(v) + ("" if r.get("model_ok", True) else " (model!)")
-    spread = f" ±{r['rel_iqr'] / 2:.0%}" if r.get("rel_iqr") else ""
-    return fmt_time(v) + spread + (R.MARK if r.get("flags") else "")
+        return fmt_bytes(r["median"]) + ("" if r.get("model_ok", True) else " (model!)")
+    rel = r.get("cpu_rel_iqr" if basis == "cpu" else "rel_iqr")
+    spread = f" ±{rel / 2:.0%}" if rel else ""
+    return fmt_time(_time_of(r, basis)) + spread + (R.MARK if _flags_of(r, basis) else "")
 
 
 def render(doc: dict[str, Any]) -> str:
@@ -593,6 +623,8 @@ def render(doc: dict[str, Any]) -> str:
 
     lines: list[str] = []
     rows = doc["rows"]
+    basis = doc["config"].get("basis", "wall")
+    what = "CPU time of this process" if basis == "cpu" else "wall-clock time"
     idx = {(r["system"], r["n"], r["shape"], r["metric"]): r for r in rows}
     systems = list(dict.fromkeys(r["system"] for r in rows))
     ns = sorted({r["n"] for r in rows})
@@ -600,7 +632,8 @@ def render(doc: dict[str, Any]) -> str:
     head = ["system", "N", "commit B", "PARTIAL B", "Welcome B", "create", "process", "PARTIAL create",
             "PARTIAL process", "join"]
     for shape in shapes:
-        lines.append(f"\nMeasured, {shape} tree (combiner: commit = FULL; suites: Commit with UpdatePath)")
+        lines.append(f"\nMeasured, {shape} tree (combiner: commit = FULL; suites: Commit with UpdatePath); "
+                     f"times: median {what}, ±half the IQR")
         table = [head]
         for n in ns:
             for s in systems:
@@ -609,19 +642,19 @@ def render(doc: dict[str, Any]) -> str:
 
                 if g("full_commit") is not None:
                     table.append([s, str(n), _cell(g("full_commit"), "size"), _cell(g("partial_commit"), "size"),
-                                  _cell(g("welcome_pair"), "size"), _cell(g("full_create"), "time"),
-                                  _cell(g("full_process"), "time"), _cell(g("partial_create"), "time"),
-                                  _cell(g("partial_process"), "time"), _cell(g("join"), "time")])
+                                  _cell(g("welcome_pair"), "size"), _cell(g("full_create"), "time", basis),
+                                  _cell(g("full_process"), "time", basis), _cell(g("partial_create"), "time", basis),
+                                  _cell(g("partial_process"), "time", basis), _cell(g("join"), "time", basis)])
                 elif g("commit") is not None:
                     table.append([s, str(n), _cell(g("commit"), "size"), "", _cell(g("welcome"), "size"),
-                                  _cell(g("commit_create"), "time"), _cell(g("commit_process"), "time"), "", "",
-                                  _cell(g("join"), "time")])
+                                  _cell(g("commit_create"), "time", basis), _cell(g("commit_process"), "time", basis),
+                                  "", "", _cell(g("join"), "time", basis)])
         lines += _table(table)
     am = doc.get("amortized", [])
     ks = sorted({r["k"] for r in am})
     for shape in shapes:
         lines.append(f"\nCost per commit, a FULL commit every k commits, {shape} tree "
-                     "(bytes / create / process; suites: every commit)")
+                     f"(bytes / create / process, {what}; suites: every commit)")
         table = [["system", "N", *[f"k={k}" for k in ks]]]
         for n in ns:
             for s in systems:
@@ -644,6 +677,9 @@ def render(doc: dict[str, Any]) -> str:
     lines.append(f"{R.MARK} = unreliable figure: " + "; ".join(f"{k}: {v}" for k, v in R.FLAG_TEXT.items()
                                                              if k != "floor"))
     lines.append(f"machine during the run: {R.run_text(rel)}; wall time {doc.get('wall_time_s', 0):.0f} s")
+    if basis == "cpu":
+        lines.append("times are this process's CPU time per run (time.process_time), robust to other processes "
+                     "being scheduled; the flags still say when the machine was shared")
     verdict = R.summary_line(rows, rel)
     lines.append(verdict or "all figures reliable (no flags).")
     return "\n".join(lines)
@@ -669,7 +705,8 @@ def config_from_args(args: argparse.Namespace) -> CombinerConfig:
         raise UsageError(f"--reps: must be >= 1, got {args.reps}")
     return CombinerConfig(pairs=pairs, compare=compare, sizes=sizes, shapes=shapes, ks=ks, reps=args.reps,
                           target=args.target / 100, budget=args.budget, warmup=args.warmup,
-                          cold=not args.warm_caches, profile=args.profile)
+                          cold=not args.warm_caches, profile=args.profile,
+                          basis="cpu" if getattr(args, "cpu_time", False) else "wall")
 
 
 def cmd_combiner(args: argparse.Namespace) -> int:

@@ -201,8 +201,9 @@ def write_combiner_plot(doc: dict[str, Any], out: Path, name: str = "combiner.pn
     cmap = plt.get_cmap("tab10")
     fig, axes = plt.subplots(2, len(ns), figsize=(3.8 * len(ns) + 0.6, 6.4), squeeze=False)
     for j, n in enumerate(ns):
+        cpu = " (CPU time)" if am[0].get("basis") == "cpu" else ""
         for i, (key, title, fmt) in enumerate((("bytes", "octets per commit", _fmt_octets),
-                                               ("total_s", "create + process per commit", _fmt_seconds))):
+                                               ("total_s", "create + process per commit" + cpu, _fmt_seconds))):
             ax = axes[i][j]
             for si, system in enumerate(systems):
                 for hi, shape in enumerate(shapes):

@@ -38,7 +38,7 @@ def doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         rc = main(["--combiner", "0x0001+0xF006", "--sizes", "2,8", "--shape", "both", "--reps", "1",
-                   "--budget", "0", "--json", "--quiet", "--no-plots", "--out", str(out)])
+                   "--budget", "0", "--json", "--quiet", "--no-plots", "--cpu-time", "--out", str(out)])
     assert rc == 0
     d: dict[str, Any] = json.loads(buf.getvalue())
     assert json.loads((out / "combiner.json").read_text())["rows"] == d["rows"]
@@ -51,6 +51,7 @@ def _rows(doc: dict[str, Any]) -> dict[tuple[str, int, str, str], dict[str, Any]
 
 def test_json_fields(doc: dict[str, Any]) -> None:
     assert doc["schema"] == "mls-pq-bench-combiner/1" and doc["complete"]
+    assert doc["config"]["basis"] == "cpu" and all(a["basis"] == "cpu" for a in doc["amortized"])
     assert doc["config"]["pairs"] == ["0x0001+0xf006"] and doc["config"]["compare"] == ["0xf001", "0x0001"]
     assert doc["machine"]["cpu"] and "other_busy_cpus" in doc["reliability"]
     systems = {r["system"] for r in doc["rows"]}
@@ -68,6 +69,8 @@ def test_json_fields(doc: dict[str, Any]) -> None:
         assert isinstance(r["flags"], list)
         if r["kind"] == "time":
             assert r["median"] > 0 and r["reps"] >= 1 and 0 < r["cpu_share"] <= 1
+            # CPU time of one single-threaded run: positive, not above its wall time (clock granularity aside)
+            assert 0 < r["cpu_median"] <= r["median"] * 1.05 + 1e-3 and r["cpu_q1"] <= r["cpu_median"] <= r["cpu_q3"]
     comb = next(r for r in doc["rows"] if r["system"] == "0x0001+0xf006")
     assert comb["mode"] == 0 and comb["t_suite"] == T and comb["pq_suite"] == PQ
     assert len(doc["amortized"]) == 3 * 2 * 2 * 3  # systems x N x shapes x k
@@ -106,12 +109,13 @@ def test_amortized_formula(doc: dict[str, Any]) -> None:
             for field, (full, partial) in {"bytes": ("full_commit", "partial_commit"),
                                            "create_s": ("full_create", "partial_create"),
                                            "process_s": ("full_process", "partial_process")}.items():
-                f, p = idx[(*key, full)]["median"], idx[(*key, partial)]["median"]
+                value = "median" if field == "bytes" else "cpu_median"  # the run's --cpu-time basis
+                f, p = idx[(*key, full)][value], idx[(*key, partial)][value]
                 assert a[field] == pytest.approx((f + (k - 1) * p) / k)
             seen += 1
         else:
             assert a["bytes"] == idx[(*key, "commit")]["median"]
-            assert a["process_s"] == idx[(*key, "commit_process")]["median"]
+            assert a["process_s"] == idx[(*key, "commit_process")]["cpu_median"]
         assert a["total_s"] == pytest.approx(a["create_s"] + a["process_s"])
     assert seen == 2 * 2 * 3
     # bytes per commit fall with k towards the PARTIAL commit
@@ -124,13 +128,18 @@ def test_amortized_formula(doc: dict[str, Any]) -> None:
 
 def test_amortized_flags_come_from_the_figures() -> None:
     rows = [{"system": "a+b", "kind_of": "combiner", "suite_hex": "x", "suite_name": "x", "n": 2, "shape": "sparse",
-             "metric": m, "median": v, "flags": ["cpu"] if m == "partial_process" else []}
+             "metric": m, "kind": "size" if m.endswith("commit") else "time", "median": v, "cpu_median": v / 2,
+             "cpu_ci_rel": 0.5 if m == "full_create" else 0.01, "flags": ["cpu"] if m == "partial_process" else []}
             for m, v in (("full_commit", 1000), ("partial_commit", 100), ("full_create", 10.0),
                          ("partial_create", 1.0), ("full_process", 8.0), ("partial_process", 2.0))]
     am = {r["k"]: r for r in amortized(rows, [1, 10])}
     assert am[1]["bytes"] == 1000 and am[10]["bytes"] == pytest.approx(190)
     assert am[10]["process_s"] == pytest.approx((8 + 9 * 2) / 10)
     assert am[1]["flags"] == [] and am[10]["flags"] == ["cpu"]
+    cpu = {r["k"]: r for r in amortized(rows, [1, 10], basis="cpu")}
+    assert cpu[10]["bytes"] == pytest.approx(190)  # octets do not depend on the time basis
+    assert cpu[10]["create_s"] == pytest.approx((5 + 9 * 0.5) / 10)
+    assert cpu[1]["flags"] == ["spread"]  # the CPU-time samples of full_create are spread
 
 
 @pytest.mark.parametrize("pq", [PQ, PQ_MLDSA])
