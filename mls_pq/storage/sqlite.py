@@ -9,6 +9,10 @@ Durability and atomicity
     so a committed epoch survives a crash or power loss, and a process killed at any point
     of :meth:`SQLiteStorage.save_epoch` leaves the old epoch or the new one, never a mix:
     SQLite rolls back a hot journal (or ignores uncommitted WAL frames) on the next open.
+    :meth:`SQLiteStorage.atomic` makes several writes one transaction: the block is one
+    ``BEGIN IMMEDIATE ... COMMIT``, each write inside it (and each nested block) a
+    ``SAVEPOINT`` released into it, so a process killed inside the block leaves every write
+    of the block undone.
 
 Deletion (RFC 9420 §9.2)
     ``secure_delete=ON`` makes SQLite overwrite deleted rows and freed pages with zeros, so a
