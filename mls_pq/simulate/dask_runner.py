@@ -19,24 +19,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..suites import REGISTRY
 from .events import ShardSpec, generate, shards
-from .exact import Fixture, GroupCost, run_group
+from .exact import AnyFixture, GroupCost, make_fixture, run_group
 from .model import Agg, Calibrated, ShardCosts, member_costs, size_tables
 from .workload import Policy, Workload
 
 #: exact mode keeps this many built groups per process for reuse by groups of the same size
 FIXTURE_CACHE = 32
-_fixtures: OrderedDict[tuple[str, int, int], Fixture] = OrderedDict()
+_fixtures: OrderedDict[tuple[str, int, int], AnyFixture] = OrderedDict()
 
 
-def fixture(policy: Policy, n: int, payload: int) -> Fixture:
+def fixture(policy: Policy, n: int, payload: int) -> AnyFixture:
     """A built group for ``policy`` with ``n`` members (reused within a process: every event
     still runs on the real engine; building the N-member group is not part of any event)."""
     key = (policy.key, n, payload)
     fx = _fixtures.get(key)
     if fx is None:
-        fx = Fixture(REGISTRY.get(policy.suite), policy, n, payload)
+        fx = make_fixture(policy, n, payload)
         _fixtures[key] = fx
         while len(_fixtures) > FIXTURE_CACHE:
             _fixtures.popitem(last=False)

@@ -28,27 +28,30 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from ..bench.scenarios import GroupScenario
 from ..client import Client
-from ..group import ApplicationMessage, Group, GroupOptions, StagedCommit
+from ..group import ApplicationMessage, Group, GroupConfig, GroupOptions, StagedCommit
 from ..messages.framing_structs import WireFormat
 from ..suites import CipherSuite
 from .events import GroupEvents
 from .workload import Policy
 
+if TYPE_CHECKING:
+    from ..apq.group import APQGroup
+
 T = TypeVar("T")
 
-#: every timed operation (CPU seconds per call)
+#: every timed operation (CPU seconds per call); ``full_commit``/``process_full``: combined groups only
 OPS = (
     "app_encrypt", "app_decrypt", "update_commit", "process_update", "kp_gen", "add_commit", "process_add",
-    "join", "remove_commit", "process_remove", "external_join", "process_external",
+    "join", "remove_commit", "process_remove", "external_join", "process_external", "full_commit", "process_full",
 )
-#: every size (octets) an event produces
-SIZES = ("app", "update", "kp", "add", "welcome", "remove", "group_info", "external")
+#: every size (octets) an event produces (``full``: combined groups only)
+SIZES = ("app", "update", "kp", "add", "welcome", "remove", "group_info", "external", "full")
 
 
 def timed(fn: Callable[[], T]) -> tuple[T, float]:
@@ -144,7 +147,8 @@ class Fixture:
         if not self.tree_in_welcome:
             g.merge_pending_commit()
             tree = g.ratchet_tree()
-        j, tj = timed(lambda: Group.join(welcome, bundle, ratchet_tree=tree, suite=self.suite, options=self.options))
+        config = GroupConfig(options=self.options)
+        j, tj = timed(lambda: Group.join(welcome, bundle, ratchet_tree=tree, suite=self.suite, config=config))
         assert j.epoch == self.st0.epoch + 1
         sizes = {"kp": len(kp), "add": len(out.commit), "welcome": len(welcome) + (len(tree) if tree else 0)}
         return sizes, {"kp_gen": tk, "add_commit": tc, "process_add": tp, "join": tj}
@@ -164,13 +168,154 @@ class Fixture:
             gi = g0.group_info(ratchet_tree=self.tree_in_welcome, external_pub=True)
             self._gi = (gi, None if self.tree_in_welcome else g0.ratchet_tree())
         gi, tree = self._gi
+        config = GroupConfig(options=self.options)
         (_, commit), tj = timed(lambda: Group.join_external(
             gi, self.late.credential, self.late.signature_priv, ratchet_tree=tree, suite=self.suite,
-            options=self.options))
+            config=config))
         rg = Group(self.st_r)
         r, tp = timed(lambda: receive_commit(rg, commit))
         return ({"group_info": len(gi) + (len(tree) if tree else 0), "external": len(commit)},
                 {"external_join": tj, "process_external": tp})
+
+
+class CombinedFixture:
+    """A real combined group (APQ-MLS, draft-ietf-mls-combiner) of ``n`` members for a combiner
+    policy, with the events of :class:`Fixture` run through :class:`~mls_pq.apq.group.APQGroup`
+    on fresh handles of the steady-state states of leaf 0 (sender, committer, admin) and leaf
+    n-1 (receiver), built by :class:`~mls_pq.bench.combiner.CombinedScenario` (populated shape):
+
+    * ``app()``: application data (traditional session only, §3.4);
+    * ``update()``: a PARTIAL commit (traditional session, with UpdatePath, §3.1);
+      ``full()``: a FULL commit (PQ commit, apq_psk, traditional commit with the PSK proposal,
+      both with UpdatePath, one APQMessagePair, §3.1, §5.2, §6);
+    * ``add()``: the joiner's KeyPackage pair, a FULL commit adding it (no UpdatePath), the Welcome
+      pair, the receiver's processing and the join of both sessions (§3.2, §3.2.1);
+    * ``remove()``: a FULL commit removing leaf 1's member from both sessions (§3.3);
+    * ``external()``: the GroupInfo pair and an external join of both sessions (§3.2.2).
+
+    Sizes are the octets sent: the APQMessagePair MLSMessages, the two KeyPackage MLSMessages."""
+
+    def __init__(self, policy: Policy, n: int, payload: int = 100) -> None:
+        from ..apq.client import APQClient
+        from ..bench.combiner import REGISTRY as APQ_REGISTRY
+        from ..bench.combiner import CombinedScenario
+        from ..suites import REGISTRY
+
+        if n < 2:
+            raise ValueError("a simulated group has at least 2 members")
+        if policy.pq_suite is None:
+            raise ValueError("a combined fixture needs a combiner policy")
+        self.policy, self.n = policy, n
+        self.payload = bytes(payload)
+        self.t_suite, self.pq_suite = REGISTRY.get(policy.suite), REGISTRY.get(policy.pq_suite)
+        self.registry = APQ_REGISTRY
+        sc = CombinedScenario.build(self.t_suite, self.pq_suite, n, shape="populated", payload=payload)
+        sc.warm()
+        self._sc = sc
+        self.s0 = (sc.t.actors[0].state, sc.pq.actors[0].state)
+        self.sf = (sc.t.actors[sc.far].state, sc.pq.actors[sc.far].state)
+        self.sender = self._apq(self.s0)
+        self.receiver = self._apq(self.sf)
+        self.removed = self.sender.members()[1]
+        self.joiner = APQClient.generate(self.t_suite, self.pq_suite, b"n0000000")
+        self.late = APQClient.generate(self.t_suite, self.pq_suite, b"x0000000")
+        self._gi: bytes | None = None
+        self.warm()
+
+    def _apq(self, states: tuple[object, object]) -> APQGroup:
+        from ..bench.combiner import apq
+
+        return apq(*states)  # type: ignore[arg-type]
+
+    def warm(self) -> None:
+        """Every event once, untimed (see :meth:`Fixture.warm`)."""
+        self.app()
+        self.update()
+        self.full()
+        self.add()
+        self.external()
+        if self.n >= 3:
+            self.remove()
+
+    def state_bytes(self) -> int:
+        """Octets of a member's serialised state: both sessions (:meth:`Group.to_bytes`)."""
+        return sum(len(Group(st).to_bytes()) for st in self.sf)
+
+    def app(self) -> tuple[dict[str, int], dict[str, float]]:
+        ct, te = timed(lambda: self.sender.encrypt(self.payload))
+        r, td = timed(lambda: self.receiver.process(ct))
+        assert r.kind == "application"
+        return {"app": len(ct)}, {"app_encrypt": te, "app_decrypt": td}
+
+    def _commit(self, full: bool, size: str, op_c: str, op_p: str) -> tuple[dict[str, int], dict[str, float]]:
+        g = self._apq(self.s0)
+        out, tc = timed(lambda: g.commit(full=full))
+        rg = self._apq(self.sf)
+        r, tp = timed(lambda: rg.process(out.commit))
+        assert r.kind == "commit" and r.full == full
+        return {size: len(out.commit)}, {op_c: tc, op_p: tp}
+
+    def update(self) -> tuple[dict[str, int], dict[str, float]]:
+        return self._commit(False, "update", "update_commit", "process_update")
+
+    def full(self) -> tuple[dict[str, int], dict[str, float]]:
+        return self._commit(True, "full", "full_commit", "process_full")
+
+    def add(self) -> tuple[dict[str, int], dict[str, float]]:
+        from ..apq.group import APQGroup as _APQGroup
+
+        (kp, bundle), tk = timed(lambda: self.joiner.key_packages(self.registry))
+        g = self._apq(self.s0)
+        out, tc = timed(lambda: g.commit(full=True, add=[kp], path=False))
+        assert out.welcome is not None
+        welcome = out.welcome
+        rg = self._apq(self.sf)
+        r, tp = timed(lambda: rg.process(out.commit))
+        assert r.kind == "commit"
+        j, tj = timed(lambda: _APQGroup.join(welcome, bundle, registry=self.registry))
+        assert j.epochs == (self.s0[0].epoch + 1, self.s0[1].epoch + 1)
+        sizes = {"kp": len(kp.t) + len(kp.pq), "add": len(out.commit), "welcome": len(welcome)}
+        return sizes, {"kp_gen": tk, "add_commit": tc, "process_add": tp, "join": tj}
+
+    def remove(self) -> tuple[dict[str, int], dict[str, float]]:
+        if self.n < 3:
+            raise ValueError("a remove needs at least 3 members (the receiver is not the removed member)")
+        g = self._apq(self.s0)
+        out, tc = timed(lambda: g.commit(full=True, remove=[self.removed]))
+        rg = self._apq(self.sf)
+        r, tp = timed(lambda: rg.process(out.commit))
+        assert r.kind == "commit"
+        return {"remove": len(out.commit)}, {"remove_commit": tc, "process_remove": tp}
+
+    def external(self) -> tuple[dict[str, int], dict[str, float]]:
+        from ..apq.group import APQGroup as _APQGroup
+
+        if self._gi is None:
+            self._gi = self._apq(self.s0).group_info()
+        gi = self._gi
+        (_, commit), tj = timed(lambda: _APQGroup.join_external(gi, self.late, registry=self.registry))
+        rg = self._apq(self.sf)
+        r, tp = timed(lambda: rg.process(commit))
+        assert r.kind == "commit"
+        return {"group_info": len(gi), "external": len(commit)}, {"external_join": tj, "process_external": tp}
+
+
+AnyFixture = Fixture | CombinedFixture
+
+
+def make_fixture(policy: Policy, n: int, payload: int = 100) -> AnyFixture:
+    """The real group of ``n`` members for ``policy`` (a combined group for a combiner policy)."""
+    from ..suites import REGISTRY
+
+    if policy.combined:
+        return CombinedFixture(policy, n, payload)
+    return Fixture(REGISTRY.get(policy.suite), policy, n, payload)
+
+
+def is_full(c: int, policy: Policy) -> bool:
+    """Whether a group's ``c``-th self-update (from 0, in replay order) is a FULL commit:
+    every ``full_every``-th one (:mod:`mls_pq.simulate.events`)."""
+    return policy.combined and c % policy.full_every == policy.full_every - 1
 
 
 @dataclass
@@ -191,8 +336,9 @@ class GroupCost:
     state: int
 
 
-def run_group(fx: Fixture, ev: GroupEvents) -> GroupCost:
-    """Replay every event of ``ev`` on the real engine (module docstring)."""
+def run_group(fx: AnyFixture, ev: GroupEvents) -> GroupCost:
+    """Replay every event of ``ev`` on the real engine (module docstring); for a combined
+    group every ``full_every``-th self-update is a FULL commit (:func:`is_full`)."""
     n = ev.members
     if fx.n != n:
         raise ValueError(f"fixture of {fx.n} members for a group of {n}")
@@ -203,12 +349,19 @@ def run_group(fx: Fixture, ev: GroupEvents) -> GroupCost:
     recv_cpu_total = 0.0
     own_recv_cpu = np.zeros(n, dtype=np.float64)
     # events sent by members: messages and self-updates (costs of the others' copies: one receiver's)
+    commits = 0
     for kind, counts, op_s, op_r, size in (("app", ev.msgs, "app_encrypt", "app_decrypt", "app"),
                                             ("update", ev.updates, "update_commit", "process_update", "update")):
         run: Callable[[], tuple[dict[str, int], dict[str, float]]] = fx.app if kind == "app" else fx.update
         for i in range(n):
             for _ in range(int(counts[i])):
-                s, t = run()
+                if kind == "update" and is_full(commits, fx.policy):
+                    assert isinstance(fx, CombinedFixture)
+                    s, t = fx.full()
+                    s, t = {"update": s["full"]}, {"update_commit": t["full_commit"], "process_update": t["process_full"]}
+                else:
+                    s, t = run()
+                commits += kind == "update"
                 sent[i] += s[size]
                 own_bytes[i] += s[size]
                 total_bytes += s[size]
@@ -250,9 +403,10 @@ def run_group(fx: Fixture, ev: GroupEvents) -> GroupCost:
                      np.asarray(gis, dtype=np.int64), fx.state_bytes())
 
 
-def exact_group(suite: CipherSuite, policy: Policy, ev: GroupEvents, payload: int) -> GroupCost:
+def exact_group(policy: Policy, ev: GroupEvents, payload: int) -> GroupCost:
     """Build the group of ``ev`` for ``policy`` and replay its events."""
-    return run_group(Fixture(suite, policy, ev.members, payload), ev)
+    return run_group(make_fixture(policy, ev.members, payload), ev)
 
 
-__all__ = ["OPS", "SIZES", "Fixture", "GroupCost", "exact_group", "options_of", "run_group", "timed"]
+__all__ = ["OPS", "SIZES", "AnyFixture", "CombinedFixture", "Fixture", "GroupCost", "exact_group", "is_full",
+           "make_fixture", "options_of", "run_group", "timed"]

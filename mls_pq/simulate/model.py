@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -89,6 +89,62 @@ def event_sizes(suite_id: int, commits: str, tree: str, n: int, payload: int) ->
             m.ratchet_tree(f.tree_after_add, "w", f.new_leaf))
         out["group_info"] = 4 + total(m.group_info(None, "g")) + total(m.ratchet_tree(f.tree, "g"))
     return out
+
+
+@functools.lru_cache(maxsize=65536)
+def combined_event_sizes(t_id: int, pq_id: int, n: int, payload: int) -> dict[str, int]:
+    """Octets of every event's messages in a combined group (APQ-MLS, draft-ietf-mls-combiner)
+    of ``n`` members (:class:`~mls_pq.simulate.exact.CombinedFixture`), from the benchmark's
+    size model of combined groups (:func:`mls_pq.bench.model.apq_model_parts`: each session's
+    :class:`GroupLayout`, the APQInfo epoch updates, the apq_psk PreSharedKeyID) composed like
+    :func:`event_sizes`. Commits as PublicMessage; pairs as APQMessagePair (6 octets of
+    framing, §6)."""
+    from ..bench.combiner import PQ_GROUP_ID, T_GROUP_ID
+    from ..bench.model import _apq_epoch_update, _apq_psk, apq_layout, apq_model_sizes
+
+    tp, pp = suite_sizes(t_id), suite_sizes(pq_id)
+    gt, gp = len(T_GROUP_ID), len(PQ_GROUP_ID)
+    layout = apq_layout(gt, gp)
+    mt = Model(tp, payload=payload, layout=replace(layout, group_id=gt))
+    mp = Model(pp, payload=payload, layout=replace(layout, group_id=gp))
+    f = shape_facts(n, "populated")
+    upd, psk = _apq_epoch_update(), _apq_psk(tp)
+
+    def commit(m: Model, metric: str, proposals: list[Any], counts: tuple[int, ...] | None,
+               member: bool = True) -> int:
+        path = None if counts is None else m.update_path(counts, m.sigs(metric, "path_leaf"))
+        return total(m.public_message(m.commit_body(proposals, path), m.sigs(metric, "content"), True, member=member))
+
+    pair = 6  # APQMessagePair: version, wire_format, inner wire_format
+    apq = apq_model_sizes(tp, pp, n, "populated", t_group_id=gt, pq_group_id=gp)
+    out = {
+        "app": total(mt.private_message(opaque(payload, "framing"), mt.sigs("app_message", "content"), False)),
+        "update": apq["partial_commit"],
+        "full": apq["full_commit"],
+        "kp": 4 + total(mt.key_package("key_package")) + 4 + total(mp.key_package("key_package")),
+        "add": pair + commit(mt, "a", [psk, upd, upd, mt.key_package("a")], None)
+        + commit(mp, "a", [upd, upd, mp.key_package("a")], None),
+        "welcome": apq["welcome_pair"],
+        "group_info": pair + 4 + total(mt.group_info(f.tree, "g")) + 4 + total(mp.group_info(f.tree, "g")),
+        "external": pair + commit(mt, "x", [opaque(tp.n_enc, "kem_output"), psk, upd, upd], f.external_path,
+                                  member=False)
+        + commit(mp, "x", [opaque(pp.n_enc, "kem_output"), upd, upd], f.external_path, member=False),
+    }
+    if n >= 3:
+        rc = _remove_counts(n)
+        out["remove"] = pair + commit(mt, "r", [psk, upd, upd, Counter(framing=4)], rc) + commit(
+            mp, "r", [upd, upd, Counter(framing=4)], rc)
+    else:
+        out["remove"] = 0
+    return out
+
+
+def policy_event_sizes(policy: Policy, n: int, payload: int) -> dict[str, int]:
+    """:func:`event_sizes` or, for a combiner policy, :func:`combined_event_sizes` (``full``: 0
+    for a single-suite group, which has no FULL commits)."""
+    if policy.pq_suite is not None:
+        return combined_event_sizes(policy.suite, policy.pq_suite, n, payload)
+    return {**event_sizes(policy.suite, policy.commits, policy.ratchet_tree, n, payload), "full": 0}
 
 
 # ---- time curves ----------------------------------------------------------------------------------------
@@ -179,13 +235,20 @@ def size_tables(policies: list[Policy], members: np.ndarray, payload: int) -> li
     rows: list[list[dict[str, int]]] = [[] for _ in policies]
     for n in uniq:
         for i, pol in enumerate(policies):
-            rows[i].append(event_sizes(pol.suite, pol.commits, pol.ratchet_tree, int(n), payload))
+            rows[i].append(policy_event_sizes(pol, int(n), payload))
     return [{k: np.asarray([r[k] for r in rs], dtype=np.int64)[inv] for k in rs[0]} for rs in rows]
 
 
 def size_table(policy: Policy, members: np.ndarray, payload: int) -> dict[str, np.ndarray]:
     """:func:`size_tables` for one policy."""
     return size_tables([policy], members, payload)[0]
+
+
+def per_group_start(x: np.ndarray, starts: np.ndarray, gi: np.ndarray) -> np.ndarray:
+    """For each member, the sum of ``x`` over all members of the groups before its own."""
+    c: np.ndarray = np.cumsum(x) - x
+    out: np.ndarray = c[starts][gi]
+    return out
 
 
 def member_costs(ev: ShardEvents, policy: Policy, cal: Calibrated, payload: int,
@@ -196,6 +259,7 @@ def member_costs(ev: ShardEvents, policy: Policy, cal: Calibrated, payload: int,
     g = len(n)
     S = sizes if sizes is not None else size_table(policy, n, payload)
     T = {k: c(n) for k, c in cal.times.items()}
+    zero = np.zeros(g)
     starts = ev.offsets[:-1]
     M = np.add.reduceat(ev.msgs, starts)
     U = np.add.reduceat(ev.updates, starts)
@@ -204,16 +268,29 @@ def member_costs(ev: ShardEvents, policy: Policy, cal: Calibrated, payload: int,
     admin = np.zeros(len(gi), dtype=bool)
     admin[starts] = True
     other = ~admin
-    m, u = ev.msgs, ev.updates
+    m = ev.msgs
+    # combined groups: the group's c-th self-update (from 0, members in order, as exact mode
+    # replays them) is FULL when c % k == k - 1 (exact.is_full); f: FULL ones per member
+    if policy.pq_suite is not None:
+        k = policy.full_every
+        first = np.cumsum(ev.updates) - ev.updates - per_group_start(ev.updates, starts, gi)
+        f = (first + ev.updates) // k - first // k
+    else:
+        f = np.zeros_like(ev.updates)
+    u = ev.updates - f
+    F = np.add.reduceat(f, starts)
+    U = U - F
 
     def per(x: np.ndarray) -> np.ndarray:
         return x[gi]
 
-    sent = m * per(S["app"]) + u * per(S["update"]) + admin * per(A * (S["add"] + S["welcome"]) + R * S["remove"])
-    recv = ((per(M) - m) * per(S["app"]) + (per(U) - u) * per(S["update"])
+    sent = (m * per(S["app"]) + u * per(S["update"]) + f * per(S["full"])
+            + admin * per(A * (S["add"] + S["welcome"]) + R * S["remove"]))
+    recv = ((per(M) - m) * per(S["app"]) + (per(U) - u) * per(S["update"]) + (per(F) - f) * per(S["full"])
             + other * per(A * S["add"] + R * S["remove"]) + admin * per(A * S["kp"]) + per(X * S["external"]))
     cpu = (m * per(T["app_encrypt"]) + (per(M) - m) * per(T["app_decrypt"])
            + u * per(T["update_commit"]) + (per(U) - u) * per(T["process_update"])
+           + f * per(T.get("full_commit", zero)) + (per(F) - f) * per(T.get("process_full", zero))
            + admin * per(A * T["add_commit"] + R * T["remove_commit"])
            + other * per(A * T["process_add"] + R * T["process_remove"]) + per(X * T["process_external"]))
     ds = np.add.reduceat(recv, starts) + A * S["welcome"] + X * S["group_info"]
@@ -349,5 +426,6 @@ class Agg:
         }
 
 
-__all__ = ["Agg", "Calibrated", "Curve", "ShardCosts", "event_sizes", "hist_quantile", "histogram", "member_costs",
+__all__ = ["Agg", "Calibrated", "Curve", "ShardCosts", "combined_event_sizes", "event_sizes", "per_group_start",
+           "policy_event_sizes", "hist_quantile", "histogram", "member_costs",
            "size_table", "size_tables"]

@@ -34,10 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from .calibrate import PROBE_OPS, probe, probe_reference
+from .calibrate import PROBE_OPS, probe, probe_reference, robust_mean
 from .dask_runner import fixture
 from .events import ShardSpec, generate
-from .exact import Fixture, GroupCost, run_group
+from .exact import AnyFixture, GroupCost, run_group
 from .model import Calibrated, member_costs, suite_sizes
 from .workload import Policy, Workload
 
@@ -131,18 +131,19 @@ def _rel(model: float, exact: float) -> float:
     return (model - exact) / exact
 
 
-def probe_fixture(pol: Policy, cal: Calibrated) -> Fixture:
+def probe_fixture(pol: Policy, cal: Calibrated) -> AnyFixture:
     """The group the calibration's speed probe ran on (smallest size, default payload)."""
     return fixture(pol, int(cal.points["n"][0]), 100)
 
 
 def speed_of(probes: list[dict[str, float]], cal: Calibrated) -> float:
     """Probe now / probe at calibration: geometric mean over the probe's events of the ratio
-    of the mean probe value over the self-check to the calibration's."""
+    of the probe's value over the self-check to the calibration's (same estimator both sides:
+    :func:`~mls_pq.simulate.calibrate.robust_mean`)."""
     if not probes or not cal.points:
         return 1.0
     ref = probe_reference(cal.points)
-    logs = [math.log(float(np.mean([p[k] for p in probes])) / ref[k]) for k in PROBE_OPS if ref[k] > 0]
+    logs = [math.log(robust_mean([p[k] for p in probes]) / ref[k]) for k in PROBE_OPS if ref[k] > 0]
     return math.exp(sum(logs) / len(logs)) if logs else 1.0
 
 

@@ -17,8 +17,14 @@ Schema (every key not listed here is an error, so typos do not pass silently)::
     suite = 0xf001                  # any registered suite id (integer or "0xf001")
     commits = "public"              # "public" (PublicMessage) or "private" (PrivateMessage)
     ratchet_tree = "welcome"        # "welcome" (ratchet_tree extension) or "out_of_band"
-    # Extensible: further keys (e.g. a combiner's "full_every" once the combiner exists)
-    # are recognised here; today an unknown key is reported as an error.
+
+    [[policies]]                    # or a combined group (APQ-MLS, draft-ietf-mls-combiner)
+    name = "combiner"               # instead of suite: a valid traditional+PQ suite pair (§7.1)
+    combiner = "0x0001+0xF006"
+    full_every = 10                 # every k-th self-update is a FULL commit (PQ + traditional
+                                    # commit with the apq_psk), the others PARTIAL (traditional
+                                    # only); adds, removes and external joins are always FULL
+                                    # (§3). Commits as PublicMessage, ratchet tree in the Welcome.
 
     [[populations]]                 # one or more
     name = "small groups"
@@ -119,16 +125,32 @@ class Population:
 
 @dataclass(frozen=True)
 class Policy:
-    """What is compared. Extensible: a combiner policy adds fields here (see module doc)."""
+    """What is compared: one suite, or (``pq_suite`` set) a combined group of the traditional
+    ``suite`` and the PQ ``pq_suite`` with a FULL commit every ``full_every`` self-updates."""
 
     name: str
     suite: int
     commits: str = "public"
     ratchet_tree: str = "welcome"
+    pq_suite: int | None = None
+    full_every: int = 0
+
+    @property
+    def combined(self) -> bool:
+        return self.pq_suite is not None
 
     @property
     def key(self) -> str:
+        if self.pq_suite is not None:
+            return f"0x{self.suite:04x}+0x{self.pq_suite:04x}-{self.commits}-{self.ratchet_tree}"
         return f"0x{self.suite:04x}-{self.commits}-{self.ratchet_tree}"
+
+    @property
+    def label(self) -> str:
+        """The suite (or suite pair) as text."""
+        if self.pq_suite is not None:
+            return f"0x{self.suite:04x}+0x{self.pq_suite:04x} (FULL every {self.full_every})"
+        return f"0x{self.suite:04x}"
 
 
 @dataclass(frozen=True)
@@ -242,6 +264,53 @@ def _suite_id(c: _Checker, v: Any, path: str, profile: str | None) -> int:
         c.bad(path, "a registered suite id (one of " + ", ".join(f"0x{i:04x}" for i in known) + ")", v)
         return 0
     return sid
+
+
+def _combiner_policy(c: _Checker, t: dict[str, Any], path: str, profile: str | None) -> Policy | None:
+    """A combined-group policy (module doc); every problem reported with its field's path."""
+    n0 = len(c.problems)
+    if "suite" in t and "combiner" in t:
+        c.problems.append(f"{path}.suite: expected either suite or combiner, not both")
+    if "combiner" not in t:
+        c.problems.append(f"{path}.combiner: missing (full_every is for combined groups: expected combiner = "
+                          "\"T+PQ\", e.g. \"0x0001+0xF006\")")
+    if "full_every" not in t:
+        c.problems.append(f"{path}.full_every: missing (expected an integer >= 1: a FULL commit every k self-updates)")
+    k = c.number(t, "full_every", path, 1, integer=True, minimum=1)
+    if t.get("commits", "public") != "public":
+        c.bad(f"{path}.commits", "'public' for a combined group (its size model frames commits as PublicMessage)",
+              t.get("commits"))
+    if t.get("ratchet_tree", "welcome") != "welcome":
+        c.bad(f"{path}.ratchet_tree", "'welcome' for a combined group (the Welcome pair carries both trees)",
+              t.get("ratchet_tree"))
+    spec = t.get("combiner")
+    sids: list[int] = []
+    if "combiner" in t:
+        parts = spec.split("+") if isinstance(spec, str) else []
+        if len(parts) != 2 or not all(x.strip() for x in parts):
+            c.bad(f"{path}.combiner", "\"TRADITIONAL+PQ\" suite ids (e.g. \"0x0001+0xF006\")", spec)
+        else:
+            for x, which in zip(parts, ("traditional", "PQ")):
+                n1 = len(c.problems)
+                sid = _suite_id(c, x.strip(), f"{path}.combiner ({which} suite)", profile)
+                if len(c.problems) == n1:
+                    sids.append(sid)
+    if len(sids) == 2:
+        from ..apq.suites import check_suite_pair, signature_class
+        from ..suites import get_suite
+
+        try:
+            pq_mode = signature_class(get_suite(sids[1], profile)) == "pq"
+            check_suite_pair(sids[0], sids[1], pq_mode, get=lambda s: get_suite(s, profile))
+        except MLSError as e:
+            c.bad(f"{path}.combiner", f"a valid APQ-MLS suite pair (draft-ietf-mls-combiner §7.1: {e})", spec)
+    label = t.get("name")
+    if label is not None and not isinstance(label, str):
+        c.bad(f"{path}.name", "a string", label)
+    if len(c.problems) > n0:
+        return None
+    name = label if isinstance(label, str) else f"combiner {spec} (FULL every {int(k)})"
+    return Policy(name, sids[0], "public", "welcome", sids[1], int(k))
 
 
 def _size(c: _Checker, d: Any, path: str, base: Path) -> SizeDist | None:
@@ -365,9 +434,14 @@ def parse_workload(data: dict[str, Any], *, base: Path = Path("."), source: str 
         t = c.table(p, path)
         if t is None:
             continue
-        c.unknown(t, path, {"name", "suite", "commits", "ratchet_tree"})
+        c.unknown(t, path, {"name", "suite", "commits", "ratchet_tree", "combiner", "full_every"})
+        if "combiner" in t or "full_every" in t:
+            cp = _combiner_policy(c, t, path, profile)
+            if cp is not None:
+                policies.append(cp)
+            continue
         if "suite" not in t:
-            c.problems.append(f"{path}.suite: missing (expected a registered suite id)")
+            c.problems.append(f"{path}.suite: missing (expected a registered suite id, or combiner = \"T+PQ\")")
             continue
         sid = _suite_id(c, t["suite"], f"{path}.suite", profile)
         commits = c.choice(t, "commits", path, ("public", "private"), "public")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from mls_pq.simulate.calibrate import fit_curve
-from mls_pq.simulate.exact import Fixture
-from mls_pq.simulate.model import event_sizes, hist_quantile, histogram
+from mls_pq.simulate.exact import CombinedFixture, Fixture
+from mls_pq.simulate.model import combined_event_sizes, event_sizes, hist_quantile, histogram
 from mls_pq.simulate.workload import Policy
 from mls_pq.suites import REGISTRY
 
@@ -50,3 +50,17 @@ def test_event_sizes_equal_real_wire_bytes(suite: int, commits: str, tree: str) 
         for ev in (fx.app, fx.update, fx.add, fx.remove, fx.external):
             got.update(ev()[0])
         assert got == event_sizes(suite, commits, tree, n, 77), n
+
+
+@pytest.mark.parametrize(("t", "pq"), [(0x0001, 0xF006), (0x0001, 0xF00A)])
+def test_combined_event_sizes_equal_real_wire_bytes(t: int, pq: int) -> None:
+    """Every event of a combined group (APQGroup: PARTIAL and FULL commits, the KeyPackage
+    pair, the FULL commit adding or removing a member, the Welcome and GroupInfo pairs, the
+    external join pair) octet for octet as the model says."""
+    for n in (3, 6, 11):
+        fx = CombinedFixture(Policy("c", t, pq_suite=pq, full_every=3), n, payload=77)
+        got: dict[str, int] = {}
+        for ev in (fx.app, fx.update, fx.full, fx.add, fx.remove, fx.external):
+            got.update(ev()[0])
+        assert got == combined_event_sizes(t, pq, n, 77), n
+        assert got["full"] > got["update"] > 0

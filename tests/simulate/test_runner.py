@@ -54,6 +54,41 @@ def test_exact_and_calibrated_bytes_agree_on_a_small_fleet(small: Workload, cals
             assert float(e.cpu.sum()) > 0
 
 
+def test_combined_group_bytes_agree_full_every_k(small: Workload) -> None:
+    """A combiner policy (FULL every 2nd self-update; adds, removes, external joins FULL):
+    exact mode on APQGroup and the model agree octet for octet, member by member, and the
+    FULL/PARTIAL split is what the policy says."""
+    from mls_pq.simulate.exact import OPS
+    from mls_pq.simulate.model import Curve, combined_event_sizes
+
+    pol = Policy("combiner", 0x0001, pq_suite=0xF006, full_every=2)
+    w = replace(small, policies=(pol,))
+    spec = replace(shards(w)[0], count=4)
+    ev = generate(w, spec, 3)
+    payload = w.populations[0].activity.message_bytes
+    zero = Calibrated(pol.key, {op: Curve(0.0, 0.0, 0.0) for op in OPS}, Curve(0.0, 0.0, 0.0))
+    model = member_costs(ev, pol, zero, payload)
+    exact = exact_costs(w, spec, 3, pol)
+    fulls = 0
+    for j, e in enumerate(exact):
+        m = model.group(j)
+        assert np.array_equal(m.sent, e.sent) and np.array_equal(m.recv, e.recv), j
+        assert m.ds == e.ds and np.array_equal(m.welcome, e.welcome) and np.array_equal(m.group_info, e.group_info)
+        g = ev.group(j)
+        sz = combined_event_sizes(0x0001, 0xF006, g.members, payload)
+        # what every member sent, rebuilt from the FULL/PARTIAL rule (every 2nd self-update FULL)
+        c = 0
+        for i in range(g.members):
+            f = sum(1 for x in range(c, c + int(g.updates[i])) if x % 2 == 1)
+            c += int(g.updates[i])
+            fulls += f
+            want = int(g.msgs[i]) * sz["app"] + (int(g.updates[i]) - f) * sz["update"] + f * sz["full"]
+            if i == 0:
+                want += g.adds * (sz["add"] + sz["welcome"]) + g.removes * sz["remove"]
+            assert int(e.sent[i]) == want, (j, i)
+    assert fulls > 0
+
+
 #: the CPU tolerance the self-check states (workload ``self_check.cpu_tolerance``), asserted here
 CPU_TOLERANCE = 0.2
 

@@ -80,11 +80,50 @@ def test_every_problem_reported_with_its_path() -> None:
     ({"calibration": {"sizes": [2, 4]}},
      "calibration.sizes: expected an array of at least 3 distinct integers >= 2, got [2, 4]"),
     ({"self_check": {"cpu_tolerance": 0}}, "self_check.cpu_tolerance: expected a number > 0, got 0"),
-    ({"policies": [{"suite": 1, "combiner": {"full_every": 4}}]},
-     "policies[0].combiner: unknown key (expected one of: commits, name, ratchet_tree, suite)"),
+    ({"policies": [{"suite": 1, "colour": 3}]},
+     "policies[0].colour: unknown key (expected one of: combiner, commits, full_every, name, ratchet_tree, suite)"),
 ])
 def test_single_problem(change: dict[str, Any], message: str) -> None:
     assert problems(with_(**change)) == [message]
+
+
+def test_combiner_policy() -> None:
+    w = parse_workload(with_(policies=[{"suite": 1}, {"combiner": "0x0001+0xF006", "full_every": 10}]))
+    c = w.policies[1]
+    assert (c.suite, c.pq_suite, c.full_every, c.combined) == (1, 0xF006, 10, True)
+    assert c.name == "combiner 0x0001+0xF006 (FULL every 10)" and c.key == "0x0001+0xf006-public-welcome"
+    assert not w.policies[0].combined and w.policies[0].pq_suite is None
+
+
+@pytest.mark.parametrize(("policy", "messages"), [
+    ({"suite": 1, "combiner": "0x0001+0xF006", "full_every": 4},
+     ["policies[0].suite: expected either suite or combiner, not both"]),
+    ({"suite": 1, "full_every": 4},
+     ['policies[0].combiner: missing (full_every is for combined groups: expected combiner = "T+PQ", '
+      'e.g. "0x0001+0xF006")']),
+    ({"combiner": "0x0001+0xF006"},
+     ["policies[0].full_every: missing (expected an integer >= 1: a FULL commit every k self-updates)"]),
+    ({"combiner": "0x0001+0xF006", "full_every": 0}, ["policies[0].full_every: expected an integer >= 1, got 0"]),
+    ({"combiner": "0x0001", "full_every": 2},
+     ['policies[0].combiner: expected "TRADITIONAL+PQ" suite ids (e.g. "0x0001+0xF006"), got \'0x0001\'']),
+    ({"combiner": "0x0001+0xF006", "full_every": 2, "commits": "private", "ratchet_tree": "out_of_band"},
+     ["policies[0].commits: expected 'public' for a combined group (its size model frames commits as "
+      "PublicMessage), got 'private'",
+      "policies[0].ratchet_tree: expected 'welcome' for a combined group (the Welcome pair carries both trees), "
+      "got 'out_of_band'"]),
+])
+def test_combiner_policy_problems(policy: dict[str, Any], messages: list[str]) -> None:
+    assert problems(with_(policies=[policy])) == messages
+
+
+def test_combiner_pair_checked() -> None:
+    """An invalid pair (draft-ietf-mls-combiner §7.1) or an unknown suite: one line each."""
+    got = problems(with_(policies=[{"combiner": "0xF006+0x0001", "full_every": 2},
+                                   {"combiner": "0x0001+0x9999", "full_every": 2}]))
+    assert len(got) == 2, got
+    assert got[0].startswith("policies[0].combiner: expected a valid APQ-MLS suite pair (draft-ietf-mls-combiner "
+                             "§7.1: ") and got[0].endswith("got '0xF006+0x0001'")
+    assert got[1].startswith("policies[1].combiner (PQ suite): expected a registered suite id (one of 0x0001")
 
 
 def test_empirical_csv(tmp_path: Path) -> None:
@@ -117,5 +156,7 @@ def test_examples_are_valid(name: str) -> None:
     w = load_workload(EXAMPLES / name)
     with open(EXAMPLES / name, "rb") as f:
         raw = tomllib.load(f)
-    assert [p.suite for p in w.policies] == [p["suite"] for p in raw["policies"]]
+    assert [p.suite for p in w.policies] == [p.get("suite", int(p.get("combiner", "0+0").split("+")[0], 0))
+                                             for p in raw["policies"]]
+    assert [p.full_every for p in w.policies] == [p.get("full_every", 0) for p in raw["policies"]]
     assert w.total_groups == sum(p["groups"] for p in raw["populations"])
