@@ -180,16 +180,16 @@ def write_plots(doc: dict[str, Any], out: Path) -> list[Path]:
     return written
 
 
-def write_combiner_plot(doc: dict[str, Any], out: Path, name: str = "combiner.png") -> list[Path]:
-    """``mls-pq bench --combiner``: bytes and milliseconds (create + process) per commit against
-    k (a FULL commit every k commits), one column per group size N, for each combiner pair
-    (solid, one line per tree shape) and each comparison suite (flat: every commit costs the
-    same). Hollow markers: made of figures flagged unreliable."""
+def write_combiner_plot(doc: dict[str, Any], out: Path, name: str = "combiner") -> list[Path]:
+    """``mls-pq bench --combiner``: bytes and time (create + process) per commit against k (a FULL
+    commit every k commits), one column per group size N, one figure ``<name>_<shape>.png`` per
+    tree shape: each combiner pair a line over k, each comparison suite flat (every commit
+    costs the same). Hollow markers: figures whose median is not known to ±10 %."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     am = doc.get("amortized", [])
     if not am:
@@ -197,51 +197,64 @@ def write_combiner_plot(doc: dict[str, Any], out: Path, name: str = "combiner.pn
     ns = sorted({r["n"] for r in am})
     ks = sorted({r["k"] for r in am})
     systems = list(dict.fromkeys(r["system"] for r in am))
-    shapes = list(dict.fromkeys(r["shape"] for r in am))
-    cmap = plt.get_cmap("tab10")
-    fig, axes = plt.subplots(2, len(ns), figsize=(3.8 * len(ns) + 0.6, 6.4), squeeze=False)
-    for j, n in enumerate(ns):
-        cpu = " (CPU time)" if am[0].get("basis") == "cpu" else ""
-        for i, (key, title, fmt) in enumerate((("bytes", "octets per commit", _fmt_octets),
-                                               ("total_s", "create + process per commit" + cpu, _fmt_seconds))):
-            ax = axes[i][j]
-            for si, system in enumerate(systems):
-                for hi, shape in enumerate(shapes):
+    cpu = am[0].get("basis") == "cpu"
+    colors = {s: plt.get_cmap("tab10")(i % 10) for i, s in enumerate(systems)}
+
+    def octets(v: float, _pos: Any = None) -> str:  # decimal units: the ticks are powers of ten
+        for unit, div in (("MB", 1e6), ("kB", 1e3)):
+            if v >= div:
+                return f"{v / div:g} {unit}"
+        return f"{v:g} B"
+
+    written: list[Path] = []
+    for shape in dict.fromkeys(r["shape"] for r in am):
+        fig, axes = plt.subplots(2, len(ns), figsize=(3.6 * len(ns) + 0.8, 6.2), squeeze=False)
+        handles: dict[str, Any] = {}
+        for j, n in enumerate(ns):
+            for i, (key, title, fmt) in enumerate((
+                    ("bytes", "octets per commit", octets),
+                    ("total_s", "create + process per commit" + (" (CPU time)" if cpu else ""), _fmt_seconds))):
+                ax = axes[i][j]
+                for system in systems:
                     pts = sorted((r["k"], r) for r in am if (r["system"], r["n"], r["shape"]) == (system, n, shape))
                     if not pts:
                         continue
                     first = pts[0][1]
-                    label = (f"{system} mode {first.get('mode')}" if first["kind_of"] == "combiner"
-                             else f"{system} ({'X-Wing' if system == '0xf001' else 'suite'})") + f", {shape}"
-                    xs = [k for k, _ in pts] if first["kind_of"] == "combiner" else [ks[0], ks[-1]]
-                    ys = [r[key] for _, r in pts] if first["kind_of"] == "combiner" else [first[key]] * 2
-                    ls = ("-", "--")[hi % 2] if first["kind_of"] == "combiner" else (":", "-.")[hi % 2]
-                    ax.plot(xs, ys, color=cmap(si % 10), ls=ls, marker="o" if first["kind_of"] == "combiner" else "",
-                            ms=4, lw=1.2, label=label)
-                    bad = [(k, r[key]) for k, r in pts if r.get("flags") and first["kind_of"] == "combiner"]
+                    comb = first["kind_of"] == "combiner"
+                    label = (f"combiner {system} (mode {first.get('mode')})" if comb
+                             else f"{system} {'X-Wing' if system == '0xf001' else 'suite'}: every commit")
+                    xs = [k for k, _ in pts] if comb else [ks[0], ks[-1]]
+                    ys = [r[key] for _, r in pts] if comb else [first[key]] * 2
+                    (line,) = ax.plot(xs, ys, color=colors[system], ls="-" if comb else "--",
+                                      marker="o" if comb else "", ms=4, lw=1.3, label=label)
+                    handles.setdefault(label, line)
+                    bad = [(k, r[key]) for k, r in pts if comb and key != "bytes" and "spread" in r.get("flags", [])]
                     if bad:
                         ax.plot([b[0] for b in bad], [b[1] for b in bad], ls="none", marker="o", ms=8, mfc="white",
-                                mec=cmap(si % 10), zorder=3)
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.yaxis.set_major_formatter(FuncFormatter(fmt))
-            ax.yaxis.set_minor_formatter(NullFormatter())
-            ax.grid(True, which="both", alpha=0.25)
-            ax.tick_params(labelsize=7)
-            if i == 0:
-                ax.set_title(f"N = {n:,}", fontsize=9)
-            if j == 0:
-                ax.set_ylabel(title, fontsize=8)
-            if i == 1:
-                ax.set_xlabel("k (a FULL commit every k commits)", fontsize=8)
-            ax.legend(fontsize=5.5, loc="best", frameon=True, framealpha=0.8)
-    fig.suptitle("APQ-MLS combiner: cost per commit against k, vs hybrid X-Wing and suite 1 "
-                 "(hollow: unreliable figure)", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
-    path = out / name
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return [path]
+                                mec=colors[system], zorder=3)
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_xticks(ks, [str(k) for k in ks])
+                ax.yaxis.set_major_locator(LogLocator(base=10))
+                ax.yaxis.set_major_formatter(FuncFormatter(fmt))
+                ax.yaxis.set_minor_formatter(NullFormatter())
+                ax.grid(True, which="both", alpha=0.25)
+                ax.tick_params(labelsize=7)
+                if i == 0:
+                    ax.set_title(f"N = {n:,}", fontsize=9)
+                if j == 0:
+                    ax.set_ylabel(title, fontsize=8)
+                if i == 1:
+                    ax.set_xlabel("k: a FULL commit every k commits", fontsize=8)
+        fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=2, fontsize=7,
+                   frameon=False)
+        fig.suptitle(f"APQ-MLS combiner vs hybrid X-Wing and suite 1: cost per commit, {shape} tree", fontsize=10)
+        fig.tight_layout(rect=(0, 0.1, 1, 0.96))
+        path = out / f"{name}_{shape}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+    return written
 
 
 def family_marker(name: str) -> str:

@@ -199,3 +199,13 @@ def test_cli_rejects_a_bad_pair(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["--combiner", "0x0001+0xF001", "--sizes", "2", "--out", str(tmp_path)]) != 0
     assert "7.1.1" in capsys.readouterr().err
     assert not (tmp_path / "combiner.json").exists()
+
+
+def test_plot(doc: dict[str, Any], tmp_path: Path) -> None:
+    from mls_pq.bench import plots
+
+    if not plots.available():
+        pytest.skip("matplotlib is not installed (the bench extra)")
+    written = plots.write_combiner_plot(doc, tmp_path)
+    assert [p.name for p in written] == ["combiner_sparse.png", "combiner_populated.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000 for p in written)
