@@ -20,7 +20,11 @@ What is drawn, per group (members = max(2, round(users * devices_per_user)))::
 Modelling conventions (the same in both modes): every event is costed from the group's
 steady state of ``members`` members (a populated tree: every member has committed once);
 adds and removes are committed by the group's admin (member 0); membership churn does not
-change the size later events see.
+change the size later events see. Under a combiner policy (``full_every = k``) the group's
+self-updates are numbered from 0 in replay order (member 0's, then member 1's, ...) and the
+c-th is a FULL commit when ``c % k == k - 1``, a PARTIAL one otherwise
+(:func:`mls_pq.simulate.exact.is_full`; the model counts the same ones per member); adds,
+removes and external joins are FULL (draft-ietf-mls-combiner §3).
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ garbage collector off during the call) of every call:
 * ``external()``: a late joiner downloads the GroupInfo (§12.4.3.2) and joins by an external
   Commit, which the receiver processes.
 
+A combiner policy's group is a :class:`CombinedFixture` (the same events through
+:class:`~mls_pq.apq.group.APQGroup`, plus ``full()``: a FULL commit).
+
 Commits, Welcomes and external joins start from the group's steady state (they are not
 merged), as the model assumes (:mod:`mls_pq.simulate.events`). :func:`run_group` replays
 every event of a group and attributes costs to members like the model does

@@ -13,6 +13,10 @@ the measured one:
 * the delivery service delivers every received octet plus the joiners' Welcomes (and
   ratchet trees out of band) and the late joiners' GroupInfos.
 
+A combiner policy's sizes come from :func:`combined_event_sizes` (the benchmark's model of
+combined groups), and the FULL self-updates are counted per member by the rule of
+:mod:`mls_pq.simulate.events`, each costed with the ``full_commit``/``process_full`` curves.
+
 Percentiles are read from log-spaced histograms (:data:`BINS_PER_DECADE` bins per decade,
 about 1.2 % resolution), which merge exactly (integer counts) however the shards are run.
 Signature lengths: fixed-length schemes are exact; DER ECDSA signatures are taken at their

@@ -128,18 +128,21 @@ def self_check_lines(checks: list[dict[str, Any]]) -> list[str]:
                          "nothing checked")
             continue
         verdict = "OK" if c["ok"] else "NOT WITHIN TOLERANCE"
-        sp = c["speed"]
-        stxt = (f"machine speed now vs calibration ×{sp:.2f} (probe)" +
-                ("" if c["speed_ok"] else f" OUTSIDE ±{100 * c['tolerance']:.0f}%: this run's absolute CPU figures are "
-                                          "those of the calibration's conditions (--recalibrate re-measures them)"))
+        sp, se = c["speed"], c["speed_se"]
+        setxt = f" ± {100 * se:.0f}%" if se is not None and math.isfinite(se) else ""
+        stxt = (f"machine speed now vs calibration ×{sp:.2f}{setxt} (probe; "
+                + ("significant: the model is compared scaled by it" if c["speed_significant"]
+                   else "not significant: the model is compared as it is") + ")"
+                + ("" if c["speed_ok"] else f"; OUTSIDE ±{100 * c['tolerance']:.0f}%: the calibration is stale, this "
+                                            "run's absolute CPU figures are the calibration's (--recalibrate)"))
         rep = f", median of {c['repeats']} replays" if c.get("repeats", 1) > 1 else ""
         lines.append(f"  {c['policy']}: {c['groups']} groups / {c['members']} devices{rep}; {stxt} -> {verdict}")
         for m in c["metrics"]:
             unit = CHECK_UNITS.get(m["metric"], "")
             err = m["rel_err"]
             etxt = f"{100 * err:+.2f}%" if math.isfinite(err) else "n/a"
-            if m["speed_rel_err"] is not None and math.isfinite(m["speed_rel_err"]):
-                etxt += f" (model × speed {100 * m['speed_rel_err']:+.1f}%)"
+            if m["raw_rel_err"] is not None and m["note"] and math.isfinite(m["raw_rel_err"]):
+                etxt += f" (model as it is: {100 * m['raw_rel_err']:+.1f}%)"
             need = "must be equal" if m["tolerance"] == 0 else f"tolerance ±{100 * m['tolerance']:.0f}%"
             flag = "ok" if m["ok"] else "OUTSIDE TOLERANCE"
             if m["note"]:
