@@ -17,7 +17,7 @@ from _harness import COUNTER, instrumented, main
 instrumented()
 
 from mls_pq.errors import MLSError  # noqa: E402
-from mls_pq.group import Group  # noqa: E402
+from mls_pq.group import Group, GroupConfig  # noqa: E402
 from worlds import clock, group_bytes, load_worlds, pick  # noqa: E402
 
 WORLDS = load_worlds()
@@ -29,7 +29,7 @@ def one_input(data: bytes) -> None:
         return
     payload = group_bytes(payload[1:]) if payload[0] & 1 else payload[1:]
     try:
-        g = Group.from_bytes(payload, clock=clock)
+        g = Group.from_bytes(payload, config=GroupConfig(clock=clock))
     except MLSError:
         COUNTER.rejected += 1
         return

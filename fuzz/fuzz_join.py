@@ -13,7 +13,7 @@ from _harness import COUNTER, instrumented, main
 instrumented()
 
 from mls_pq.errors import MLSError  # noqa: E402
-from mls_pq.group import Group, KeyPackageBundle  # noqa: E402
+from mls_pq.group import Group, GroupConfig, KeyPackageBundle  # noqa: E402
 from worlds import clock, load_worlds, pick  # noqa: E402
 
 WORLDS = load_worlds()
@@ -24,14 +24,14 @@ def one_input(data: bytes) -> None:
     w, payload = pick(WORLDS, data)
     bundle = BUNDLES[w.suite]
     try:
-        Group.join(payload, [bundle], clock=clock)
+        Group.join(payload, [bundle], config=GroupConfig(clock=clock))
     except MLSError:
         COUNTER.rejected += 1
     else:
         COUNTER.accepted += 1
     assert bundle.to_bytes() == w.joiner_bundle, "join changed the KeyPackage bundle"
     if COUNTER.tick():
-        g = Group.join(w.welcome, [bundle], clock=clock)
+        g = Group.join(w.welcome, [bundle], config=GroupConfig(clock=clock))
         assert g.leaf_index >= 0 and g.epoch == 3
 
 

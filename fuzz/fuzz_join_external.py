@@ -12,7 +12,7 @@ from _harness import COUNTER, instrumented, main
 instrumented()
 
 from mls_pq.errors import MLSError  # noqa: E402
-from mls_pq.group import Group  # noqa: E402
+from mls_pq.group import Group, GroupConfig  # noqa: E402
 from worlds import clock, load_worlds, pick  # noqa: E402
 
 WORLDS = load_worlds()
@@ -23,13 +23,13 @@ def one_input(data: bytes) -> None:
     w, payload = pick(WORLDS, data)
     cred, sig = OUTSIDERS[w.suite]
     try:
-        Group.join_external(payload, cred, sig, clock=clock)
+        Group.join_external(payload, cred, sig, config=GroupConfig(clock=clock))
     except MLSError:
         COUNTER.rejected += 1
     else:
         COUNTER.accepted += 1
     if COUNTER.tick():
-        g, commit = Group.join_external(w.group_info, cred, sig, clock=clock)
+        g, commit = Group.join_external(w.group_info, cred, sig, config=GroupConfig(clock=clock))
         assert g.epoch == 3 and commit
 
 

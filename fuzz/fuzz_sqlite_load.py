@@ -22,7 +22,7 @@ from _harness import COUNTER, instrumented, main
 instrumented()
 
 from mls_pq.errors import MLSError  # noqa: E402
-from mls_pq.group import Group  # noqa: E402
+from mls_pq.group import Group, GroupConfig  # noqa: E402
 from mls_pq.storage import SQLiteStorage  # noqa: E402
 from worlds import (  # noqa: E402
     GROUP_ID,
@@ -84,7 +84,7 @@ def one_input(data: bytes) -> None:
         _overwrite(work, PENDING_SQL if mode == 1 else STATE_SQL, blob)
     storage = SQLiteStorage(work)
     try:
-        g = Group.load(storage, GROUP_ID, clock=clock)
+        g = Group.load(storage, GROUP_ID, config=GroupConfig(clock=clock))
     except MLSError:
         COUNTER.rejected += 1
     else:

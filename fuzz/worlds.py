@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from mls_pq.client import Client
-from mls_pq.group import Group, GroupOptions, StagedCommit
+from mls_pq.group import Group, GroupConfig, GroupOptions, StagedCommit
 from mls_pq.group.external import new_member_add_proposal
 from mls_pq.messages.credential import Credential
 from mls_pq.messages.framing_structs import MLSMessage
@@ -139,10 +139,10 @@ class World:
 
     # ---- live objects --------------------------------------------------------------------
     def receiver_group(self) -> Group:
-        return Group.from_bytes(self.receiver, clock=clock)
+        return Group.from_bytes(self.receiver, config=GroupConfig(clock=clock))
 
     def committer_group(self) -> Group:
-        return Group.from_bytes(self.committer, clock=clock)
+        return Group.from_bytes(self.committer, config=GroupConfig(clock=clock))
 
     def outsider(self) -> tuple[Credential, bytes]:
         return Credential.from_bytes(self.outsider_credential), self.outsider_signature_priv
@@ -161,13 +161,14 @@ def build_world(suite: int, seed: int = 0) -> World:
 def _build(suite: int) -> World:
     pub = GroupOptions(handshake_wire_format=1)
     alice_c, bob_c, carol_c = (_client(suite, n) for n in (b"alice", b"bob", b"carol"))
-    alice = Group.create(suite, GROUP_ID, alice_c.credential, alice_c.signature_priv, options=pub, clock=clock)
+    config = GroupConfig(options=pub, clock=clock)
+    alice = Group.create(suite, GROUP_ID, alice_c.credential, alice_c.signature_priv, config=config)
     kps = [c.key_package(now=FIXED_NOW) for c in (bob_c, carol_c)]
     out = alice.commit(add=[kp for kp, _ in kps])
     alice.merge_pending_commit()
     assert out.welcome is not None
-    bob = Group.join(out.welcome, kps[0][1], options=pub, clock=clock)
-    carol = Group.join(out.welcome, kps[1][1], options=pub, clock=clock)
+    bob = Group.join(out.welcome, kps[0][1], config=config)
+    carol = Group.join(out.welcome, kps[1][1], config=config)
     # epoch 2: a path commit by carol, so the tree has parent nodes with keys
     up = carol.commit(path=True)
     carol.merge_pending_commit()
@@ -202,7 +203,7 @@ def _build(suite: int) -> World:
     # an external commit by frank, against alice's GroupInfo
     frank_c = _client(suite, b"frank")
     gi = alice.group_info(ratchet_tree=True)
-    _, ext_commit = Group.join_external(gi, frank_c.credential, frank_c.signature_priv, clock=clock)
+    _, ext_commit = Group.join_external(gi, frank_c.credential, frank_c.signature_priv, config=GroupConfig(clock=clock))
     msgs["commit_external"] = ext_commit
     # alice's commit: Add grace + path (PublicMessage); the Welcome for grace
     grace_c = _client(suite, b"grace")

@@ -29,7 +29,7 @@ limit                          what it bounds                               wher
 ``resumption_epochs``          past epochs' resumption PSKs kept (§8.6)     ``GroupOptions``
 ``padding_block``              PrivateMessage padding granularity, at most  ``GroupOptions``
                                ``MAX_PADDING_BLOCK`` (§6.3.1)
-max_lifetime                   total lifetime of a LeafNode we accept       ``Group(...)`` arg
+max_lifetime                   total lifetime of a LeafNode we accept       ``GroupConfig``
                                (§7.2; not a resource, an application rule)
 vector length < 2^30           any one TLS vector (RFC 9420 §2.1.2)         :mod:`mls_pq.codec`
 HPKE sequence number           messages of one HPKE context (RFC 9180)      ``MessageLimitError``

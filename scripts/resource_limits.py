@@ -30,6 +30,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,7 +182,7 @@ def main() -> None:
 
         row("message", len(msg), *measure(msg_call, args.repeat))
     small = Limits(max_message_size=1 * MiB)
-    member.limits = small
+    member.config = replace(member.config, limits=small)
     over = b"\x00" * (small.max_message_size + 1)
     row("message >max", len(over), *measure(lambda: member.process(over), args.repeat))
 

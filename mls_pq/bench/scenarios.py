@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..client import Client
-from ..group import Group, GroupOptions, GroupState
+from ..group import Group, GroupConfig, GroupOptions, GroupState
 from ..group.results import ApplicationMessage, StagedCommit
 from ..group.welcome import KeyPackageBundle
 from ..messages.framing_structs import WireFormat
@@ -110,7 +110,8 @@ class GroupScenario:
             raise ValueError(f"shape must be one of {SHAPES}")
         sc = cls(suite, n, payload, options or GroupOptions())
         c0 = sc._client(0)
-        sc.committer = Group.create(suite, GROUP_ID, c0.credential, c0.signature_priv, options=sc.options)
+        config = GroupConfig(options=sc.options)
+        sc.committer = Group.create(suite, GROUP_ID, c0.credential, c0.signature_priv, config=config)
         if key_packages is not None and len(key_packages) != n - 1:
             raise ValueError(f"need {n - 1} key packages, got {len(key_packages)}")
         kps = list(key_packages) if key_packages is not None else [sc._client(i).key_package() for i in range(1, n)]
@@ -129,7 +130,7 @@ class GroupScenario:
         # others' states are that state with their own leaf's private keys (joined_state):
         # byte-for-byte what their own Group.join would return (tests/bench/test_scenarios.py),
         # without validating the N-leaf tree ~log2(N) more times.
-        first = Group.join(out.welcome, bundles[want[0]], ratchet_tree=tree, suite=suite, options=sc.options)
+        first = Group.join(out.welcome, bundles[want[0]], ratchet_tree=tree, suite=suite, config=config)
         sc.actors[want[0]] = first
         for i in want[1:]:
             sc.actors[i] = Group(joined_state(first.state, i, bundles[i]))

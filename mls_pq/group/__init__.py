@@ -1,6 +1,7 @@
 """The MLS group state machine (RFC 9420 §11, §12).
 
-:class:`Group` is the public API; :class:`GroupState` the immutable per-epoch state;
+:class:`Group` is the public API, configured by one :class:`GroupConfig` (:mod:`.config`);
+:class:`GroupState` the immutable per-epoch state;
 :mod:`.validation` the §12.2 rules; :mod:`.commit` commit creation/processing;
 :mod:`.welcome` GroupInfo/Welcome; :mod:`.results` what :meth:`Group.process` returns
 (:class:`ApplicationMessage`, :class:`ProposalMessage`, :class:`StagedCommit`);
@@ -10,6 +11,7 @@
 """
 
 from .commit import CommitEffects, MemberInfo
+from .config import GroupConfig
 from .member import CommitOutput, Group
 from .results import ApplicationMessage, ProcessedMessage, ProposalMessage, StagedCommit
 from .state import GroupOptions, GroupState
@@ -20,6 +22,7 @@ __all__ = [
     "CommitEffects",
     "CommitOutput",
     "Group",
+    "GroupConfig",
     "GroupOptions",
     "GroupState",
     "KeyPackageBundle",

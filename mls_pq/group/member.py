@@ -23,7 +23,13 @@ Persistence: pass ``storage=`` (a :class:`~mls_pq.storage.Storage`) to :meth:`Gr
 :meth:`Group.load`. Every later change is written through before it takes effect (see
 :mod:`mls_pq.group.persistence`).
 
-Authentication (RFC 9420 §5.3.1): ``credential_validator`` (a
+Configuration: every policy the protocol leaves to the application (clock, Authentication
+Service, maximum lifetime, limits, components, and the persisted
+:class:`~mls_pq.group.state.GroupOptions`) is one frozen
+:class:`~mls_pq.group.config.GroupConfig`, the ``config=`` of every entry point and
+:attr:`Group.config` of a member (its table of fields is in :mod:`mls_pq.group.config`).
+
+Authentication (RFC 9420 §5.3.1): ``config.credential_validator`` (a
 :data:`~mls_pq.credentials.CredentialValidator`) is the application's Authentication
 Service. It is called with a :class:`~mls_pq.credentials.CredentialEvent` whenever a new
 credential enters our view of the group — a KeyPackage we add, an Add we receive, an
@@ -36,7 +42,7 @@ The default (None) accepts every credential; production applications MUST supply
 Independently of it, an X.509 credential's end-entity certificate must carry the leaf's
 signature key (§5.3, :func:`~mls_pq.credentials.check_credential_key`).
 
-Time: ``clock`` (seconds since the Unix epoch, default the system clock) drives the
+Time: ``config.clock`` (seconds since the Unix epoch, default the system clock) drives the
 LeafNode lifetime checks of §7.3 and dates the creator's own leaf; pass a fixed clock for
 tests or ``None`` to disable lifetime checks (only for replaying recorded vectors).
 """
@@ -51,7 +57,7 @@ from typing import TYPE_CHECKING
 from .. import client as _client
 from .. import log
 from ..codec import Reader, Writer
-from ..components import EMPTY_REGISTRY, ComponentRegistry
+from ..components import ComponentRegistry
 from ..credentials import CredentialValidator, check_credential_key
 from ..errors import (
     ConcurrentModificationError,
@@ -76,6 +82,7 @@ from ..group_context import PROTOCOL_VERSION_MLS10, GroupContext
 from ..key_schedule import from_joiner
 from ..limits import DEFAULT_LIMITS, Limits
 from ..secret_tree import APPLICATION
+from ..messages.app_data import AppDataUpdate
 from ..messages.commit import Commit
 from ..messages.credential import Credential
 from ..messages.framing_structs import (
@@ -109,6 +116,7 @@ from ..tree.ratchet_tree import RatchetTree, system_clock
 from ..treekem import PrivateTree
 from . import validation as v
 from .commit import CommitEffects, MemberInfo, create_commit, padding, process_commit, random_psk_nonce
+from .config import DEFAULT_CONFIG, Clock, GroupConfig
 from .external import create_external_commit, external_sender_keys
 from .persistence import (
     block_size,
@@ -148,8 +156,6 @@ from .welcome import (
 
 if TYPE_CHECKING:
     from ..storage.base import Storage
-
-Clock = Callable[[], int]
 
 
 # ---- results ----------------------------------------------------------------------------------
@@ -243,15 +249,13 @@ class Group:
         self,
         state: GroupState,
         *,
+        config: GroupConfig | None = None,
         psk_store: MutableMapping[bytes, bytes] | None = None,
         resumption_psks: MutableMapping[tuple[bytes, int], bytes] | None = None,
-        clock: Clock | None = system_clock,
-        identity_of: v.IdentityOf = v.default_identity,
         storage: Storage | None = None,
-        max_lifetime: int | None = None,
-        credential_validator: CredentialValidator | None = None,
-        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
+        """A member in ``state``. ``config`` (default :data:`~mls_pq.group.config.DEFAULT_CONFIG`):
+        its ``options`` are ignored, the state's own (persisted) options win."""
         self._state = state
         self._pending: _Pending | None = None
         #: the storage version our state was read or written at (compare-and-swap, see
@@ -268,25 +272,62 @@ class Group:
         self.resumption_psks: MutableMapping[tuple[bytes, int], bytes] = (
             resumption_psks if resumption_psks is not None else {}
         )
-        #: seconds since the epoch for lifetime checks (None: no lifetime checks, e.g. for
-        #: replaying recorded test vectors)
-        self.clock = clock
-        self.identity_of = identity_of
-        #: the application's maximum total lifetime of a LeafNode in seconds (RFC 9420 §7.2:
-        #: applications MUST define one and reject longer-lived LeafNodes); None: no maximum
-        self.max_lifetime = max_lifetime
-        #: the application's Authentication Service (RFC 9420 §5.3.1); None accepts everything
-        self.credential_validator = credential_validator
-        #: the application's components (draft-ietf-mls-extensions §4.7): handlers of the
-        #: AppDataUpdate proposals; with the empty registry every AppDataUpdate is invalid
-        self.components: ComponentRegistry = EMPTY_REGISTRY
+        self._config = _with_options(_config_arg(config), state.options)
         #: application PSKs (draft-ietf-mls-extensions §4.5) by (component_id, psk_id)
         self.application_psks: MutableMapping[tuple[int, bytes], bytes] = {}
         #: Exporter Trees of :meth:`safe_export_secret` by epoch_authenticator
         #: (draft-ietf-mls-extensions §4.4): the current and the pending epoch's
         self._exporter_trees: dict[bytes, ExporterTree] = {}
-        #: resource limits: message size, tree size, proposals per commit (:mod:`mls_pq.limits`)
-        self.limits = limits
+
+    @property
+    def config(self) -> GroupConfig:
+        """The :class:`~mls_pq.group.config.GroupConfig` in force: clock, Authentication
+        Service, limits, components... Set a new one to change them, e.g.
+        ``g.config = dataclasses.replace(g.config, components=registry)``. Its ``options``
+        are the group's persisted ones and cannot be changed here (StateError)."""
+        return self._config
+
+    @config.setter
+    def config(self, config: GroupConfig) -> None:
+        if not isinstance(config, GroupConfig):
+            raise TypeError(f"Group.config must be a GroupConfig, not {type(config).__name__}")
+        if config.options != self._state.options:
+            raise StateError(
+                "a group's GroupOptions are fixed when it is created or joined (persisted with its state): "
+                "keep config.options = group.config.options"
+            )
+        self._config = config
+
+    # read-only views of the config fields the engine reads (set them through ``config``)
+    @property
+    def clock(self) -> Clock | None:
+        """``config.clock`` (read-only; set ``config``)."""
+        return self._config.clock
+
+    @property
+    def identity_of(self) -> v.IdentityOf:
+        """``config.identity_of`` (read-only; set ``config``)."""
+        return self._config.identity_of
+
+    @property
+    def max_lifetime(self) -> int | None:
+        """``config.max_lifetime`` (read-only; set ``config``)."""
+        return self._config.max_lifetime
+
+    @property
+    def credential_validator(self) -> CredentialValidator | None:
+        """``config.credential_validator`` (read-only; set ``config``)."""
+        return self._config.credential_validator
+
+    @property
+    def limits(self) -> Limits:
+        """``config.limits`` (read-only; set ``config``)."""
+        return self._config.limits
+
+    @property
+    def components(self) -> ComponentRegistry:
+        """``config.components`` (read-only; set ``config``)."""
+        return self._config.components
 
     def __repr__(self) -> str:
         return f"<Group {self._state!r}{' pending-commit' if self._pending else ''}>"
@@ -303,24 +344,21 @@ class Group:
         extensions: Sequence[Extension] = (),
         capabilities: Capabilities | None = None,
         leaf_extensions: Sequence[Extension] = (),
-        options: GroupOptions | None = None,
+        config: GroupConfig | None = None,
         psk_store: MutableMapping[bytes, bytes] | None = None,
         resumption_psks: MutableMapping[tuple[bytes, int], bytes] | None = None,
-        clock: Clock | None = system_clock,
-        identity_of: v.IdentityOf = v.default_identity,
         storage: Storage | None = None,
-        max_lifetime: int | None = None,
-        credential_validator: CredentialValidator | None = None,
         grease: bool = False,
-        limits: Limits = DEFAULT_LIMITS,
     ) -> Group:
-        """A one-member group at epoch 0 (RFC 9420 §11). With ``storage`` the group is saved
-        (epoch 0) and every later change is written through. ``grease``: add random GREASE
-        values to our leaf's capabilities and extensions (§13.5)."""
+        """A one-member group at epoch 0 (RFC 9420 §11), with ``config`` (its ``options``
+        are saved with the group). With ``storage`` the group is saved (epoch 0) and every
+        later change is written through. ``grease``: add random GREASE values to our leaf's
+        capabilities and extensions (§13.5)."""
         cs = _client.as_suite(suite)
-        opts = options or GroupOptions()
+        cfg = _config_arg(config)
+        opts = cfg.options
         enc_priv, enc_pub = cs.generate_key_pair()
-        t = (clock or system_clock)()  # the injected clock dates our own leaf too
+        t = (cfg.clock or system_clock)()  # the injected clock dates our own leaf too
         caps = capabilities or _client.default_capabilities(cs, credential)
         leaf_exts = tuple(leaf_extensions)
         if grease:
@@ -339,7 +377,7 @@ class Group:
         v.check_leaf_supports_group(leaf, extensions, "the creator", own=True)
         check_credential_key(cs, credential, leaf.signature_key)
         # §5.3.1: an external_senders extension added to the group (here: at its creation)
-        v.check_external_senders(cs, credential_validator, group_id, (), extensions)
+        v.check_external_senders(cs, cfg.credential_validator, group_id, (), extensions)
         tree = RatchetTree(cs, [leaf])
         ctx = GroupContext(cs.id, group_id, 0, tree.tree_hash(), b"", tuple(extensions))
         secrets = from_joiner(cs, os.urandom(cs.n_h), None, ctx.to_bytes())  # epoch_secret: fresh randomness
@@ -356,17 +394,7 @@ class Group:
             resumption_psks=push_resumption_psk((), 0, secrets.resumption_psk, opts.resumption_epochs),
             options=opts,
         )
-        g = cls(
-            state,
-            psk_store=psk_store,
-            resumption_psks=resumption_psks,
-            clock=clock,
-            identity_of=identity_of,
-            storage=storage,
-            max_lifetime=max_lifetime,
-            credential_validator=credential_validator,
-            limits=limits,
-        )
+        g = cls(state, config=cfg, psk_store=psk_store, resumption_psks=resumption_psks, storage=storage)
         g._store_epoch(state)
         return g
 
@@ -380,31 +408,27 @@ class Group:
         psk_store: MutableMapping[bytes, bytes] | None = None,
         resumption_psks: MutableMapping[tuple[bytes, int], bytes] | None = None,
         old_group: Group | None = None,
-        options: GroupOptions | None = None,
-        clock: Clock | None = system_clock,
-        identity_of: v.IdentityOf = v.default_identity,
+        config: GroupConfig | None = None,
         suite: CipherSuite | None = None,
         same_client: Callable[[LeafNode, LeafNode], bool] | None = None,
-        check_tree_lifetimes: bool = False,
         storage: Storage | None = None,
-        max_lifetime: int | None = None,
-        credential_validator: CredentialValidator | None = None,
-        limits: Limits = DEFAULT_LIMITS,
         application_psks: Mapping[tuple[int, bytes], bytes] | None = None,
     ) -> Group:
-        """Join from a Welcome (§12.4.3.1). ``application_psks``: application PSKs by
+        """Join from a Welcome (§12.4.3.1) with ``config`` (its ``options`` are saved with the
+        group; its ``limits`` bound the Welcome, its ``credential_validator`` sees every
+        member, its ``check_tree_lifetimes`` applies the RECOMMENDED lifetime check of §7.3
+        to every leaf of the received tree). ``application_psks``: application PSKs by
         (component_id, psk_id) (draft-ietf-mls-extensions §4.5) the Welcome may need.
         ``ratchet_tree`` is the tree out of band when the
         Welcome has no ``ratchet_tree`` extension; ``old_group`` is the group being
-        reinitialised or branched from (§11.2, §11.3). ``check_tree_lifetimes`` applies the
-        RECOMMENDED lifetime check of §7.3 to every leaf of the received tree (off by default:
-        members that never updated legitimately keep expired key_package leaves).
+        reinitialised or branched from (§11.2, §11.3).
 
         With ``storage``: ``bundles`` may be omitted (the KeyPackage private bundles stored
         with :func:`~mls_pq.client.make_key_package` are looked up by KeyPackageRef); the
         group_id must not be one of an active stored group (§12.4.3.1); the joined state is
         saved and the used KeyPackage's private key deleted in ONE transaction."""
-        msg = _decode_message(welcome, limits)
+        cfg = _config_arg(config)
+        msg = _decode_message(welcome, cfg.limits)
         if not isinstance(msg.body, Welcome):
             raise DecodeError("the MLSMessage is not a Welcome")
         w = msg.body
@@ -420,24 +444,14 @@ class Group:
             psk_lookup=_foreign_lookup(psk_store, resumption_psks, storage, application_psks),
             old_group=old_group.state if old_group is not None else None,
             same_client=same_client,
-            now=clock() if clock and check_tree_lifetimes else None,
-            options=options or GroupOptions(),
-            max_lifetime=max_lifetime,
-            validator=credential_validator,
-            limits=limits,
+            now=cfg.now() if cfg.check_tree_lifetimes else None,
+            options=cfg.options,
+            max_lifetime=cfg.max_lifetime,
+            validator=cfg.credential_validator,
+            limits=cfg.limits,
         )
         state = join_from_welcome(w, bundles, ctx, ratchet_tree=ratchet_tree, suite=suite)
-        g = cls(
-            state,
-            psk_store=psk_store,
-            resumption_psks=resumption_psks,
-            clock=clock,
-            identity_of=identity_of,
-            storage=storage,
-            max_lifetime=max_lifetime,
-            credential_validator=credential_validator,
-            limits=limits,
-        )
+        g = cls(state, config=cfg, psk_store=psk_store, resumption_psks=resumption_psks, storage=storage)
         if storage is not None:
             used, _ = select_bundle(w, bundles, state.suite)
             ref = used.key_package.ref(state.suite)
@@ -459,23 +473,24 @@ class Group:
         leaf_extensions: Sequence[Extension] = (),
         authenticated_data: bytes = b"",
         psk_store: MutableMapping[bytes, bytes] | None = None,
-        options: GroupOptions | None = None,
-        clock: Clock | None = system_clock,
+        config: GroupConfig | None = None,
         suite: CipherSuite | None = None,
-        identity_of: v.IdentityOf = v.default_identity,
-        check_tree_lifetimes: bool = False,
         storage: Storage | None = None,
-        max_lifetime: int | None = None,
-        credential_validator: CredentialValidator | None = None,
         grease: bool = False,
-        limits: Limits = DEFAULT_LIMITS,
+        app_data_updates: Sequence[AppDataUpdate] = (),
+        application_psks: Mapping[tuple[int, bytes], bytes] | None = None,
     ) -> tuple[Group, bytes]:
-        """Join by an external Commit (§12.4.3.2). Returns the group (already in the new
+        """Join by an external Commit (§12.4.3.2) with ``config`` (as for :meth:`join`).
+        Returns the group (already in the new
         epoch) and the commit's MLSMessage bytes to send to the group. With ``storage`` the
         group_id must not be one of an active stored group (§12.4.3), unless ``remove_leaf``
         makes this a resync replacing our stale state; the new state is saved. ``grease``:
-        random GREASE values in our leaf's capabilities and extensions (§13.5)."""
-        msg = _decode_message(group_info, limits)
+        random GREASE values in our leaf's capabilities and extensions (§13.5).
+        ``app_data_updates``: AppDataUpdate proposals to include, applied with
+        ``config.components`` (draft-ietf-mls-extensions §4.7); ``application_psks``: the
+        application PSKs ``psks`` may name, by (component_id, psk_id) (§4.5)."""
+        cfg = _config_arg(config)
+        msg = _decode_message(group_info, cfg.limits)
         if not isinstance(msg.body, GroupInfo):
             raise DecodeError("the MLSMessage is not a GroupInfo")
         gi = msg.body
@@ -500,24 +515,17 @@ class Group:
             ratchet_tree=ratchet_tree,
             remove_leaf=remove_leaf,
             psks=psks,
-            psk_lookup=_foreign_lookup(psk_store, {}, storage),
+            psk_lookup=_foreign_lookup(psk_store, {}, storage, application_psks),
             authenticated_data=authenticated_data,
-            options=options,
-            now=clock() if clock and check_tree_lifetimes else None,
-            max_lifetime=max_lifetime,
-            validator=credential_validator,
-            limits=limits,
+            options=cfg.options,
+            now=cfg.now() if cfg.check_tree_lifetimes else None,
+            max_lifetime=cfg.max_lifetime,
+            validator=cfg.credential_validator,
+            limits=cfg.limits,
+            app_data_updates=app_data_updates,
+            components=cfg.components,
         )
-        g = cls(
-            res.state,
-            psk_store=psk_store,
-            clock=clock,
-            identity_of=identity_of,
-            storage=storage,
-            max_lifetime=max_lifetime,
-            credential_validator=credential_validator,
-            limits=limits,
-        )
+        g = cls(res.state, config=cfg, psk_store=psk_store, storage=storage)
         if storage is not None:
             claim_group_id(storage, g.group_id, cs, replace_active=remove_leaf is not None, section="12.4.3")
             g._store_epoch(res.state)
@@ -646,7 +654,7 @@ class Group:
         return MLSMessage(gi).to_bytes()
 
     def _now(self) -> int | None:
-        return self.clock() if self.clock is not None else None
+        return self._config.now()
 
     # ---- PSKs -------------------------------------------------------------------------------
     def _psk_lookup_foreign(self, pid: PreSharedKeyID) -> bytes | None:
@@ -702,11 +710,23 @@ class Group:
         self._state = new
         return msg.to_bytes()
 
-    def propose_add(self, key_package: bytes | KeyPackage, **kw: object) -> bytes:
-        return self.propose(Proposal(Add(_client.parse_key_package(key_package))), **kw)  # type: ignore[arg-type]
+    def propose_add(
+        self, key_package: bytes | KeyPackage, *, authenticated_data: bytes = b"", wire_format: int | None = None
+    ) -> bytes:
+        """Propose adding the KeyPackage's owner (§12.1.1); see :meth:`propose`."""
+        return self.propose(
+            Proposal(Add(_client.parse_key_package(key_package))),
+            authenticated_data=authenticated_data,
+            wire_format=wire_format,
+        )
 
-    def propose_remove(self, leaf_index: int, **kw: object) -> bytes:
-        return self.propose(Proposal(Remove(leaf_index)), **kw)  # type: ignore[arg-type]
+    def propose_remove(
+        self, leaf_index: int, *, authenticated_data: bytes = b"", wire_format: int | None = None
+    ) -> bytes:
+        """Propose removing the member at ``leaf_index`` (§12.1.3); see :meth:`propose`."""
+        return self.propose(
+            Proposal(Remove(leaf_index)), authenticated_data=authenticated_data, wire_format=wire_format
+        )
 
     def propose_update(
         self,
@@ -715,7 +735,8 @@ class Group:
         credential: Credential | None = None,
         capabilities: Capabilities | None = None,
         leaf_extensions: Sequence[Extension] | None = None,
-        **kw: object,
+        authenticated_data: bytes = b"",
+        wire_format: int | None = None,
     ) -> bytes:
         """Propose a fresh leaf (new encryption key; optionally new signature key/credential)."""
         st = self._state
@@ -730,7 +751,12 @@ class Group:
             leaf_node_source=int(LeafNodeSource.UPDATE),
             extensions=tuple(leaf_extensions) if leaf_extensions is not None else old.extensions,
         ).sign(st.suite, sig_priv, st.group_id, st.leaf_index)
-        return self.propose(Proposal(Update(leaf)), _own=OwnUpdate(enc_priv, sig_priv), **kw)  # type: ignore[arg-type]
+        return self.propose(
+            Proposal(Update(leaf)),
+            authenticated_data=authenticated_data,
+            wire_format=wire_format,
+            _own=OwnUpdate(enc_priv, sig_priv),
+        )
 
     def external_psk_id(self, psk_id: bytes) -> PreSharedKeyID:
         return PreSharedKeyID.external(psk_id, random_psk_nonce(self.suite))
@@ -746,12 +772,14 @@ class Group:
             random_psk_nonce(self.suite),
         )
 
-    def propose_psk(self, psk: PreSharedKeyID | bytes, **kw: object) -> bytes:
+    def propose_psk(
+        self, psk: PreSharedKeyID | bytes, *, authenticated_data: bytes = b"", wire_format: int | None = None
+    ) -> bytes:
         """Propose a PSK: a PreSharedKeyID, or an external psk_id (a nonce is drawn)."""
         pid = psk if isinstance(psk, PreSharedKeyID) else self.external_psk_id(psk)
         if self._psk_lookup(pid) is None:
             raise ValidationError("we do not have this PSK", "12.1.4")
-        return self.propose(Proposal(PreSharedKey(pid)), **kw)  # type: ignore[arg-type]
+        return self.propose(Proposal(PreSharedKey(pid)), authenticated_data=authenticated_data, wire_format=wire_format)
 
     def propose_reinit(
         self,
@@ -759,12 +787,23 @@ class Group:
         cipher_suite: int,
         extensions: Sequence[Extension] = (),
         version: int = PROTOCOL_VERSION_MLS10,
-        **kw: object,
+        *,
+        authenticated_data: bytes = b"",
+        wire_format: int | None = None,
     ) -> bytes:
-        return self.propose(Proposal(ReInit(group_id, version, cipher_suite, tuple(extensions))), **kw)  # type: ignore[arg-type]
+        """Propose reinitialising the group with new parameters (§12.1.5); see :meth:`reinit`."""
+        proposal = Proposal(ReInit(group_id, version, cipher_suite, tuple(extensions)))
+        return self.propose(proposal, authenticated_data=authenticated_data, wire_format=wire_format)
 
-    def propose_group_context_extensions(self, extensions: Sequence[Extension], **kw: object) -> bytes:
-        return self.propose(Proposal(GroupContextExtensions(tuple(extensions))), **kw)  # type: ignore[arg-type]
+    def propose_group_context_extensions(
+        self, extensions: Sequence[Extension], *, authenticated_data: bytes = b"", wire_format: int | None = None
+    ) -> bytes:
+        """Propose new GroupContext extensions (§12.1.7); see :meth:`propose`."""
+        return self.propose(
+            Proposal(GroupContextExtensions(tuple(extensions))),
+            authenticated_data=authenticated_data,
+            wire_format=wire_format,
+        )
 
     # ---- committing ----------------------------------------------------------------------------
     def _select_pending(self, exclude_conflicts_with: Sequence[Proposal]) -> list[bytes]:
@@ -1251,12 +1290,13 @@ class Group:
         *,
         signature_priv: bytes | None = None,
         credential: Credential | None = None,
-        options: GroupOptions | None = None,
+        config: GroupConfig | None = None,
         capabilities: Capabilities | None = None,
     ) -> tuple[Group, CommitOutput]:
         """After a ReInit was committed: create the new group it describes, add the other
         members (their KeyPackages for the new suite) with a ``reinit`` resumption PSK, and
-        return the new group (its first commit merged) and the commit/Welcome (§11.2)."""
+        return the new group (its first commit merged) and the commit/Welcome (§11.2).
+        ``config``: the new group's (default: this group's, options included)."""
         st = self._state
         ri = st.reinit
         if ri is None:
@@ -1271,7 +1311,7 @@ class Group:
             key_packages,
             sig,
             credential or st.own_leaf.credential,
-            options,
+            config,
             capabilities,
         )
 
@@ -1281,10 +1321,11 @@ class Group:
         key_packages: Iterable[bytes | KeyPackage],
         *,
         extensions: Sequence[Extension] | None = None,
-        options: GroupOptions | None = None,
+        config: GroupConfig | None = None,
     ) -> tuple[Group, CommitOutput]:
         """Start a subgroup with some members (their fresh KeyPackages), linked by a
-        ``branch`` resumption PSK (§11.3). Returns the new group and its first commit."""
+        ``branch`` resumption PSK (§11.3). Returns the new group and its first commit.
+        ``config``: the new group's (default: this group's, options included)."""
         self._check_can_send()
         st = self._state
         return self._resume(
@@ -1295,7 +1336,7 @@ class Group:
             key_packages,
             st.private.signature_priv,
             st.own_leaf.credential,
-            options,
+            config,
             st.own_leaf.capabilities,
         )
 
@@ -1308,10 +1349,11 @@ class Group:
         key_packages: Iterable[bytes | KeyPackage],
         signature_priv: bytes,
         credential: Credential,
-        options: GroupOptions | None,
+        config: GroupConfig | None,
         capabilities: Capabilities | None,
     ) -> tuple[Group, CommitOutput]:
         st = self._state
+        cfg = _config_arg(config) if config is not None else self._config
         psk_value = st.secrets.resumption_psk
         if self.storage is not None:
             # the new group may reuse our group_id (a ReInit may keep it, §11.2): the stored
@@ -1324,14 +1366,9 @@ class Group:
             signature_priv,
             extensions=extensions,
             capabilities=capabilities if capabilities is not None and suite.id in capabilities.cipher_suites else None,
-            options=options or st.options,
+            config=cfg,
             psk_store=self.psk_store,
-            clock=self.clock,
-            identity_of=self.identity_of,
             storage=self.storage,
-            max_lifetime=self.max_lifetime,
-            credential_validator=self.credential_validator,
-            limits=self.limits,
         )
         pid = PreSharedKeyID.resumption(usage, st.group_id, st.epoch, random_psk_nonce(suite))
         new.resumption_psks[(st.group_id, st.epoch)] = psk_value
@@ -1342,10 +1379,10 @@ class Group:
             [],
             psk_lookup=new._psk_lookup,
             now=new._now(),
-            identity_of=self.identity_of,
+            identity_of=cfg.identity_of,
             psk_usage=usage,
-            max_lifetime=self.max_lifetime,
-            validator=self.credential_validator,
+            max_lifetime=cfg.max_lifetime,
+            validator=cfg.credential_validator,
         )
         gi = build_group_info(build.next)
         assert build.applied is not None
@@ -1417,7 +1454,7 @@ class Group:
         Group object wrote the group since we read it). StateError if not stored."""
         if self.storage is None:
             raise StateError("the group has no storage to reload from")
-        fresh = Group.load(self.storage, self._state.group_id, suite=self._state.suite)
+        fresh = Group.load(self.storage, self._state.group_id, suite=self._state.suite, config=self._config)
         self._state, self._pending, self._version = fresh._state, fresh._pending, fresh._version
         self._reserved = None  # the unused reserved generations are given up
 
@@ -1467,31 +1504,21 @@ class Group:
         suite: CipherSuite | None = None,
         psk_store: MutableMapping[bytes, bytes] | None = None,
         resumption_psks: MutableMapping[tuple[bytes, int], bytes] | None = None,
-        clock: Clock | None = system_clock,
-        identity_of: v.IdentityOf = v.default_identity,
-        max_lifetime: int | None = None,
-        credential_validator: CredentialValidator | None = None,
-        limits: Limits = DEFAULT_LIMITS,
+        config: GroupConfig | None = None,
     ) -> Group:
         """The member as last stored (current epoch and pending commit), writing through to
-        ``storage`` from now on. StateError if the group is not stored. The application's
-        hooks (clock, PSK stores, ``credential_validator``...) are not stored: pass them."""
+        ``storage`` from now on. StateError if the group is not stored. Only the options of
+        a :class:`~mls_pq.group.config.GroupConfig` are stored, and the stored ones win
+        (``config.options`` is ignored: ``g.config.options`` is what the group was created
+        or joined with); the application's hooks (``config``'s clock, credential_validator,
+        limits, components; the PSK stores) are not stored: pass them."""
+        cfg = _config_arg(config)
         stored = storage.load_group(group_id)
         if stored is None:
             raise StateError("the group is not in the storage")
         state = with_rows(GroupState.from_bytes(stored.state, suite), stored.rows)
-        limits.check_tree(state.tree, "the stored tree")
-        g = cls(
-            state,
-            psk_store=psk_store,
-            resumption_psks=resumption_psks,
-            clock=clock,
-            identity_of=identity_of,
-            storage=storage,
-            max_lifetime=max_lifetime,
-            credential_validator=credential_validator,
-            limits=limits,
-        )
+        cfg.limits.check_tree(state.tree, "the stored tree")
+        g = cls(state, config=cfg, psk_store=psk_store, resumption_psks=resumption_psks, storage=storage)
         g._version = stored.version
         moved = [] if stored.rows else [(k, None, v) for k, v in tree_rows(state.secret_tree)]
         if moved:
@@ -1509,8 +1536,9 @@ class Group:
     def to_bytes(self) -> bytes:
         """The member's state (and pending commit, if any) as versioned bytes, ending with a
         SHA-256 digest (checked by :meth:`from_bytes`: corruption is detected, forgery by
-        whoever can write the bytes is not). Contains secrets. PSK stores, the clock and the
-        credential validator are the application's and are not included."""
+        whoever can write the bytes is not). Contains secrets. Of the
+        :class:`~mls_pq.group.config.GroupConfig` only ``options`` is included; PSK stores,
+        the clock, the credential validator... are the application's."""
         w = Writer().opaque(_GROUP_MAGIC).opaque(self._state.to_bytes())
         p = self._pending
         w.optional(p, lambda ww, pp: ww.opaque(pp.next.to_bytes()).opaque(pp.message))
@@ -1518,10 +1546,19 @@ class Group:
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, *, suite: CipherSuite | None = None, limits: Limits = DEFAULT_LIMITS, **kwargs: object
+        cls,
+        data: bytes,
+        *,
+        suite: CipherSuite | None = None,
+        config: GroupConfig | None = None,
+        psk_store: MutableMapping[bytes, bytes] | None = None,
+        resumption_psks: MutableMapping[tuple[bytes, int], bytes] | None = None,
     ) -> Group:
         """Inverse of :meth:`to_bytes`. :class:`~mls_pq.errors.CorruptStateError` (a
-        StateError and a DecodeError) if the digest or any field is wrong."""
+        StateError and a DecodeError) if the digest or any field is wrong. As for
+        :meth:`load`, the serialised options win over ``config.options``; the rest of
+        ``config`` (clock, credential_validator, limits...) is the application's: pass it."""
+        cfg = _config_arg(config)
         r = Reader(open_digest(data, _GROUP_MAGIC, "serialised group"))
         try:
             if r.opaque() != _GROUP_MAGIC:
@@ -1535,8 +1572,8 @@ class Group:
             if isinstance(e, CorruptStateError):
                 raise
             raise CorruptStateError(f"malformed group: {e}") from None
-        limits.check_tree(state.tree, "the serialised tree")
-        g = cls(state, limits=limits, **kwargs)  # type: ignore[arg-type]
+        cfg.limits.check_tree(state.tree, "the serialised tree")
+        g = cls(state, config=cfg, psk_store=psk_store, resumption_psks=resumption_psks)
         if pending is not None:
             nxt = GroupState.from_bytes(pending[0], state.suite)
             g._pending = _Pending(nxt, pending[1], _reconstructed_effects(state, nxt, pending[1]))
@@ -1544,6 +1581,20 @@ class Group:
 
 
 _GROUP_MAGIC = b"MLSPQ-GROUP"
+
+
+def _config_arg(config: GroupConfig | None) -> GroupConfig:
+    """``config=`` of the public entry points, type-checked at the boundary (None: the defaults)."""
+    if config is None:
+        return DEFAULT_CONFIG
+    if not isinstance(config, GroupConfig):
+        raise TypeError(f"config must be a GroupConfig, not {type(config).__name__}")
+    return config
+
+
+def _with_options(config: GroupConfig, options: GroupOptions) -> GroupConfig:
+    """``config`` with the group's persisted ``options`` (they win, see :mod:`.config`)."""
+    return config if config.options == options else replace(config, options=options)
 
 
 def _late_application(st: GroupState, body: object) -> bool:

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from ..errors import MLSError
+from ..group.config import GroupConfig
 from ..group.member import Group
 from ..group.results import ProposalMessage, StagedCommit
 from ..group.welcome import KeyPackageBundle
@@ -93,7 +94,7 @@ def _passive(c: dict[str, Any]) -> None:
             [KeyPackageBundle(kp, init_priv, enc_priv, sig_priv)],
             ratchet_tree=tree,
             psk_store=dict(psks),
-            clock=None,
+            config=GroupConfig(clock=None),
             suite=s,
         )
     except MLSError as e:

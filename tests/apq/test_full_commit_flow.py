@@ -13,7 +13,7 @@ from mls_pq.apq.structs import APQ_COMPONENT_ID, APQ_MESSAGE_PAIR, APQInfo, APQI
 from mls_pq.apq.suites import suite_policy
 from mls_pq.client import Client, default_capabilities
 from mls_pq.components import ComponentRegistry, leaf_app_data_extension
-from mls_pq.group import Group
+from mls_pq.group import Group, GroupConfig
 from mls_pq.messages.app_data import AppDataUpdate, ComponentsList, WireFormats, app_data_dictionary_of
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.proposals import Proposal
@@ -31,15 +31,12 @@ def session(suite: CipherSuite, gid: bytes, names: list[bytes]) -> list[Group]:
     clients = [Client.generate(suite, n) for n in names]
     caps = [default_capabilities(suite, c.credential, extensions=CAPS_EXT, proposals=[cp.APP_DATA_UPDATE]) for c in clients]
     first = Group.create(suite, gid, clients[0].credential, clients[0].signature_priv, capabilities=caps[0],
-                         extensions=GROUP_EXTS, leaf_extensions=LEAF_EXTS)
+                         extensions=GROUP_EXTS, leaf_extensions=LEAF_EXTS, config=GroupConfig(components=REG))
     kps = [c.key_package(capabilities=cp_, leaf_extensions=LEAF_EXTS) for c, cp_ in zip(clients[1:], caps[1:])]
     out = first.commit(add=[kp for kp, _ in kps])
     first.merge_pending_commit()
     assert out.welcome is not None
-    groups = [first, *(Group.join(out.welcome, b) for _, b in kps)]
-    for g in groups:
-        g.components = REG
-    return groups
+    return [first, *(Group.join(out.welcome, b, config=GroupConfig(components=REG)) for _, b in kps)]
 
 
 def full_commit(t: Group, pq: Group, update: APQInfoUpdate | list[APQInfoUpdate]) -> bytes:

@@ -30,7 +30,7 @@ from mls_pq.client import Client
 from mls_pq.codec import Writer
 from mls_pq.errors import MLSError
 from mls_pq.framing import authenticate, membership_tag, private_message, unprotect_private
-from mls_pq.group import Group, GroupOptions, GroupState, KeyPackageBundle, StagedCommit
+from mls_pq.group import Group, GroupConfig, GroupOptions, GroupState, KeyPackageBundle, StagedCommit
 from mls_pq.group.external import new_member_add_proposal
 from mls_pq.messages.framing_structs import (
     ContentType,
@@ -97,7 +97,7 @@ class World:
     outsider: Client
 
     def fresh_bob(self) -> Group:
-        return Group.from_bytes(self.bob, clock=clock)
+        return Group.from_bytes(self.bob, config=GroupConfig(clock=clock))
 
 
 @cache
@@ -109,13 +109,14 @@ def world(suite: int) -> World:
 def _build(suite: int) -> World:
     pub = GroupOptions(handshake_wire_format=1)
     alice_c, bob_c, carol_c = (Client.generate(suite, n) for n in (b"alice", b"bob", b"carol"))
-    alice = Group.create(suite, GROUP_ID, alice_c.credential, alice_c.signature_priv, options=pub, clock=clock)
+    config = GroupConfig(options=pub, clock=clock)
+    alice = Group.create(suite, GROUP_ID, alice_c.credential, alice_c.signature_priv, config=config)
     kps = [c.key_package(now=NOW) for c in (bob_c, carol_c)]
     out = alice.commit(add=[kp for kp, _ in kps])
     alice.merge_pending_commit()
     assert out.welcome is not None
-    bob = Group.join(out.welcome, kps[0][1], options=pub, clock=clock)
-    carol = Group.join(out.welcome, kps[1][1], options=pub, clock=clock)
+    bob = Group.join(out.welcome, kps[0][1], config=config)
+    carol = Group.join(out.welcome, kps[1][1], config=config)
     up = carol.commit(path=True)
     carol.merge_pending_commit()
     apply(alice, up.commit)
@@ -255,7 +256,7 @@ def receive_pending(w: World, message: bytes, entry: str) -> None:
     """Alice, with her commit pending, processes ``message``: only mls_pq.errors, a rejection
     leaves her (pending commit included) byte-identical, and she can still merge her commit
     when it comes back from the delivery service."""
-    alice = Group.from_bytes(w.alice_pending, clock=clock)
+    alice = Group.from_bytes(w.alice_pending, config=GroupConfig(clock=clock))
     before = alice.to_bytes()
     try:
         apply(alice, message)

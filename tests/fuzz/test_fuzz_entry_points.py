@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from mls_pq.errors import MLSError
 from mls_pq.extensions import EXTERNAL_PUB, RATCHET_TREE, REQUIRED_CAPABILITIES, Extension
-from mls_pq.group import Group, StagedCommit
+from mls_pq.group import Group, GroupConfig, StagedCommit
 from mls_pq.messages.credential import Credential
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.key_package import KeyPackage
@@ -64,13 +64,13 @@ def test_join(suite: int, edits: list[tuple[int, int, int]]) -> None:
     w = world(suite)
     bundle_before = w.joiner_bundle.to_bytes()
     try:
-        Group.join(mutate_bytes(w.welcome, edits), [w.joiner_bundle], clock=clock)
+        Group.join(mutate_bytes(w.welcome, edits), [w.joiner_bundle], config=GroupConfig(clock=clock))
     except MLSError:
         count("Group.join", True)
     else:
         count("Group.join", False)
     assert w.joiner_bundle.to_bytes() == bundle_before, "join changed the KeyPackage bundle"
-    assert Group.join(w.welcome, [w.joiner_bundle], clock=clock).epoch == 3
+    assert Group.join(w.welcome, [w.joiner_bundle], config=GroupConfig(clock=clock)).epoch == 3
 
 
 # ---- Group.join_external ----------------------------------------------------------------------------
@@ -142,12 +142,12 @@ def test_join_external(suite: int, data: st.DataObject) -> None:
         return
     o = w.outsider
     try:
-        Group.join_external(gi, o.credential, o.signature_priv, clock=clock)
+        Group.join_external(gi, o.credential, o.signature_priv, config=GroupConfig(clock=clock))
     except MLSError:
         count("Group.join_external", True)
     else:
         count("Group.join_external", False)
-    g, _ = Group.join_external(w.group_info, o.credential, o.signature_priv, clock=clock)
+    g, _ = Group.join_external(w.group_info, o.credential, o.signature_priv, config=GroupConfig(clock=clock))
     assert g.epoch == 3
 
 
@@ -160,7 +160,7 @@ def test_join_external_at_the_last_epoch() -> None:
     gi = replace(gi, group_context=replace(gi.group_context, epoch=2**64 - 1))
     o = w.outsider
     with pytest.raises(MLSError):
-        Group.join_external(_resign_gi(w, gi), o.credential, o.signature_priv, clock=clock)
+        Group.join_external(_resign_gi(w, gi), o.credential, o.signature_priv, config=GroupConfig(clock=clock))
 
 
 # ---- commit(add=…) ----------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ def test_from_bytes(suite: int, edits: list[tuple[int, int, int]], resealed: boo
         blob = mutate_bytes(w.bob, edits)
     entry = "Group.from_bytes" + (" (resealed)" if resealed else "")
     try:
-        g = Group.from_bytes(blob, clock=clock)
+        g = Group.from_bytes(blob, config=GroupConfig(clock=clock))
     except MLSError:
         count(entry, True)
     else:
@@ -306,7 +306,7 @@ def test_sqlite_load(
         conn.close()
     s = SQLiteStorage(path)
     try:
-        g = Group.load(s, GROUP_ID, clock=clock)
+        g = Group.load(s, GROUP_ID, config=GroupConfig(clock=clock))
     except MLSError:
         count("Group.load (SQLite)", True)
     else:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from mls_pq.errors import MLSError
 from mls_pq.extensions import APPLICATION_ID, EXTERNAL_PUB, RATCHET_TREE, REQUIRED_CAPABILITIES, Extension
-from mls_pq.group import Group
+from mls_pq.group import Group, GroupConfig
 from mls_pq.group.welcome import select_bundle
 from mls_pq.key_schedule import from_joiner, welcome_secret_from_joiner
 from mls_pq.messages.framing_structs import MLSMessage
@@ -127,7 +127,7 @@ def test_welcome_from_a_malicious_committer(suite: int, data: st.DataObject) -> 
     forged = MLSMessage(Welcome(welcome.cipher_suite, (replace(entry, encrypted_group_secrets=egs),), egi)).to_bytes()
     before = bundle.to_bytes()
     try:
-        g = Group.join(forged, [bundle], clock=clock)
+        g = Group.join(forged, [bundle], config=GroupConfig(clock=clock))
     except MLSError:
         count("Group.join (malicious committer)", True)
     else:
@@ -138,4 +138,4 @@ def test_welcome_from_a_malicious_committer(suite: int, data: st.DataObject) -> 
             except MLSError:
                 pass
     assert bundle.to_bytes() == before, "join changed the KeyPackage bundle"
-    assert Group.join(w.welcome, [bundle], clock=clock).epoch == 3
+    assert Group.join(w.welcome, [bundle], config=GroupConfig(clock=clock)).epoch == 3

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from mls_pq.client import Client
 from mls_pq.group import ApplicationMessage, CommitOutput, Group, GroupOptions, ProcessedMessage, StagedCommit
+from mls_pq.group.config import GroupConfig
 from mls_pq.group.welcome import KeyPackageBundle
 from mls_pq.suites import CipherSuite, get_suite
 
@@ -39,10 +40,14 @@ class Sim:
         cs = suite if isinstance(suite, CipherSuite) else get_suite(suite)
         sim = cls(cs, options=options)
         c = sim.client(b"member-0")
-        sim.members.append(Group.create(cs, b"test-group", c.credential, c.signature_priv, options=options))
+        sim.members.append(Group.create(cs, b"test-group", c.credential, c.signature_priv, config=sim.config))
         if n > 1:
             sim.add_new(0, n - 1)
         return sim
+
+    @property
+    def config(self) -> GroupConfig | None:
+        return None if self.options is None else GroupConfig(options=self.options)
 
     def client(self, name: bytes) -> Client:
         c = Client.generate(self.suite, name)
@@ -71,7 +76,7 @@ class Sim:
         kps = [self.key_package(f"member-{len(self.clients)}".encode()) for _ in range(k)]
         out = self.commit(i, add=[kp for kp, _ in kps])
         assert out.welcome is not None
-        new = [Group.join(out.welcome, b, options=self.options) for _, b in kps]
+        new = [Group.join(out.welcome, b, config=self.config) for _, b in kps]
         self.members.extend(new)
         return new
 

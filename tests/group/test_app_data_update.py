@@ -5,6 +5,7 @@ no path required, GroupContextExtensions restriction; application PSKs in commit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -13,7 +14,7 @@ from mls_pq.client import Client, default_capabilities
 from mls_pq.components import ComponentRegistry, UpdateContext
 from mls_pq.errors import DraftValidationError, ValidationError
 from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
-from mls_pq.group import Group
+from mls_pq.group import Group, GroupConfig
 from mls_pq.messages.app_data import AppDataDictionary, AppDataUpdate, ComponentData, app_data_dictionary_of
 from mls_pq.messages.framing_structs import MLSMessage, PublicMessage, WireFormat
 from mls_pq.messages.leaf_node import Capabilities
@@ -51,13 +52,15 @@ def pair(group_extensions: Sequence[Extension] = (), registry: ComponentRegistry
     ca, cb = Client.generate(S, b"alice"), Client.generate(S, b"bob")
     caps_a = default_capabilities(S, ca.credential, extensions=[cp.APP_DATA_DICTIONARY], proposals=[cp.APP_DATA_UPDATE])
     caps_b = default_capabilities(S, cb.credential, extensions=[cp.APP_DATA_DICTIONARY], proposals=[cp.APP_DATA_UPDATE])
-    a = Group.create(S, b"g", ca.credential, ca.signature_priv, capabilities=caps_a, extensions=group_extensions)
+    config = GroupConfig(components=registry)
+    a = Group.create(
+        S, b"g", ca.credential, ca.signature_priv, capabilities=caps_a, extensions=group_extensions, config=config
+    )
     kp, bundle = cb.key_package(capabilities=caps_b)
     out = a.commit(add=[kp])
     a.merge_pending_commit()
     assert out.welcome is not None
-    b = Group.join(out.welcome, bundle)
-    a.components = b.components = registry
+    b = Group.join(out.welcome, bundle, config=config)
     return a, b
 
 
@@ -96,7 +99,7 @@ def test_commit_without_path_on_the_wire_section_4_7() -> None:
 
 def test_receiver_without_component_rejects_and_is_unchanged_section_4_7() -> None:
     a, b = pair()
-    b.components = ComponentRegistry()
+    b.config = replace(b.config, components=ComponentRegistry())
     before = b.state.to_bytes()
     out = a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"x"))])
     with pytest.raises(DraftValidationError, match="unknown to the application.*§4.7"):
@@ -126,7 +129,7 @@ def test_member_without_capability_rejected_rfc9420_12_2() -> None:
     kp, _ = cb.key_package()
     a.commit(add=[kp])
     a.merge_pending_commit()
-    a.components = REG
+    a.config = replace(a.config, components=REG)
     with pytest.raises(ValidationError, match="does not support proposal type 0x0008"):
         a.commit(proposals=[Proposal(AppDataUpdate.make_update(COMP, b"x"))])
 

@@ -9,7 +9,7 @@ new credential appears, and that a rejecting validator makes the operation fail 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -17,7 +17,7 @@ from mls_pq.client import Client, make_leaf_template
 from mls_pq.credentials import CredentialEvent, CredentialEventType, CredentialRejected
 from mls_pq.errors import MLSError
 from mls_pq.extensions import APPLICATION_ID, Extension
-from mls_pq.group import Group
+from mls_pq.group import Group, GroupConfig
 from mls_pq.group.external import ExternalSender, external_proposal, external_senders_extension, new_member_add_proposal
 from mls_pq.messages.credential import Credential
 from mls_pq.messages.framing_structs import MLSMessage
@@ -71,7 +71,14 @@ def _world() -> World:
     ds_sk, ds_pk = suite.signature.generate()
     ds = external_senders_extension([ExternalSender(ds_pk, Credential.basic(b"ds"))])
     ra, rb, rc = Recorder(), Recorder(), Recorder()
-    a = Group.create(suite, b"as-group", alice.credential, alice.signature_priv, extensions=[ds], credential_validator=ra)
+    a = Group.create(
+        suite,
+        b"as-group",
+        alice.credential,
+        alice.signature_priv,
+        extensions=[ds],
+        config=GroupConfig(credential_validator=ra),
+    )
     assert ra.take() == [("external_sender", b"ds", None, None)]
     kp_b, bb = bob.key_package()
     kp_c, bc = carol.key_package()
@@ -79,8 +86,8 @@ def _world() -> World:
     assert ra.take() == [("key_package", b"bob", None, None), ("key_package", b"carol", None, None)]
     a.merge_pending_commit()
     assert out.welcome is not None
-    b = Group.join(out.welcome, bb, credential_validator=rb)
-    c = Group.join(out.welcome, bc, credential_validator=rc)
+    b = Group.join(out.welcome, bb, config=GroupConfig(credential_validator=rb))
+    c = Group.join(out.welcome, bc, config=GroupConfig(credential_validator=rc))
     assert rb.take() == [
         ("group_member", b"alice", 0, None),
         ("group_member", b"carol", 2, None),
@@ -251,7 +258,9 @@ def test_events_on_external_join_and_resync() -> None:
     ra, rb, rc = w.recs
     dave = Client.generate(w.suite, b"dave")
     rd = Recorder()
-    d, commit = Group.join_external(a.group_info(), dave.credential, dave.signature_priv, credential_validator=rd)
+    d, commit = Group.join_external(
+        a.group_info(), dave.credential, dave.signature_priv, config=GroupConfig(credential_validator=rd)
+    )
     assert rd.take() == [
         ("group_member", b"alice", 0, None),
         ("group_member", b"bob", 1, None),
@@ -265,7 +274,11 @@ def test_events_on_external_join_and_resync() -> None:
     # bob lost his state and resyncs: the removed leaf's credential is the predecessor
     bob = w.clients[1]
     b2, commit = Group.join_external(
-        a.group_info(), bob.credential, bob.signature_priv, remove_leaf=1, credential_validator=Recorder()
+        a.group_info(),
+        bob.credential,
+        bob.signature_priv,
+        remove_leaf=1,
+        config=GroupConfig(credential_validator=Recorder()),
     )
     apply(a, commit)
     assert ra.take() == [("commit", b"bob", 1, b"bob")]
@@ -278,13 +291,13 @@ def test_validator_survives_load_and_from_bytes() -> None:
     store = MemoryStorage()
     b.save(store)
     rec = Recorder()
-    loaded = Group.load(store, b.group_id, credential_validator=rec)
-    restored = Group.from_bytes(b.to_bytes(), credential_validator=rec)
+    loaded = Group.load(store, b.group_id, config=GroupConfig(credential_validator=rec))
+    restored = Group.from_bytes(b.to_bytes(), config=GroupConfig(credential_validator=rec))
     prop = a.propose_update(credential=Credential.basic(b"alice v2"))
     apply(loaded, prop)
     apply(restored, prop)
     assert rec.take() == [("update", b"alice v2", 0, b"alice")] * 2
-    assert Group.load(store, b.group_id).credential_validator is None
+    assert Group.load(store, b.group_id).config.credential_validator is None
 
 
 # ---- rejections ---------------------------------------------------------------------------------
@@ -361,14 +374,14 @@ def test_reject_join_from_welcome(event: str) -> None:
     assert out.welcome is not None
     rec = Recorder(reject=lambda e: e.type.value == event)
     with pytest.raises(CredentialRejected) as ei:
-        Group.join(out.welcome, bundle, credential_validator=rec)
+        Group.join(out.welcome, bundle, config=GroupConfig(credential_validator=rec))
     assert ei.value.section == "5.3.1" and ei.value.event is not None
     assert ei.value.event.type.value == event
     store = MemoryStorage()
     with pytest.raises(CredentialRejected):
-        Group.join(out.welcome, bundle, credential_validator=rec, storage=store)
+        Group.join(out.welcome, bundle, config=GroupConfig(credential_validator=rec), storage=store)
     assert store.load_group(a.group_id) is None  # nothing was stored
-    assert Group.join(out.welcome, bundle, credential_validator=Recorder()).epoch == a.epoch + 1
+    assert Group.join(out.welcome, bundle, config=GroupConfig(credential_validator=Recorder())).epoch == a.epoch + 1
 
 
 def test_reject_external_join() -> None:
@@ -377,7 +390,9 @@ def test_reject_external_join() -> None:
     dave = Client.generate(w.suite, b"dave")
     rec = Recorder(reject=lambda e: e.credential.identity == b"bob")
     with pytest.raises(CredentialRejected) as ei:
-        Group.join_external(a.group_info(), dave.credential, dave.signature_priv, credential_validator=rec)
+        Group.join_external(
+            a.group_info(), dave.credential, dave.signature_priv, config=GroupConfig(credential_validator=rec)
+        )
     assert ei.value.event is not None and ei.value.event.leaf_index == 1
 
 
@@ -400,7 +415,14 @@ def test_reject_external_senders() -> None:
     # at creation
     me = Client.generate(w.suite, b"x")
     with pytest.raises(CredentialRejected):
-        Group.create(w.suite, b"g2", me.credential, me.signature_priv, extensions=[ext], credential_validator=w.recs[1])
+        Group.create(
+            w.suite,
+            b"g2",
+            me.credential,
+            me.signature_priv,
+            extensions=[ext],
+            config=GroupConfig(credential_validator=w.recs[1]),
+        )
 
 
 def test_validator_exceptions_reject() -> None:
@@ -410,7 +432,7 @@ def test_validator_exceptions_reject() -> None:
     def broken(event: CredentialEvent) -> bool:
         raise RuntimeError("directory unreachable")
 
-    a.credential_validator = broken
+    a.config = replace(a.config, credential_validator=broken)
     prop = b.propose_update(credential=Credential.basic(b"bob v2"))
     err = _unchanged(a, lambda: apply(a, prop), event="update")
     assert isinstance(err.__cause__, RuntimeError)

@@ -1,16 +1,18 @@
 """The clock for LeafNode lifetime checks (RFC 9420 §7.2, §7.3, §10.1) is injectable in the
-public Group API (``clock=`` of create/join/join_external/load/the constructor): a fixed
+public Group API (``GroupConfig.clock``, the ``config=`` of create/join/join_external/load/the
+constructor): a fixed
 clock decides which KeyPackages are in their lifetime, the system time does not."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from mls_pq.client import Client
 from mls_pq.errors import ValidationError
-from mls_pq.group import Group, StagedCommit
+from mls_pq.group import Group, GroupConfig, StagedCommit
 from mls_pq.messages.leaf_node import Lifetime
 from ._helpers import apply
 
@@ -24,7 +26,9 @@ def fixed(t: int) -> Callable[[], int]:
 
 def _group(clock_t: int) -> tuple[Group, Client]:
     c = Client.generate(1, b"creator")
-    return Group.create(c.suite, b"clock-group", c.credential, c.signature_priv, clock=fixed(clock_t)), c
+    return Group.create(
+        c.suite, b"clock-group", c.credential, c.signature_priv, config=GroupConfig(clock=fixed(clock_t))
+    ), c
 
 
 def test_expired_key_package_in_add_is_rejected_with_a_fixed_clock() -> None:
@@ -54,7 +58,7 @@ def test_the_fixed_clock_not_the_system_time_decides() -> None:
     out = g.commit(add=[kp])
     g.merge_pending_commit()
     assert out.welcome is not None
-    joined = Group.join(out.welcome, bundle, clock=fixed(T), check_tree_lifetimes=True)
+    joined = Group.join(out.welcome, bundle, config=GroupConfig(clock=fixed(T), check_tree_lifetimes=True))
     assert joined.epoch_authenticator == g.epoch_authenticator
     # the creator's own leaf was dated by the injected clock too
     lt = g.state.own_leaf.lifetime
@@ -66,10 +70,10 @@ def test_the_fixed_clock_not_the_system_time_decides() -> None:
     apply(joined, out.commit)
     assert out.welcome is not None
     with pytest.raises(ValidationError) as ei:
-        Group.join(out.welcome, bundle2, check_tree_lifetimes=True)
+        Group.join(out.welcome, bundle2, config=GroupConfig(check_tree_lifetimes=True))
     assert ei.value.section == "7.3"
     # moving the group's clock past the lifetime makes the same kind of KeyPackage invalid
-    g.clock = fixed(T + 2 * DAY)
+    g.config = replace(g.config, clock=fixed(T + 2 * DAY))
     kp3, _ = Client.generate(1, b"2001-c").key_package(lifetime=Lifetime(T - DAY, T + DAY))
     with pytest.raises(ValidationError) as ei:
         g.commit(add=[kp3])
@@ -84,7 +88,7 @@ def test_receivers_apply_their_own_clock() -> None:
     out = g.commit(add=[kp_b])
     g.merge_pending_commit()
     assert out.welcome is not None
-    b = Group.join(out.welcome, bundle_b, clock=fixed(T + 30 * DAY))
+    b = Group.join(out.welcome, bundle_b, config=GroupConfig(clock=fixed(T + 30 * DAY)))
     kp_c, _ = Client.generate(1, b"c").key_package(lifetime=Lifetime(T - DAY, T + DAY))
     out = g.commit(add=[kp_c])  # valid for the committer's clock (T)
     g.merge_pending_commit()
@@ -92,6 +96,6 @@ def test_receivers_apply_their_own_clock() -> None:
     with pytest.raises(ValidationError) as ei:
         apply(b, out.commit)
     assert ei.value.section == "7.3" and b.to_bytes() == before
-    b.clock = None  # e.g. replaying a recorded history: no lifetime checks
+    b.config = replace(b.config, clock=None)  # e.g. replaying a recorded history: no lifetime checks
     assert isinstance(apply(b, out.commit), StagedCommit)
     assert b.epoch_authenticator == g.epoch_authenticator

@@ -20,7 +20,7 @@ import pytest
 from mls_pq.client import Client, default_capabilities, grease_capabilities, grease_extension, make_key_package
 from mls_pq.errors import ValidationError
 from mls_pq.extensions import GREASE_VALUES, REQUIRED_CAPABILITIES, Extension, is_grease
-from mls_pq.group import Group
+from mls_pq.group import Group, GroupConfig
 from mls_pq.group import validation as v
 from mls_pq.messages.credential import Credential
 from mls_pq.messages.framing_structs import MLSMessage
@@ -116,7 +116,7 @@ def test_group_of_greased_members(suite_id: int) -> None:
     out = a.commit(add=[kp_b, kp_c], grease=True, group_info_extensions=[Extension(0xDADA, os.urandom(7))])
     a.merge_pending_commit()
     assert out.welcome is not None
-    b = Group.join(out.welcome, bb, check_tree_lifetimes=True)
+    b = Group.join(out.welcome, bb, config=GroupConfig(check_tree_lifetimes=True))
     c = Group.join(out.welcome, bc)
     group = [a, b, c]
     _agree(group)

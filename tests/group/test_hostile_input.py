@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -19,7 +19,7 @@ from mls_pq.client import Client
 from mls_pq.codec import Reader, Struct, Writer
 from mls_pq.errors import ValidationError
 from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
-from mls_pq.group import Group, ProposalMessage, StagedCommit
+from mls_pq.group import Group, GroupConfig, ProposalMessage, StagedCommit
 from mls_pq.group import validation as v
 from mls_pq.group.external import new_member_add_proposal
 from mls_pq.group.state import CachedProposal
@@ -241,12 +241,12 @@ def test_limit_max_message_size_process() -> None:
     sim = Sim.start(1, 2)
     msg = sim.members[0].encrypt(b"x" * 100)
     g = sim.members[1]
-    g.limits = Limits(max_message_size=len(msg) - 1)
+    g.config = replace(g.config, limits=Limits(max_message_size=len(msg) - 1))
     before = g.to_bytes()
     with pytest.raises(DecodeError, match="max_message_size"):
         apply(g, msg)
     assert g.to_bytes() == before
-    g.limits = Limits(max_message_size=len(msg))
+    g.config = replace(g.config, limits=Limits(max_message_size=len(msg)))
     assert received(g, msg) == b"x" * 100
 
 
@@ -262,14 +262,16 @@ def test_limit_max_message_size_join_and_join_external() -> None:
     assert out.welcome is not None
     w = out.welcome
     with pytest.raises(DecodeError, match="max_message_size"):
-        Group.join(w, bundle, limits=Limits(max_message_size=len(w) - 1))
-    joined = Group.join(w, bundle, limits=Limits(max_message_size=len(w)))
-    assert joined.limits.max_message_size == len(w)
+        Group.join(w, bundle, config=GroupConfig(limits=Limits(max_message_size=len(w) - 1)))
+    joined = Group.join(w, bundle, config=GroupConfig(limits=Limits(max_message_size=len(w))))
+    assert joined.config.limits.max_message_size == len(w)
     gi = sim.members[0].group_info(ratchet_tree=True, external_pub=True)
     ext = Client.generate(1, b"external")
     with pytest.raises(DecodeError, match="max_message_size"):
-        Group.join_external(gi, ext.credential, ext.signature_priv, limits=Limits(max_message_size=len(gi) - 1))
-    g, _ = Group.join_external(gi, ext.credential, ext.signature_priv, limits=Limits(max_message_size=len(gi)))
+        too_small = GroupConfig(limits=Limits(max_message_size=len(gi) - 1))
+        Group.join_external(gi, ext.credential, ext.signature_priv, config=too_small)
+    exact = GroupConfig(limits=Limits(max_message_size=len(gi)))
+    g, _ = Group.join_external(gi, ext.credential, ext.signature_priv, config=exact)
     assert g.epoch == sim.members[0].epoch + 1
 
 
@@ -284,20 +286,20 @@ def test_limit_max_proposals_per_commit() -> None:
     ref = b.propose_remove(3)
     for m in (a, receiver):
         apply(m, ref)
-    a.limits = Limits(max_proposals_per_commit=1)
+    a.config = replace(a.config, limits=Limits(max_proposals_per_commit=1))
     before = a.to_bytes()
     with pytest.raises(ValidationError, match="max_proposals_per_commit"):
         a.commit(remove=[1])  # one by value + one by reference
     assert a.to_bytes() == before and not a.has_pending_commit
-    a.limits = Limits(max_proposals_per_commit=2)
+    a.config = replace(a.config, limits=Limits(max_proposals_per_commit=2))
     out = a.commit(remove=[1])
     assert len(out.effects.removed) == 2
-    receiver.limits = Limits(max_proposals_per_commit=1)
+    receiver.config = replace(receiver.config, limits=Limits(max_proposals_per_commit=1))
     r_before = receiver.to_bytes()
     with pytest.raises(ValidationError, match="max_proposals_per_commit"):
         apply(receiver, out.commit)
     assert receiver.to_bytes() == r_before
-    receiver.limits = Limits(max_proposals_per_commit=2)
+    receiver.config = replace(receiver.config, limits=Limits(max_proposals_per_commit=2))
     assert isinstance(apply(receiver, out.commit), StagedCommit)
 
 
@@ -312,29 +314,29 @@ def test_limit_max_group_size_commit_load_and_from_bytes() -> None:
     sim = Sim.start(1, 2)
     a, b = sim.members
     kp, _ = sim.key_package(b"third")
-    a.limits = Limits(max_group_size=2)
+    a.config = replace(a.config, limits=Limits(max_group_size=2))
     before = a.to_bytes()
     with pytest.raises(ValidationError, match="max_group_size"):
         a.commit(add=[kp])
     assert a.to_bytes() == before
-    a.limits = Limits(max_group_size=3)
+    a.config = replace(a.config, limits=Limits(max_group_size=3))
     out = a.commit(add=[kp])
-    b.limits = Limits(max_group_size=2)
+    b.config = replace(b.config, limits=Limits(max_group_size=2))
     b_before = b.to_bytes()
     with pytest.raises(ValidationError, match="max_group_size"):
         apply(b, out.commit)
     assert b.to_bytes() == b_before
-    b.limits = Limits(max_group_size=3)
+    b.config = replace(b.config, limits=Limits(max_group_size=3))
     apply(b, out.commit)
     data = b.to_bytes()
     with pytest.raises(ValidationError, match="max_group_size"):
-        Group.from_bytes(data, limits=Limits(max_group_size=2))
-    assert Group.from_bytes(data, limits=Limits(max_group_size=3)).limits.max_group_size == 3
+        Group.from_bytes(data, config=GroupConfig(limits=Limits(max_group_size=2)))
+    assert Group.from_bytes(data, config=GroupConfig(limits=Limits(max_group_size=3))).config.limits.max_group_size == 3
     storage = MemoryStorage()
     b.save(storage)
     with pytest.raises(ValidationError, match="max_group_size"):
-        Group.load(storage, b.group_id, limits=Limits(max_group_size=2))
-    assert Group.load(storage, b.group_id, limits=Limits(max_group_size=3)).epoch == b.epoch
+        Group.load(storage, b.group_id, config=GroupConfig(limits=Limits(max_group_size=2)))
+    assert Group.load(storage, b.group_id, config=GroupConfig(limits=Limits(max_group_size=3))).epoch == b.epoch
 
 
 # ---- defect 7: non-default proposal types and the members a commit removes (RFC 9420 §12.2) ----
@@ -642,7 +644,7 @@ def test_limit_max_pending_proposals() -> None:
         Limits(max_pending_proposals=0)
     sim = Sim.start(1, 2)
     sender, receiver = sim.members
-    receiver.limits = Limits(max_pending_proposals=3)
+    receiver.config = replace(receiver.config, limits=Limits(max_pending_proposals=3))
     messages = [sender.propose_reinit(f"g{i}".encode(), 1) for i in range(4)]
     for m in messages[:3]:
         assert isinstance(apply(receiver, m), ProposalMessage)
@@ -663,4 +665,4 @@ def test_limit_max_pending_proposals() -> None:
     pending: tuple[CachedProposal, ...] = receiver.pending_proposals  # not the narrowed 3-tuple above
     assert pending == ()
     assert isinstance(apply(receiver, sender.propose_reinit(b"next", 1)), ProposalMessage)
-    assert receiver.limits.max_pending_proposals == 3 and Limits().max_pending_proposals == 10_000
+    assert receiver.config.limits.max_pending_proposals == 3 and Limits().max_pending_proposals == 10_000

@@ -22,7 +22,7 @@ from dataclasses import replace
 import pytest
 
 from mls_pq.errors import StateError, ValidationError
-from mls_pq.group import Group
+from mls_pq.group import Group, GroupConfig
 from mls_pq.group import external as ext_module
 from mls_pq.group import validation as v
 from mls_pq.messages.framing_structs import MLSMessage
@@ -155,14 +155,15 @@ def test_no_group_info_from_an_inactive_group() -> None:
 def test_maximum_total_lifetime_is_enforced() -> None:
     """§7.2: "Applications MUST define a maximum total lifetime that is acceptable for a
     LeafNode, and reject any LeafNode where the total lifetime is longer than this
-    duration" — ``max_lifetime`` of the Group API, applied to Adds (sent and received) and
+    duration" — ``GroupConfig.max_lifetime`` of the Group API, applied to Adds (sent and received) and
     to the tree a joiner receives."""
     from mls_pq.messages.leaf_node import Lifetime
 
     day = 86_400
     sim = Sim.start(1, 2)
     a, b = sim.members
-    a.max_lifetime = b.max_lifetime = 30 * day
+    for m in (a, b):
+        m.config = replace(m.config, max_lifetime=30 * day)
     now = int(time.time())
     long_kp, _ = sim.key_package(b"long-lived")  # the client default: 90 days + 1 hour
     with pytest.raises(ValidationError) as ei:
@@ -172,7 +173,7 @@ def test_maximum_total_lifetime_is_enforced() -> None:
         a.propose_add(long_kp)
     assert ei.value.section == "7.2"
     # a receiver with the maximum rejects a commit adding it (sent by a member without one)
-    a.max_lifetime = None
+    a.config = replace(a.config, max_lifetime=None)
     out = a.commit(add=[long_kp])
     a.discard_pending_commit()
     _rejects(b, out.commit, "7.2")
@@ -182,9 +183,9 @@ def test_maximum_total_lifetime_is_enforced() -> None:
     assert out.welcome is not None
     # the joiner's maximum covers every leaf of the received tree (the creator's leaf is long-lived)
     with pytest.raises(ValidationError) as ei:
-        Group.join(out.welcome, bundle, max_lifetime=30 * day)
+        Group.join(out.welcome, bundle, config=GroupConfig(max_lifetime=30 * day))
     assert ei.value.section == "7.2"
-    sim.members.append(Group.join(out.welcome, bundle, max_lifetime=100 * day))
+    sim.members.append(Group.join(out.welcome, bundle, config=GroupConfig(max_lifetime=100 * day)))
     sim.agree()
 
 
@@ -197,12 +198,13 @@ def test_referenced_add_must_still_be_within_its_lifetime_when_committed() -> No
     t, day = 1_000_000_000, 86_400
     sim = Sim.start(1, 3)
     for m in sim.members:
-        m.clock = lambda: t
+        m.config = replace(m.config, clock=lambda: t)
     kp, _ = sim.client(b"short").key_package(lifetime=Lifetime(t - day, t + day))
     p = sim.members[0].propose_add(kp)
     sim.deliver(sim.members[0], p)
     ref = sim.members[1].pending_proposals[0].ref
-    sim.members[1].clock = lambda: t + 2 * day  # the KeyPackage expired in the meantime
+    # the KeyPackage expired in the meantime
+    sim.members[1].config = replace(sim.members[1].config, clock=lambda: t + 2 * day)
     with pytest.raises(ValidationError) as ei:
         sim.members[1].commit(references=[ref])
     assert ei.value.section == "7.3" and not sim.members[1].has_pending_commit

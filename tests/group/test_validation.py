@@ -18,7 +18,7 @@ import pytest
 from mls_pq.client import make_key_package
 from mls_pq.errors import DecodeError, MLSError, SignatureError, StateError, ValidationError
 from mls_pq.extensions import REQUIRED_CAPABILITIES, Extension
-from mls_pq.group import Group, StagedCommit
+from mls_pq.group import Group, GroupConfig, StagedCommit
 from mls_pq.group import validation as v
 from mls_pq.messages.credential import Credential
 from mls_pq.messages.framing_structs import MLSMessage, PublicMessage
@@ -251,7 +251,7 @@ def test_add_expired_key_package(sim: Sim) -> None:
         sim.members[0].commit(add=[kp_bytes])
     assert ei.value.section == "7.3"
     # without a clock (e.g. replaying recorded data) the lifetime is not checked
-    sim.members[0].clock = None
+    sim.members[0].config = replace(sim.members[0].config, clock=None)
     sim.members[0].commit(add=[kp_bytes])
 
 
@@ -506,14 +506,14 @@ def test_inactive_after_removal(sim: Sim) -> None:
 def test_tree_lifetimes_checked_on_request(sim: Sim) -> None:
     old_kp, _ = _kp(sim, lifetime=Lifetime(0, 1000))
     g = sim.members[0]
-    g.clock = None  # e.g. an application replaying old data
+    g.config = replace(g.config, clock=None)  # e.g. an application replaying old data
     g.commit(add=[old_kp])
     g.merge_pending_commit()
-    g.clock = __import__("mls_pq.tree.ratchet_tree", fromlist=["system_clock"]).system_clock
+    g.config = replace(g.config, clock=GroupConfig().clock)
     kp, bundle = sim.key_package(b"joiner")
     out = g.commit(add=[kp])
     assert out.welcome is not None
     with pytest.raises(ValidationError) as ei:
-        Group.join(out.welcome, bundle, check_tree_lifetimes=True)
+        Group.join(out.welcome, bundle, config=GroupConfig(check_tree_lifetimes=True))
     assert ei.value.section == "7.3"
     assert Group.join(out.welcome, bundle).epoch == g.epoch + 1

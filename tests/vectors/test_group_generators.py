@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from mls_pq.group.config import GroupConfig
 from mls_pq.group.member import Group
 from mls_pq.group.results import ProposalMessage, StagedCommit
 from mls_pq.group.welcome import KeyPackageBundle
@@ -153,7 +154,7 @@ def _replay(c: dict[str, Any]) -> Iterator[tuple[int, Seen]]:
         KeyPackageBundle(kp, h(c["init_priv"]), h(c["encryption_priv"]), h(c["signature_priv"])),
         ratchet_tree=h(c["ratchet_tree"]) if c["ratchet_tree"] else None,
         psk_store={h(p["psk_id"]): h(p["psk"]) for p in c["external_psks"]},
-        clock=None,
+        config=GroupConfig(clock=None),
         suite=s,
     )
     for i, ep in enumerate(c["epochs"]):
