@@ -8,46 +8,16 @@ group's state (it shapes the state itself: the secret trees, the kept past epoch
 other field is the application's (a callable, a registry, a bound) and is passed again
 when the group is loaded.
 
-=========================  ========================  =========  ====================  ============
-field                      default                   RFC        what                  persisted
-=========================  ========================  =========  ====================  ============
-``options``                ``GroupOptions()``        §6.3.1,    wire format of        yes (stored
-                                                     §8.6,      handshakes, padding,  options win
-                                                     §9.2       ratchet window and    on load)
-                                                                forward distance,
-                                                                past epochs kept,
-                                                                GroupInfo extensions
-``clock``                  ``system_clock``          §7.2,      seconds since the     no
-                                                     §7.3       Unix epoch for the
-                                                                LeafNode lifetime
-                                                                checks; ``None``
-                                                                disables them (only
-                                                                for replaying
-                                                                recorded vectors)
-``identity_of``            ``default_identity``      §5.3.1,    the identity a leaf   no
-                           (the signature key)       §12.2      presents ("the same
-                                                                client" checks)
-``max_lifetime``           ``None`` (no maximum)     §7.2       the longest total     no
-                                                                lifetime (seconds) of
-                                                                a LeafNode accepted
-``credential_validator``   ``None`` (accept all)     §5.3.1     the Authentication    no
-                                                                Service; production
-                                                                applications MUST
-                                                                supply one
-``limits``                 ``DEFAULT_LIMITS``        §2.1.2     message size, group   no
-                                                                size, proposals per
-                                                                commit / per epoch
-                                                                (:mod:`mls_pq.limits`)
-``check_tree_lifetimes``   ``False``                 §7.3       the RECOMMENDED       no
-                                                                lifetime check of
-                                                                every leaf of a tree
-                                                                we join (Welcome,
-                                                                external commit)
-``components``             ``EMPTY_REGISTRY``        ext. §4.7  handlers of the       no
-                                                                application's
-                                                                components
-                                                                (AppDataUpdate)
-=========================  ========================  =========  ====================  ============
+| field | default | RFC | what | persisted |
+|---|---|---|---|---|
+| ``options`` | ``GroupOptions()`` | §6.3.1, §8.6, §9.2 | wire format of handshakes, padding, ratchet window and forward distance, past epochs kept, GroupInfo extensions | yes (the stored options win on load) |
+| ``clock`` | ``system_clock`` | §7.2, §7.3 | seconds since the Unix epoch for the LeafNode lifetime checks; ``None`` disables them (only for replaying recorded vectors) | no |
+| ``identity_of`` | ``default_identity`` (the signature key) | §5.3.1, §12.2 | the identity a leaf presents ("the same client" checks) | no |
+| ``max_lifetime`` | ``None`` (no maximum) | §7.2 | the longest total lifetime (seconds) of a LeafNode accepted | no |
+| ``credential_validator`` | ``None`` (accept all) | §5.3.1 | the Authentication Service; production applications MUST supply one | no |
+| ``limits`` | ``DEFAULT_LIMITS`` | §2.1.2 | message size, group size, proposals per commit and per epoch (:mod:`mls_pq.limits`) | no |
+| ``check_tree_lifetimes`` | ``False`` | §7.3 | the RECOMMENDED lifetime check of every leaf of a tree we join (Welcome, external commit) | no |
+| ``components`` | ``EMPTY_REGISTRY`` | ext. §4.7 | handlers of the application's components (AppDataUpdate) | no |
 
 ("ext." is draft-ietf-mls-extensions.) A wrong type is a :class:`TypeError` naming the
 field; a value out of range a :class:`~mls_pq.errors.ValidationError` (as
