@@ -640,8 +640,7 @@ def test_joiner_sees_apq_info_in_welcome_section_3_2_1() -> None:
             out = g.commit(add=[kp])
         g.merge_pending_commit()
         assert out.welcome is not None
-        psks = {(APQ_COMPONENT_ID, k[1]): v for k, v in a.t.application_psks.items()}
-        joined.append(Group.join(out.welcome, bundle, application_psks=psks))
+        joined.append(Group.join(out.welcome, bundle, application_psks=dict(a.t.application_psks)))
     infos = [apq_info(g) for g in joined]
     assert infos[0] is not None and infos[0].immutable_fields() == c.info(0, 0).immutable_fields()
     assert infos[1] is not None and infos[1].immutable_fields() == infos[0].immutable_fields()
