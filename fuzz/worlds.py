@@ -61,7 +61,7 @@ def clock() -> int:
 @contextlib.contextmanager
 def seeded_urandom(seed: int) -> Iterator[None]:
     """Replace ``os.urandom`` by a seeded PRNG for the duration (corpus generation only)."""
-    import mls_pq.client as client_module
+    import mls_pq.grease as client_module  # the GREASE choices (moved from mls_pq.client)
 
     rng = random.Random(seed)
     real, real_rng = os.urandom, getattr(client_module, "_RNG", None)

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 import mls_pq.ext_codepoints as cp
+
 from .errors import DraftValidationError, MLSError
 from .extensions import Extension
 from .messages.app_data import (

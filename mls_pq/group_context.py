@@ -8,8 +8,7 @@ from typing import Self
 from .codec import Reader, Struct, Writer
 from .errors import DecodeError, ValidationError
 from .extensions import Extension
-
-PROTOCOL_VERSION_MLS10 = 1
+from .messages.version import PROTOCOL_VERSION_MLS10
 
 #: the last value of the uint64 ``epoch`` (RFC 9420 §8): a group there cannot advance
 LAST_EPOCH = (1 << 64) - 1

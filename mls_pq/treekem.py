@@ -1,5 +1,5 @@
-"""TreeKEM (RFC 9420 §7.4–7.6): UpdatePath structs, path-secret derivation, creating an
-UpdatePath as committer and merging/decrypting a received one, and the per-member private
+"""TreeKEM (RFC 9420 §7.4–7.6): path-secret derivation, creating an UpdatePath (its structs
+are in :mod:`mls_pq.messages.update_path`) as committer and merging/decrypting a received one, and the per-member private
 tree state.
 
 Both :func:`create_update_path` and :func:`apply_update_path` mutate the tree they are
@@ -13,13 +13,12 @@ import hmac
 import os
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
-from .codec import CachedStruct, Reader, Writer, encode_opaque
 from .errors import DecryptError, ValidationError
 from .group_context import GroupContext
 from .messages.leaf_node import LeafNode, LeafNodeSource
+from .messages.update_path import HPKECiphertext, UpdatePath, UpdatePathNode
 from .tree import math as tm
 from .tree.leaf_validation import CapSummary, LeafContext, check_new_leaf_in_tree, validate_leaf_node
 from .tree.ratchet_tree import RatchetTree
@@ -28,70 +27,6 @@ if TYPE_CHECKING:
     from .suites import CipherSuite
 
 UPDATE_PATH_NODE_LABEL = "UpdatePathNode"
-
-
-# ---- wire structs (RFC 9420 §7.6) ------------------------------------------------------------
-# CachedStructs: a commit's UpdatePath is encoded for the signature, the membership tag, the
-# transcript hash and the wire (four times per commit), so its encoding is computed once;
-# decoded ones keep the octets they were read from (the canonical encoding).
-def _keep_octets(obj: CachedStruct, r: Reader, start: int) -> None:
-    obj.__dict__["encoded"] = bytes(r.data[start : r.pos])
-
-
-@dataclass(frozen=True)
-class HPKECiphertext(CachedStruct):
-    """``struct { opaque kem_output<V>; opaque ciphertext<V>; } HPKECiphertext``."""
-
-    kem_output: bytes
-    ciphertext: bytes
-
-    @cached_property
-    def encoded(self) -> bytes:
-        return encode_opaque(self.kem_output) + encode_opaque(self.ciphertext)
-
-    @classmethod
-    def decode(cls, r: Reader) -> Self:
-        return cls(r.opaque(), r.opaque())
-
-
-@dataclass(frozen=True)
-class UpdatePathNode(CachedStruct):
-    """``struct { HPKEPublicKey encryption_key; HPKECiphertext encrypted_path_secret<V>; }``."""
-
-    encryption_key: bytes
-    encrypted_path_secret: tuple[HPKECiphertext, ...]
-
-    @cached_property
-    def encoded(self) -> bytes:
-        return Writer().opaque(self.encryption_key).structs(self.encrypted_path_secret).getvalue()
-
-    @classmethod
-    def decode(cls, r: Reader) -> Self:
-        start = r.pos
-        node = cls(r.opaque(), tuple(r.structs(HPKECiphertext)))
-        _keep_octets(node, r, start)
-        return node
-
-
-@dataclass(frozen=True)
-class UpdatePath(CachedStruct):
-    """``struct { LeafNode leaf_node; UpdatePathNode nodes<V>; } UpdatePath``."""
-
-    leaf_node: LeafNode
-    nodes: tuple[UpdatePathNode, ...]
-
-    @cached_property
-    def encoded(self) -> bytes:
-        w = Writer()
-        self.leaf_node.encode(w)
-        return w.structs(self.nodes).getvalue()
-
-    @classmethod
-    def decode(cls, r: Reader) -> Self:
-        start = r.pos
-        path = cls(LeafNode.decode(r), tuple(r.structs(UpdatePathNode)))
-        _keep_octets(path, r, start)
-        return path
 
 
 # ---- path secrets (RFC 9420 §7.4) --------------------------------------------------------------

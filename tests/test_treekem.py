@@ -9,16 +9,14 @@ import pytest
 
 from mls_pq.errors import DecryptError, ValidationError
 from mls_pq.messages.leaf_node import LeafNodeSource
+from mls_pq.messages.update_path import HPKECiphertext, UpdatePath, UpdatePathNode
 from mls_pq.tree import math as tm
-from mls_pq.tree.nodes import ParentNode
 from mls_pq.tree.leaf_validation import validate_ratchet_tree
+from mls_pq.tree.nodes import ParentNode
 from mls_pq.tree.ratchet_tree import RatchetTree
 from mls_pq.treekem import (
     UPDATE_PATH_NODE_LABEL,
-    HPKECiphertext,
     PrivateTree,
-    UpdatePath,
-    UpdatePathNode,
     apply_update_path,
     create_update_path,
     next_path_secret,

@@ -69,7 +69,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import ext_codepoints as cp
+import mls_pq.ext_codepoints as cp
+
 from ..components import (
     ComponentRegistry,
     UpdateContext,

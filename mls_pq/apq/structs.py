@@ -27,12 +27,12 @@ from typing import ClassVar, Final, Self
 from ..codec import Reader, Struct, Writer
 from ..errors import DecodeError, DraftValidationError
 from ..messages.framing_structs import (
-    PROTOCOL_VERSION_MLS10,
     ContentType,
     MLSMessage,
     PrivateMessage,
     PublicMessage,
 )
+from ..messages.version import PROTOCOL_VERSION_MLS10
 
 DRAFT: Final = "draft-ietf-mls-combiner"
 

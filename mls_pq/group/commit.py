@@ -17,6 +17,8 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+import mls_pq.group.validation as v
+
 from ..components import (
     EMPTY_REGISTRY,
     ComponentRegistry,
@@ -66,7 +68,6 @@ from ..tree import math as tm
 from ..tree.leaf_validation import LeafContext, find_required_capabilities, validate_leaf_node
 from ..tree.ratchet_tree import RatchetTree
 from ..treekem import CreatedPath, PrivateTree, apply_update_path, create_update_path
-from . import validation as v
 from .past_epochs import PastEpoch, leaf_diff, push_past_epoch
 from .state import (
     GroupState,

@@ -12,18 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..codec import Reader, Struct, Writer
+import mls_pq.group.validation as v
+
 from ..components import ComponentRegistry
 from ..credentials import CredentialValidator, check_credential_key
-from ..errors import DecodeError, ValidationError
-from ..extensions import EXTERNAL_PUB, EXTERNAL_SENDERS, Extension
+from ..errors import ValidationError
+from ..extensions import EXTERNAL_PUB, EXTERNAL_SENDERS
 from ..framing import public_message, sign_content
 from ..group_context import GroupContext
 from ..key_schedule import EpochSecrets, advance
 from ..limits import DEFAULT_LIMITS, Limits
 from ..messages.app_data import AppDataUpdate
 from ..messages.commit import Commit
-from ..messages.credential import Credential
+from ..messages.external_senders import parse_external_senders
 from ..messages.framing_structs import (
     AuthenticatedContent,
     FramedContent,
@@ -41,7 +42,6 @@ from ..suites import CipherSuite
 from ..transcript import confirmation_tag, confirmed_transcript_hash, interim_transcript_hash
 from ..tree.ratchet_tree import RatchetTree
 from ..treekem import create_update_path
-from . import validation as v
 from .commit import (
     EXTERNAL_INIT_LABEL,
     Applied,
@@ -57,38 +57,6 @@ from .state import GroupOptions, GroupState, new_secret_tree
 from .welcome import parse_external_pub, tree_for_group_info, verify_group_info
 
 # ---- the external_senders extension (§12.1.8.1) --------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExternalSender(Struct):
-    """``struct { SignaturePublicKey signature_key; Credential credential; } ExternalSender``."""
-
-    signature_key: bytes
-    credential: Credential
-
-    def encode(self, w: Writer) -> None:
-        w.opaque(self.signature_key)
-        self.credential.encode(w)
-
-    @classmethod
-    def decode(cls, r: Reader) -> ExternalSender:
-        return cls(r.opaque(), Credential.decode(r))
-
-
-def external_senders_extension(senders: Sequence[ExternalSender]) -> Extension:
-    return Extension(EXTERNAL_SENDERS, Writer().structs(senders).getvalue())
-
-
-def parse_external_senders(ext: Extension | None) -> list[ExternalSender]:
-    if ext is None:
-        return []
-    r = Reader(ext.extension_data)
-    try:
-        out = r.structs(ExternalSender)
-        r.done()
-    except (IndexError, ValueError) as e:
-        raise DecodeError(f"malformed external_senders: {e}") from None
-    return out
 
 
 def external_sender_keys(context: GroupContext) -> list[bytes]:

@@ -54,8 +54,9 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequenc
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .. import client as _client
-from .. import log
+import mls_pq.group.validation as v
+import mls_pq.log as log  # noqa: PLR0402  (the module, not the package: no edge to mls_pq/__init__)
+
 from ..codec import Reader, Writer
 from ..components import ComponentRegistry
 from ..credentials import CredentialValidator, check_credential_key
@@ -78,8 +79,11 @@ from ..framing import (
     seal_private,
     unprotect_public,
 )
-from ..group_context import PROTOCOL_VERSION_MLS10, GroupContext
+from ..grease import grease_extension, grease_leaf
+from ..group_context import GroupContext
+from ..key_package_bundle import parse_key_package
 from ..key_schedule import from_joiner
+from ..leaf_template import DEFAULT_LIFETIME, as_suite, default_capabilities, make_leaf_template
 from ..limits import DEFAULT_LIMITS, Limits
 from ..secret_tree import APPLICATION
 from ..messages.app_data import AppDataUpdate
@@ -107,6 +111,7 @@ from ..messages.proposals import (
     Remove,
     Update,
 )
+from ..messages.version import PROTOCOL_VERSION_MLS10
 from ..messages.welcome import GroupInfo, Welcome
 from ..psk import PSK_APPLICATION, PSK_EXTERNAL, PSK_RESUMPTION, USAGE_BRANCH, USAGE_REINIT, PreSharedKeyID
 from ..suites import CipherSuite, get_suite
@@ -114,7 +119,6 @@ from ..transcript import confirmation_tag, interim_transcript_hash
 from ..tree.leaf_validation import LeafContext, validate_leaf_node
 from ..tree.ratchet_tree import RatchetTree, system_clock
 from ..treekem import PrivateTree
-from . import validation as v
 from .commit import CommitEffects, MemberInfo, create_commit, padding, process_commit, random_psk_nonce
 from .config import DEFAULT_CONFIG, Clock, GroupConfig
 from .external import create_external_commit, external_sender_keys
@@ -354,22 +358,22 @@ class Group:
         are saved with the group). With ``storage`` the group is saved (epoch 0) and every
         later change is written through. ``grease``: add random GREASE values to our leaf's
         capabilities and extensions (§13.5)."""
-        cs = _client.as_suite(suite)
+        cs = as_suite(suite)
         cfg = _config_arg(config)
         opts = cfg.options
         enc_priv, enc_pub = cs.generate_key_pair()
         t = (cfg.clock or system_clock)()  # the injected clock dates our own leaf too
-        caps = capabilities or _client.default_capabilities(cs, credential)
+        caps = capabilities or default_capabilities(cs, credential)
         leaf_exts = tuple(leaf_extensions)
         if grease:
-            caps, leaf_exts = _client.grease_leaf(caps, leaf_exts)
+            caps, leaf_exts = grease_leaf(caps, leaf_exts)
         leaf = LeafNode(
             encryption_key=enc_pub,
             signature_key=cs.signature.public_key(signature_priv),
             credential=credential,
             capabilities=caps,
             leaf_node_source=int(LeafNodeSource.KEY_PACKAGE),
-            lifetime=Lifetime(max(0, t - _client.DEFAULT_LIFETIME[0]), t + _client.DEFAULT_LIFETIME[1]),
+            lifetime=Lifetime(max(0, t - DEFAULT_LIFETIME[0]), t + DEFAULT_LIFETIME[1]),
             extensions=leaf_exts,
         ).sign(cs, signature_priv)
         check_unique_types(extensions, "the GroupContext extensions")  # §13.5
@@ -496,11 +500,11 @@ class Group:
         gi = msg.body
         cs = suite or get_suite(gi.group_context.cipher_suite)
         psk_store = psk_store if psk_store is not None else {}
-        caps = capabilities or _client.default_capabilities(cs, credential)
+        caps = capabilities or default_capabilities(cs, credential)
         leaf_exts = tuple(leaf_extensions)
         if grease:
-            caps, leaf_exts = _client.grease_leaf(caps, leaf_exts)
-        template = _client.make_leaf_template(
+            caps, leaf_exts = grease_leaf(caps, leaf_exts)
+        template = make_leaf_template(
             cs,
             credential,
             cs.signature.public_key(signature_priv),
@@ -649,7 +653,7 @@ class Group:
         (§13.5). Not for an inactive group: after a ReInit "the client MUST NOT use the group
         to send messages anymore" (§12.4.2, §11.2), and a removed member's view is stale."""
         self._check_can_send()
-        extra = (*extensions, _client.grease_extension(besides=extensions)) if grease else tuple(extensions)
+        extra = (*extensions, grease_extension(besides=extensions)) if grease else tuple(extensions)
         gi = build_group_info(self._state, ratchet_tree=ratchet_tree, external_pub=external_pub, extra_extensions=extra)
         return MLSMessage(gi).to_bytes()
 
@@ -715,7 +719,7 @@ class Group:
     ) -> bytes:
         """Propose adding the KeyPackage's owner (§12.1.1); see :meth:`propose`."""
         return self.propose(
-            Proposal(Add(_client.parse_key_package(key_package))),
+            Proposal(Add(parse_key_package(key_package))),
             authenticated_data=authenticated_data,
             wire_format=wire_format,
         )
@@ -904,7 +908,7 @@ class Group:
         if group_context_extensions is not None:
             by_value.append(Proposal(GroupContextExtensions(tuple(group_context_extensions))))
         by_value.extend(Proposal(Remove(i)) for i in remove)
-        by_value.extend(Proposal(Add(_client.parse_key_package(kp))) for kp in add)
+        by_value.extend(Proposal(Add(parse_key_package(kp))) for kp in add)
         for p in psks:
             pid = p if isinstance(p, PreSharedKeyID) else self.external_psk_id(p)
             by_value.append(Proposal(PreSharedKey(pid)))
@@ -938,7 +942,7 @@ class Group:
         nxt = build.next
         self.limits.check_tree(nxt.tree, "the tree after this commit")
         gi_exts = (
-            (*group_info_extensions, _client.grease_extension(besides=group_info_extensions))
+            (*group_info_extensions, grease_extension(besides=group_info_extensions))
             if grease
             else tuple(group_info_extensions)
         )
@@ -1277,7 +1281,7 @@ class Group:
                 return content.body.body.key_package.leaf_node.credential
         if sender.sender_type == SenderType.EXTERNAL:
             from ..extensions import EXTERNAL_SENDERS
-            from .external import parse_external_senders
+            from ..messages.external_senders import parse_external_senders
 
             senders = parse_external_senders(st.context.extension(EXTERNAL_SENDERS))
             return senders[sender.index].credential if sender.index < len(senders) else None
@@ -1372,7 +1376,7 @@ class Group:
         )
         pid = PreSharedKeyID.resumption(usage, st.group_id, st.epoch, random_psk_nonce(suite))
         new.resumption_psks[(st.group_id, st.epoch)] = psk_value
-        adds = [Proposal(Add(_client.parse_key_package(kp))) for kp in key_packages]
+        adds = [Proposal(Add(parse_key_package(kp))) for kp in key_packages]
         build = create_commit(
             new._state,
             [*adds, Proposal(PreSharedKey(pid))],

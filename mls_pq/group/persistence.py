@@ -70,13 +70,13 @@ from typing import Any
 
 from ..codec import Reader, Writer
 from ..errors import CorruptStateError, DecodeError, MLSError, ValidationError
+from ..key_package_bundle import KeyPackageBundle
 from ..messages.welcome import Welcome
 from ..persistent import IntMap
 from ..secret_tree import APPLICATION, HANDSHAKE, RatchetPosition, SecretTree
 from ..storage.base import RowChange, Storage
 from ..suites import CipherSuite
 from .state import GroupState
-from .welcome import KeyPackageBundle
 
 PENDING_MAGIC = b"MLSPQ-PENDING-COMMIT"
 

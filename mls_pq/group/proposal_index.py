@@ -23,10 +23,19 @@ Written by hand: a few lines of bookkeeping no library provides for a frozen dat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from .state import CachedProposal
+
+class Referenced(Protocol):
+    """What the index needs of a cached proposal (:class:`~mls_pq.group.state.CachedProposal`):
+    its ProposalRef. Typed structurally so that this module sits below the state module."""
+
+    @property
+    def ref(self) -> bytes: ...
+
+
+#: the cached-proposal type a caller indexes (its own type comes back from the lookups)
+CachedProposal = TypeVar("CachedProposal", bound=Referenced)
 
 
 class RefIndex:
@@ -35,7 +44,7 @@ class RefIndex:
 
     __slots__ = ("by_ref", "size")
 
-    def __init__(self, proposals: Sequence[CachedProposal] = ()) -> None:
+    def __init__(self, proposals: Sequence[Referenced] = ()) -> None:
         self.by_ref: dict[bytes, int] = {}
         for i, c in enumerate(proposals):
             self.by_ref.setdefault(c.ref, i)
@@ -53,10 +62,10 @@ class RefIndex:
 
 
 #: what a GroupState stores: the tuple the index was built for, and the index
-IndexCache = tuple[tuple["CachedProposal", ...], RefIndex]
+IndexCache = tuple[tuple[Referenced, ...], RefIndex]
 
 
-def index_for(proposals: tuple[CachedProposal, ...], cache: IndexCache | None) -> RefIndex:
+def index_for(proposals: tuple[Referenced, ...], cache: IndexCache | None) -> RefIndex:
     """The index of ``proposals``: the cached one if it was built for this very tuple,
     else a new one (O(len(proposals)), once per tuple not made by :func:`appended`)."""
     if cache is not None and cache[0] is proposals:
@@ -78,4 +87,4 @@ def appended(
     return out, (out, index)
 
 
-__all__ = ["IndexCache", "RefIndex", "appended", "index_for"]
+__all__ = ["IndexCache", "RefIndex", "Referenced", "appended", "index_for"]

@@ -27,7 +27,8 @@ from ..extensions import (
     is_grease,
 )
 from ..ext_codepoints import APP_DATA_UPDATE
-from ..group_context import PROTOCOL_VERSION_MLS10, GroupContext
+from ..group_context import GroupContext
+from ..messages.external_senders import parse_external_senders
 from ..messages.framing_structs import Sender, SenderType
 from ..messages.key_package import KeyPackage
 from ..messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
@@ -44,6 +45,7 @@ from ..messages.proposals import (
     Update,
     proposal_type_info,
 )
+from ..messages.version import PROTOCOL_VERSION_MLS10
 from ..psk import PSK_APPLICATION, PSK_EXTERNAL, PSK_RESUMPTION, USAGE_APPLICATION, PreSharedKeyID
 from ..suites import CipherSuite, get_suite
 from ..tree.leaf_validation import (
@@ -401,8 +403,6 @@ def check_external_senders(
     """An ``external_senders`` extension added or changed (§5.3.1; ``old`` and ``new`` are
     GroupContext extension lists): every entry's X.509 certificate must carry its
     signature_key (§5.3, as for leaves) and every entry is validated with the AS."""
-    from .external import parse_external_senders
-
     new_ext = next((e for e in new if e.extension_type == EXTERNAL_SENDERS), None)
     if new_ext is None:
         return

@@ -7,35 +7,33 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import mls_pq.group.validation as v
 
 from ..codec import Reader, Writer
 from ..credentials import CredentialValidator
 from ..errors import DecodeError, MLSError, StateError, ValidationError
 from ..extensions import EXTERNAL_PUB, RATCHET_TREE, Extension, check_unique_types
 from ..group_context import GroupContext
-from ..key_schedule import EpochSecrets, from_joiner, welcome_secret_from_joiner
+from ..key_package_bundle import KeyPackageBundle
+from ..key_schedule import EpochSecrets, from_joiner, welcome_key_nonce, welcome_secret_from_joiner
 from ..limits import DEFAULT_LIMITS, Limits
 from ..messages.key_package import KeyPackage
-from ..messages.welcome import (
-    EncryptedGroupSecrets,
-    GroupInfo,
-    GroupSecrets,
-    Welcome,
-    decrypt_group_info,
-    encrypt_group_info,
-    open_group_secrets,
-    prepare_welcome_context,
-    seal_group_secrets,
-)
+from ..messages.update_path import HPKECiphertext
+from ..messages.welcome import EncryptedGroupSecrets, GroupInfo, GroupSecrets, Welcome
 from ..psk import PSK_RESUMPTION, USAGE_APPLICATION, USAGE_BRANCH, USAGE_REINIT, PreSharedKeyID, psk_secret
 from ..suites import CipherSuite, get_suite
+from ..suites.cipher_suite import BARE_EXTERNAL_PUB
 from ..transcript import confirmation_tag, interim_transcript_hash
 from ..tree import math as tm
 from ..tree.leaf_validation import validate_ratchet_tree
 from ..tree.ratchet_tree import RatchetTree
 from ..treekem import CreatedPath, PrivateTree
-from . import validation as v
 from .state import GroupOptions, GroupState, forget_used_secrets, new_secret_tree, push_resumption_psk
+
+if TYPE_CHECKING:
+    from ..crypto.hpke import PreparedInfo
 
 # ---- the external_pub extension (§12.4.3.2) --------------------------------------------------
 
@@ -45,18 +43,14 @@ def external_pub_extension(public_key: bytes) -> Extension:
     return Extension(EXTERNAL_PUB, Writer().opaque(public_key).getvalue())
 
 
-#: Code-point profiles that also take an ``external_pub`` extension holding the *bare* public
-#: key, without the ``HPKEPublicKey`` length prefix of §12.4.3.2: ts-mls 1.6.4 writes it so
-#: (and reads only that form). Every other profile is strict; mls-pq always writes the prefix.
-BARE_EXTERNAL_PUB_PROFILES = frozenset({"ts-mls-1.6"})
-
-
 def parse_external_pub(ext: Extension, suite: CipherSuite | None = None) -> bytes:
-    """``ExternalPub.external_pub`` (§12.4.3.2). Under a profile in
-    :data:`BARE_EXTERNAL_PUB_PROFILES`, extension data exactly ``suite.kem.n_pk`` octets long
-    is the bare key (unambiguous: the RFC form is longer by its length prefix)."""
+    """``ExternalPub.external_pub`` (§12.4.3.2). For a suite with the
+    :data:`~mls_pq.suites.cipher_suite.BARE_EXTERNAL_PUB` quirk (set by its code-point profile,
+    :data:`mls_pq.suites.registry.PROFILE_QUIRKS`), extension data exactly ``suite.kem.n_pk``
+    octets long is the bare key (unambiguous: the RFC form is longer by its length prefix).
+    Every other suite is strict; mls-pq always writes the prefix."""
     data = ext.extension_data
-    if suite is not None and suite.profile in BARE_EXTERNAL_PUB_PROFILES and len(data) == suite.kem.n_pk:
+    if suite is not None and BARE_EXTERNAL_PUB in suite.quirks and len(data) == suite.kem.n_pk:
         return bytes(data)
     r = Reader(data)
     try:
@@ -142,6 +136,55 @@ def verify_group_info(
         validate_ratchet_tree(tree, gc.group_id, gc.extensions, now=now, max_lifetime=max_lifetime)
 
 
+# ---- the encrypted parts of a Welcome (§12.4.3.1) ------------------------------------------------
+
+WELCOME_LABEL = "Welcome"
+
+
+def encrypt_group_info(suite: CipherSuite, welcome_secret: bytes, group_info: GroupInfo) -> bytes:
+    """encrypted_group_info = AEAD.Seal(welcome_key, welcome_nonce, "", GroupInfo)."""
+    key, nonce = welcome_key_nonce(suite, welcome_secret)
+    return suite.aead.seal(key, nonce, b"", group_info.to_bytes())
+
+
+def decrypt_group_info(suite: CipherSuite, welcome_secret: bytes, encrypted_group_info: bytes) -> GroupInfo:
+    """Open ``encrypted_group_info``; raises DecryptError or DecodeError."""
+    key, nonce = welcome_key_nonce(suite, welcome_secret)
+    return GroupInfo.from_bytes(suite.aead.open(key, nonce, b"", encrypted_group_info))
+
+
+def seal_group_secrets(
+    suite: CipherSuite,
+    init_key: bytes,
+    encrypted_group_info: bytes,
+    group_secrets: GroupSecrets,
+    prepared: PreparedInfo | None = None,
+) -> HPKECiphertext:
+    """EncryptWithLabel(init_key, "Welcome", encrypted_group_info, group_secrets).
+    ``prepared`` (:func:`prepare_welcome_context`) hashes the context once per Welcome."""
+    if prepared is not None:
+        kem_output, ct = suite.encrypt_with_prepared(init_key, prepared, group_secrets.to_bytes())
+    else:
+        kem_output, ct = suite.encrypt_with_label(init_key, WELCOME_LABEL, encrypted_group_info, group_secrets.to_bytes())
+    return HPKECiphertext(kem_output, ct)
+
+
+def prepare_welcome_context(suite: CipherSuite, encrypted_group_info: bytes) -> PreparedInfo:
+    """The "Welcome" EncryptContext over ``encrypted_group_info``, hashed once for all
+    recipients of one Welcome (RFC 9420 §12.4.3.1)."""
+    return suite.prepare_encrypt_context(WELCOME_LABEL, encrypted_group_info)
+
+
+def open_group_secrets(
+    suite: CipherSuite, init_key_priv: bytes, encrypted_group_info: bytes, sealed: HPKECiphertext
+) -> GroupSecrets:
+    """DecryptWithLabel(init_key_priv, "Welcome", encrypted_group_info, kem_output, ciphertext)."""
+    pt = suite.decrypt_with_label(
+        init_key_priv, WELCOME_LABEL, encrypted_group_info, sealed.kem_output, sealed.ciphertext
+    )
+    return GroupSecrets.from_bytes(pt)
+
+
 # ---- building a Welcome (§12.4.3.1) ------------------------------------------------------------
 
 
@@ -168,37 +211,6 @@ def build_welcome(
 
 
 # ---- joining (§12.4.3.1) ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, repr=False)
-class KeyPackageBundle:
-    """A KeyPackage and its private keys (init, leaf encryption, signature)."""
-
-    key_package: KeyPackage
-    init_priv: bytes
-    encryption_priv: bytes
-    signature_priv: bytes
-
-    def __repr__(self) -> str:
-        return f"<KeyPackageBundle suite=0x{self.key_package.cipher_suite:04x}>"
-
-    def to_bytes(self) -> bytes:
-        w = Writer().opaque(b"MLSPQ-KP-BUNDLE")
-        self.key_package.encode(w)
-        return w.opaque(self.init_priv).opaque(self.encryption_priv).opaque(self.signature_priv).getvalue()
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> KeyPackageBundle:
-        r = Reader(data)
-        try:
-            if r.opaque() != b"MLSPQ-KP-BUNDLE":
-                raise DecodeError("not a key package bundle")
-            kp = KeyPackage.decode(r)
-            out = cls(kp, r.opaque(), r.opaque(), r.opaque())
-            r.done()
-        except (IndexError, ValueError) as e:
-            raise DecodeError(f"malformed key package bundle: {e}") from None
-        return out
 
 
 @dataclass
@@ -370,15 +382,19 @@ def is_application_psk(pid: PreSharedKeyID) -> bool:
 
 
 __all__ = [
-    "BARE_EXTERNAL_PUB_PROFILES",
     "JoinContext",
     "KeyPackageBundle",
     "MLSError",
     "build_group_info",
     "build_welcome",
+    "decrypt_group_info",
+    "encrypt_group_info",
     "external_pub_extension",
     "join_from_welcome",
+    "open_group_secrets",
     "parse_external_pub",
+    "prepare_welcome_context",
+    "seal_group_secrets",
     "select_bundle",
     "tree_for_group_info",
     "verify_group_info",

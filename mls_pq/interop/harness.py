@@ -59,7 +59,7 @@ below). A failure stops the scenario (later parts: ``not run``).
 ts-mls 1.6.4 writes the ``external_pub`` extension (§12.4.3.2, ``struct { HPKEPublicKey
 external_pub; }``) as the bare public key without the ``HPKEPublicKey`` length prefix, and
 reads only that form. mls-pq reads ts-mls's form under the ``ts-mls-1.6`` profile only
-(:data:`mls_pq.group.welcome.BARE_EXTERNAL_PUB_PROFILES`; the default profile is strict) and
+(the profile's :data:`~mls_pq.suites.cipher_suite.BARE_EXTERNAL_PUB` quirk, :data:`mls_pq.suites.registry.PROFILE_QUIRKS`; the default profile is strict) and
 always writes the RFC form, which ts-mls cannot read. So when a ts-mls client joins from
 mls-pq's GroupInfo and ts-mls refuses it, the harness retries with a GroupInfo mls-pq signs
 with ts-mls's bare-key ``external_pub`` (built here, not by the library): if the rest then
@@ -100,12 +100,12 @@ from typing import Any
 
 from ..client import parse_key_package
 from ..errors import MLSError
-from ..group.results import ApplicationMessage, StagedCommit
 from ..extensions import EXTERNAL_PUB, GREASE_VALUES, RATCHET_TREE, Extension, is_grease
+from ..group.results import ApplicationMessage, StagedCommit
 from ..messages.credential import BASIC, X509, Credential
 from ..messages.framing_structs import MLSMessage, WireFormat
-from ..messages.key_package import PROTOCOL_VERSION_MLS10
 from ..messages.leaf_node import Capabilities
+from ..messages.version import PROTOCOL_VERSION_MLS10
 from ..messages.welcome import GroupInfo
 from ..psk import PSK_EXTERNAL
 from ..suites import CipherSuite, get_suite

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar, Self
 
-from .. import ext_codepoints as cp
+import mls_pq.ext_codepoints as cp
+
 from ..codec import Reader, Struct, Writer
 from ..errors import DecodeError, DraftValidationError
 from ..extensions import Extension

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Self
 
 from ..codec import Reader, Struct, Writer
-from ..treekem import UpdatePath
 from .proposals import ProposalOrRef
+from .update_path import UpdatePath
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,8 @@ from ..group_context import GroupContext
 from .commit import Commit
 from .key_package import KeyPackage
 from .proposals import Proposal
+from .version import PROTOCOL_VERSION_MLS10
 from .welcome import GroupInfo, Welcome
-
-PROTOCOL_VERSION_MLS10 = 1
-
 
 E = TypeVar("E", bound=IntEnum)
 

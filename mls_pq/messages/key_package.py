@@ -10,12 +10,12 @@ from ..codec import CachedStruct, Reader, Writer, encode_opaque
 from ..errors import DecodeError, ValidationError
 from ..extensions import Extension, check_unique_types
 from .leaf_node import LeafNode, LeafNodeSource, decode_extension_list
+from .version import PROTOCOL_VERSION_MLS10
 
 if TYPE_CHECKING:
     from ..suites import CipherSuite
 
 KEY_PACKAGE_TBS_LABEL = "KeyPackageTBS"
-PROTOCOL_VERSION_MLS10 = 1
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,6 @@ from .app_data import AppDataUpdate
 from .key_package import KeyPackage
 from .leaf_node import LeafNode
 
-PROTOCOL_VERSION_MLS10 = 1
-
 
 class ProposalType(IntEnum):
     """The RFC 9420 entries of the "MLS Proposal Types" registry (§17.4)."""

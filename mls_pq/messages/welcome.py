@@ -1,8 +1,9 @@
 """GroupInfo (RFC 9420 §12.4.3) and the Welcome message (§12.4.3.1): GroupSecrets,
-EncryptedGroupSecrets, Welcome, plus the small seal/open helpers for their encrypted parts.
+EncryptedGroupSecrets, Welcome.
 
-Processing a Welcome (tree checks, key schedule, PSKs) is the group state machine's job;
-this module only defines the structs and the cryptographic wrapping of §12.4.3.1.
+Encrypting their parts and processing a Welcome (tree checks, key schedule, PSKs) is the group
+state machine's job (:mod:`mls_pq.group.welcome`); this module only defines the structs, their
+encoding and the GroupInfo signature.
 """
 
 from __future__ import annotations
@@ -13,16 +14,13 @@ from typing import TYPE_CHECKING, Self
 from ..codec import Reader, Struct, Writer
 from ..extensions import Extension
 from ..group_context import GroupContext
-from ..key_schedule import welcome_key_nonce
 from ..psk import PreSharedKeyID
-from ..treekem import HPKECiphertext
+from .update_path import HPKECiphertext
 
 if TYPE_CHECKING:
-    from ..crypto.hpke import PreparedInfo
     from ..suites import CipherSuite
 
 GROUP_INFO_TBS_LABEL = "GroupInfoTBS"
-WELCOME_LABEL = "Welcome"
 
 
 @dataclass(frozen=True)
@@ -145,50 +143,3 @@ class Welcome(Struct):
             if s.new_member == key_package_ref:
                 return s
         return None
-
-
-# ---- the encrypted parts (§12.4.3.1) ------------------------------------------------------
-
-
-def encrypt_group_info(suite: CipherSuite, welcome_secret: bytes, group_info: GroupInfo) -> bytes:
-    """encrypted_group_info = AEAD.Seal(welcome_key, welcome_nonce, "", GroupInfo)."""
-    key, nonce = welcome_key_nonce(suite, welcome_secret)
-    return suite.aead.seal(key, nonce, b"", group_info.to_bytes())
-
-
-def decrypt_group_info(suite: CipherSuite, welcome_secret: bytes, encrypted_group_info: bytes) -> GroupInfo:
-    """Open ``encrypted_group_info``; raises DecryptError or DecodeError."""
-    key, nonce = welcome_key_nonce(suite, welcome_secret)
-    return GroupInfo.from_bytes(suite.aead.open(key, nonce, b"", encrypted_group_info))
-
-
-def seal_group_secrets(
-    suite: CipherSuite,
-    init_key: bytes,
-    encrypted_group_info: bytes,
-    group_secrets: GroupSecrets,
-    prepared: PreparedInfo | None = None,
-) -> HPKECiphertext:
-    """EncryptWithLabel(init_key, "Welcome", encrypted_group_info, group_secrets).
-    ``prepared`` (:func:`prepare_welcome_context`) hashes the context once per Welcome."""
-    if prepared is not None:
-        kem_output, ct = suite.encrypt_with_prepared(init_key, prepared, group_secrets.to_bytes())
-    else:
-        kem_output, ct = suite.encrypt_with_label(init_key, WELCOME_LABEL, encrypted_group_info, group_secrets.to_bytes())
-    return HPKECiphertext(kem_output, ct)
-
-
-def prepare_welcome_context(suite: CipherSuite, encrypted_group_info: bytes) -> PreparedInfo:
-    """The "Welcome" EncryptContext over ``encrypted_group_info``, hashed once for all
-    recipients of one Welcome (RFC 9420 §12.4.3.1)."""
-    return suite.prepare_encrypt_context(WELCOME_LABEL, encrypted_group_info)
-
-
-def open_group_secrets(
-    suite: CipherSuite, init_key_priv: bytes, encrypted_group_info: bytes, sealed: HPKECiphertext
-) -> GroupSecrets:
-    """DecryptWithLabel(init_key_priv, "Welcome", encrypted_group_info, kem_output, ciphertext)."""
-    pt = suite.decrypt_with_label(
-        init_key_priv, WELCOME_LABEL, encrypted_group_info, sealed.kem_output, sealed.ciphertext
-    )
-    return GroupSecrets.from_bytes(pt)

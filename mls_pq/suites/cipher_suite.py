@@ -44,6 +44,11 @@ def _opaque_label(label: str | bytes) -> bytes:
 
 _U16 = struct.Struct(">H").pack
 
+#: quirk (a wire deviation a code-point profile tolerates, :attr:`CipherSuite.quirks`): an
+#: ``external_pub`` GroupInfo extension holding the bare HPKE public key, without the
+#: ``HPKEPublicKey`` length prefix of RFC 9420 §12.4.3.2, is read too (the RFC form still is)
+BARE_EXTERNAL_PUB = "bare-external-pub"
+
 
 @dataclass(frozen=True, eq=False)
 class CipherSuite:
@@ -65,6 +70,9 @@ class CipherSuite:
     source: str = ""
     profile: str = "default"
     hpke_kdf: Kdf | None = field(default=None, repr=False)
+    #: wire deviations the suite's profile tolerates when reading (e.g. :data:`BARE_EXTERNAL_PUB`);
+    #: empty for every standard profile. The engine tests these neutral names, never a profile name.
+    quirks: frozenset[str] = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         if not self.kdf.two_stage:

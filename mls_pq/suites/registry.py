@@ -55,11 +55,12 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from .. import crypto
+import mls_pq.crypto as crypto  # noqa: PLR0402  (the module, not the package: no edge to mls_pq/__init__)
+
 from ..crypto.base import Kem, SignatureScheme
 from ..crypto.hash import BY_NAME as HASHES
 from ..errors import MLSError, UnsupportedAlgorithm, UnsupportedCipherSuite
-from .cipher_suite import CipherSuite
+from .cipher_suite import BARE_EXTERNAL_PUB, CipherSuite
 
 ENTRY_POINT_GROUP = "mls_pq.suites"
 DEFAULT_PROFILE = "default"
@@ -101,7 +102,7 @@ class SuiteDef:
             crypto.register_signature(self.signature)
         return self.signature  # a variant of a registered scheme: used by this suite only
 
-    def build(self, suite_id: int, profile: str) -> CipherSuite:
+    def build(self, suite_id: int, profile: str, quirks: frozenset[str] = frozenset()) -> CipherSuite:
         return CipherSuite(
             id=suite_id,
             name=self.name,
@@ -114,6 +115,7 @@ class SuiteDef:
             source=self.source,
             profile=profile,
             hpke_kdf=crypto.get_kdf(self.hpke_kdf) if self.hpke_kdf is not None else None,
+            quirks=quirks,
         )
 
 
@@ -234,6 +236,12 @@ def tsmls_suites() -> tuple[tuple[int, SuiteDef], ...]:
     return (*rfc, *pq)
 
 
+#: the wire deviations each profile tolerates, carried by its suites (``CipherSuite.quirks``):
+#: ts-mls 1.6.4 writes the ``external_pub`` extension as the bare public key (and reads only
+#: that form); mls-pq always writes the RFC 9420 §12.4.3.2 form. Standard profiles have none.
+PROFILE_QUIRKS: dict[str, frozenset[str]] = {TSMLS_PROFILE: frozenset({BARE_EXTERNAL_PUB})}
+
+
 def _builtin_profiles() -> dict[str, dict[int, SuiteDef]]:
     default = dict(RFC9420_SUITES)
     for i, (_tbd, d) in enumerate(PQ_SUITES, start=1):
@@ -331,7 +339,7 @@ class Registry:
         if suite is None:
             defn = self.definition(suite_id, name)
             try:
-                suite = defn.build(suite_id, name)
+                suite = defn.build(suite_id, name, PROFILE_QUIRKS.get(name, frozenset()))
             except UnsupportedAlgorithm as e:
                 raise UnsupportedCipherSuite(suite_id, list(table), name) from e
             self._built[key] = suite

@@ -37,7 +37,7 @@ from ..errors import DecodeError, ValidationError
 from ..extensions import DEFAULT_EXTENSION_TYPES, REQUIRED_CAPABILITIES, Extension, check_unique_types
 from ..messages.leaf_node import Capabilities, LeafNode, LeafNodeSource
 from ..messages.proposals import DEFAULT_PROPOSAL_TYPES
-from ..group_context import PROTOCOL_VERSION_MLS10
+from ..messages.version import PROTOCOL_VERSION_MLS10
 from .ratchet_tree import RatchetTree
 
 if TYPE_CHECKING:

@@ -33,15 +33,8 @@ from ..errors import MLSError
 from ..group.config import GroupConfig
 from ..psk import PSK_APPLICATION
 from ..suites import CipherSuite, get_suite
+from .kinds import Mismatch, kind
 from .seeded import seeded_randomness
-
-try:  # the kind registry (mls_pq/vectors/kinds.py), below the runner: no import cycle
-    from .kinds import Mismatch, kind
-except ModuleNotFoundError:  # pragma: no cover - a tree where the registry still lives in the runner
-    import importlib
-
-    _runner = importlib.import_module(f"{__package__}.runner")
-    Mismatch, kind = _runner.Mismatch, _runner.kind  # type: ignore[misc]
 
 KIND = "apq"
 LIFETIME_NOTE = (

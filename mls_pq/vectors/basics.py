@@ -13,7 +13,7 @@ from ..psk import PreSharedKeyID, psk_secret
 from ..secret_tree import APPLICATION, HANDSHAKE, SecretTree, sender_data_key_nonce
 from ..suites import CipherSuite, get_suite
 from ..tree import math as tm
-from .runner import Mismatch, SkipCase, kind
+from .kinds import Mismatch, SkipCase, kind
 
 
 def h(x: str) -> bytes:

@@ -20,14 +20,14 @@ from ..errors import MLSError
 from ..group.config import GroupConfig
 from ..group.member import Group
 from ..group.results import ProposalMessage, StagedCommit
-from ..group.welcome import KeyPackageBundle
+from ..group.welcome import KeyPackageBundle, decrypt_group_info, open_group_secrets
 from ..key_schedule import from_joiner, welcome_secret_from_joiner
 from ..messages.framing_structs import MLSMessage
 from ..messages.key_package import KeyPackage
-from ..messages.welcome import Welcome, decrypt_group_info, open_group_secrets
+from ..messages.welcome import Welcome
 from ..transcript import confirmation_tag
 from .basics import expect, h, suite_of
-from .runner import Mismatch, kind, note
+from .kinds import Mismatch, kind, note
 
 #: the relaxation the passive-client verifiers apply, reported with every result
 LIFETIME_NOTE = (

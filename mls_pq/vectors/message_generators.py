@@ -46,9 +46,10 @@ from ..messages.framing_structs import (
     Sender,
     WireFormat,
 )
-from ..messages.key_package import PROTOCOL_VERSION_MLS10, KeyPackage
+from ..messages.key_package import KeyPackage
 from ..messages.leaf_node import Capabilities, LeafNode, LeafNodeSource, Lifetime
 from ..messages.proposals import Add, PreSharedKey, Proposal, ProposalOrRef, Remove
+from ..messages.version import PROTOCOL_VERSION_MLS10
 from ..psk import PreSharedKeyID
 from ..secret_tree import SecretTree
 from ..suites import CipherSuite

@@ -41,7 +41,7 @@ from ..secret_tree import SecretTree
 from ..transcript import confirmation_tag, confirmed_transcript_hash, interim_transcript_hash
 from ..tree.nodes import decode_ratchet_tree, encode_ratchet_tree
 from .basics import expect, h, suite_of
-from .runner import Mismatch, kind
+from .kinds import Mismatch, kind
 
 # ---- messages ---------------------------------------------------------------------------
 

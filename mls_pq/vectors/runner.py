@@ -10,80 +10,24 @@ in its ``--json`` output, so a relaxed check is never silent.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import MLSError
-
-
-class Mismatch(MLSError):
-    """A computed value differs from the vector's. ``field`` names the first differing field."""
-
-    def __init__(self, field_name: str, detail: str = "") -> None:
-        self.field = field_name
-        super().__init__(f"mismatch in {field_name}" + (f": {detail}" if detail else ""))
-
-
-class SkipCase(Exception):
-    """A case that cannot be checked here; the reason is reported and counted."""
-
-
-Verifier = Callable[[dict[str, Any]], None]
-
-#: kind name -> verifier; populated by the kind modules on import
-KINDS: dict[str, Verifier] = {}
-
-#: kind name -> notes reported with every file verified as that kind
-NOTES: dict[str, tuple[str, ...]] = {}
-
-#: file-name stem -> kind, for inference
-_ALIASES: dict[str, str] = {}
-
-#: notes added by the verifier of the case being run (see :func:`note`)
-_CASE_NOTES: ContextVar[list[str] | None] = ContextVar("_CASE_NOTES", default=None)
-
-
-def kind(name: str, *aliases: str, notes: Iterable[str] = ()) -> Callable[[Verifier], Verifier]:
-    """Register a verifier for ``name`` (and file-name ``aliases``); ``notes`` are reported
-    with every file verified as this kind (e.g. a check the kind relaxes)."""
-
-    def deco(fn: Verifier) -> Verifier:
-        KINDS[name] = fn
-        NOTES[name] = tuple(notes)
-        for a in (name, *aliases):
-            _ALIASES[a] = name
-        return fn
-
-    return deco
-
-
-def note(text: str) -> None:
-    """Attach a note to the case being verified (reported once per file). Outside
-    :func:`verify_case` this does nothing."""
-    sink = _CASE_NOTES.get()
-    if sink is not None and text not in sink:
-        sink.append(text)
+from .kinds import ALIASES as _ALIASES
+from .kinds import CASE_NOTES as _CASE_NOTES
+from .kinds import KINDS, NOTES, Mismatch, SkipCase, Verifier, kind, note
 
 
 def _load_kinds() -> None:
-    import importlib
-
-    from . import basics  # noqa: F401  (registers kinds)
-
-    # kinds that need the group engine register themselves when their modules exist
-    for mod in ("tree_kinds", "message_kinds", "group_kinds", "apq"):
-        try:
-            importlib.import_module(f"{__package__}.{mod}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__package__}.{mod}":
-                raise
-    try:
-        from . import tree_kinds  # noqa: F401
-    except ImportError:
-        pass
+    """Import the kind modules (each registers its verifiers in :mod:`.kinds` on import).
+    Imported on first use, not with the package: the group kinds pull in the whole engine."""
+    import mls_pq.vectors.apq
+    import mls_pq.vectors.basics
+    import mls_pq.vectors.group_kinds
+    import mls_pq.vectors.message_kinds
+    import mls_pq.vectors.tree_kinds  # noqa: F401
 
 
 @dataclass
@@ -208,3 +152,20 @@ def verify_file(path: str | Path, kind_name: str | None = None, profile: str | N
         raise MLSError(f"the file does not fit kind {k} (its cases have no field "
                        f"{result.cases[0].reason.removeprefix(MISSING_FIELD).strip()}){hint}")
     return result
+
+
+__all__ = [
+    "KINDS",
+    "MISSING_FIELD",
+    "NOTES",
+    "CaseResult",
+    "FileResult",
+    "Mismatch",
+    "SkipCase",
+    "Verifier",
+    "infer_kind",
+    "kind",
+    "note",
+    "verify_case",
+    "verify_file",
+]

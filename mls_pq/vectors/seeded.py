@@ -5,7 +5,7 @@ Inside :func:`seeded_randomness` every source of randomness the generators reach
 one DRBG seeded with ``S`` (``random.Random``; **for test vectors only, never for real keys**):
 
 * ``os.urandom`` (path secrets, init secrets, reuse guards, GREASE values of the engine);
-* the GREASE choices of :mod:`mls_pq.client`;
+* the GREASE choices of :mod:`mls_pq.grease`;
 * KEM key generation (``DeriveKeyPair`` from DRBG bytes) and encapsulation (``EncapDerand``
   with DRBG randomness) of the suites' KEMs;
 * signature key generation (a private key of DRBG bytes, checked by deriving its public key);
@@ -77,11 +77,11 @@ def _private_key(sig: Any, drbg: random.Random) -> tuple[bytes, bytes] | None:
 def seeded_randomness(seed: int, suites: Iterable[CipherSuite]) -> Iterator[random.Random]:
     """Within the block, the randomness of the generators and of ``suites``' KEMs and
     signature key generation comes from a DRBG seeded with ``seed`` (see the module doc)."""
-    from .. import client
+    from .. import grease
 
     drbg = random.Random(f"mls-pq vectors --seed {seed}")
     patched: list[tuple[Any, str]] = []
-    saved_urandom, saved_rng, saved_time = os.urandom, getattr(client, "_RNG", None), time.time
+    saved_urandom, saved_rng, saved_time = os.urandom, getattr(grease, "_RNG", None), time.time
 
     def patch(obj: Any, name: str, fn: Any) -> None:
         if name in vars(obj):  # already patched (a primitive shared by two suites)
@@ -104,13 +104,13 @@ def seeded_randomness(seed: int, suites: Iterable[CipherSuite]) -> Iterator[rand
         os.urandom = drbg.randbytes
         time.time = lambda: float(FIXED_TIME)
         if saved_rng is not None:
-            client._RNG = random.Random(drbg.randbytes(16))  # type: ignore[assignment]
+            grease._RNG = random.Random(drbg.randbytes(16))  # type: ignore[assignment]
         yield drbg
     finally:
         os.urandom = saved_urandom
         time.time = saved_time
         if saved_rng is not None:
-            client._RNG = saved_rng
+            grease._RNG = saved_rng
         for obj, name in reversed(patched):
             delattr(obj, name)
 

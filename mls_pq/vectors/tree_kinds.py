@@ -8,11 +8,12 @@ from typing import Any
 from ..codec import Struct
 from ..errors import ValidationError
 from ..group_context import GroupContext
+from ..messages.update_path import UpdatePath
 from ..tree.leaf_validation import validate_ratchet_tree
 from ..tree.ratchet_tree import RatchetTree
-from ..treekem import PrivateTree, UpdatePath, apply_update_path, create_update_path
+from ..treekem import PrivateTree, apply_update_path, create_update_path
 from .basics import expect, h, suite_of
-from .runner import Mismatch, kind
+from .kinds import Mismatch, kind
 
 
 @kind("tree-validation")

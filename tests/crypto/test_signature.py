@@ -619,8 +619,8 @@ def test_external_sender_with_small_order_key_rejected() -> None:
     anything, whatever backend serves the suite."""
     from mls_pq.client import Client
     from mls_pq.group import Group
-    from mls_pq.group.external import ExternalSender, external_senders_extension
     from mls_pq.messages.credential import Credential
+    from mls_pq.messages.external_senders import ExternalSender, external_senders_extension
     from mls_pq.suites import get_suite
 
     for scheme in ED25519_IMPLS:

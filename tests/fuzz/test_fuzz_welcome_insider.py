@@ -23,25 +23,23 @@ from hypothesis import strategies as st
 from mls_pq.errors import MLSError
 from mls_pq.extensions import APPLICATION_ID, EXTERNAL_PUB, RATCHET_TREE, REQUIRED_CAPABILITIES, Extension
 from mls_pq.group import Group, GroupConfig
-from mls_pq.group.welcome import select_bundle
-from mls_pq.key_schedule import from_joiner, welcome_secret_from_joiner
-from mls_pq.messages.framing_structs import MLSMessage
-from mls_pq.messages.welcome import (
-    GroupInfo,
-    GroupSecrets,
-    Welcome,
+from mls_pq.group.welcome import (
     decrypt_group_info,
     encrypt_group_info,
     open_group_secrets,
     seal_group_secrets,
+    select_bundle,
 )
+from mls_pq.key_schedule import from_joiner, welcome_secret_from_joiner
+from mls_pq.messages.framing_structs import MLSMessage
+from mls_pq.messages.welcome import GroupInfo, GroupSecrets, Welcome
 from mls_pq.psk import PreSharedKeyID
 from mls_pq.suites import get_suite
 from mls_pq.transcript import confirmation_tag
 from mls_pq.tree.ratchet_tree import RatchetTree
+from tests.group._helpers import apply
 
 from ._world import FUZZ, SUITES, World, clock, count, mutate_bytes, world
-from tests.group._helpers import apply
 
 EDITS = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 1 << 16), st.integers(0, 255)), min_size=1, max_size=3)
 SMALL = st.binary(max_size=24)

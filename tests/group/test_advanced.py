@@ -9,12 +9,8 @@ from mls_pq.client import Client
 from mls_pq.errors import SignatureError, StateError, ValidationError
 from mls_pq.extensions import EXTERNAL_PUB, REQUIRED_CAPABILITIES, Extension
 from mls_pq.group import Group, GroupOptions, ProposalMessage, StagedCommit
-from mls_pq.group.external import (
-    ExternalSender,
-    external_proposal,
-    external_senders_extension,
-    new_member_add_proposal,
-)
+from mls_pq.group.external import external_proposal, new_member_add_proposal
+from mls_pq.messages.external_senders import ExternalSender, external_senders_extension
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.proposals import Add, Proposal, Remove

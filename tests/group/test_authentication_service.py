@@ -18,13 +18,15 @@ from mls_pq.credentials import CredentialEvent, CredentialEventType, CredentialR
 from mls_pq.errors import MLSError
 from mls_pq.extensions import APPLICATION_ID, Extension
 from mls_pq.group import Group, GroupConfig
-from mls_pq.group.external import ExternalSender, external_proposal, external_senders_extension, new_member_add_proposal
+from mls_pq.group.external import external_proposal, new_member_add_proposal
 from mls_pq.messages.credential import Credential
+from mls_pq.messages.external_senders import ExternalSender, external_senders_extension
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.proposals import Add, Proposal
 from mls_pq.storage import MemoryStorage
 from mls_pq.suites import CipherSuite, get_suite
+
 from ._helpers import apply
 
 E = CredentialEventType

@@ -26,8 +26,8 @@ from mls_pq.group import commit as commit_mod
 from mls_pq.group import external as external_mod
 from mls_pq.group import validation as v
 from mls_pq.group import welcome as welcome_mod
-from mls_pq.group.external import ExternalSender, external_senders_extension
 from mls_pq.messages.credential import X509, Credential
+from mls_pq.messages.external_senders import ExternalSender, external_senders_extension
 from mls_pq.suites import CipherSuite, get_suite
 
 from ..messages._certs import certificate, subject_cn

@@ -13,9 +13,9 @@ from mls_pq.errors import DecodeError, ValidationError
 from mls_pq.messages.credential import Credential, CredentialType
 from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.leaf_node import Capabilities, LeafNode, LeafNodeSource, Lifetime
+from mls_pq.messages.update_path import UpdatePath
 from mls_pq.suites import get_suite
 from mls_pq.tree.nodes import decode_ratchet_tree, encode_ratchet_tree
-from mls_pq.treekem import UpdatePath
 from tests._vectors import cases
 from tests.tree.helpers import CAPS, make_member, suite1
 

@@ -6,18 +6,10 @@ import pytest
 
 from mls_pq.errors import DecodeError, DecryptError
 from mls_pq.extensions import Extension
+from mls_pq.group.welcome import decrypt_group_info, encrypt_group_info, open_group_secrets, seal_group_secrets
 from mls_pq.group_context import GroupContext
 from mls_pq.messages.framing_structs import MLSMessage, WireFormat
-from mls_pq.messages.welcome import (
-    EncryptedGroupSecrets,
-    GroupInfo,
-    GroupSecrets,
-    Welcome,
-    decrypt_group_info,
-    encrypt_group_info,
-    open_group_secrets,
-    seal_group_secrets,
-)
+from mls_pq.messages.welcome import EncryptedGroupSecrets, GroupInfo, GroupSecrets, Welcome
 from mls_pq.psk import PreSharedKeyID
 from mls_pq.suites import get_suite
 
