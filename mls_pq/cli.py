@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import __version__
+from .version import __version__
 from .cliutil import Parser, UsageError, check_out_dir, fail, parse_suites
 from .errors import MLSError
 

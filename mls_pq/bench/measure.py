@@ -270,7 +270,7 @@ def _cpu_model() -> str:
 
 def machine_facts() -> dict[str, Any]:
     """Platform, CPU, Python and library versions, recorded with every result."""
-    from .. import __version__
+    from ..version import __version__
 
     try:
         from cryptography.hazmat.backends.openssl.backend import backend as _ossl
