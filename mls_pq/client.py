@@ -114,10 +114,36 @@ class Client:
 
     @property
     def signature_pub(self) -> bytes:
+        """The signature public key of :attr:`signature_priv` (the leaves' ``signature_key``)."""
         return self.suite.signature.public_key(self.signature_priv)
 
-    def key_package(self, **kwargs: object) -> tuple[bytes, KeyPackageBundle]:
-        return make_key_package(self.suite, self.credential, self.signature_priv, **kwargs)  # type: ignore[arg-type]
+    def key_package(
+        self,
+        *,
+        capabilities: Capabilities | None = None,
+        lifetime: Lifetime | None = None,
+        extensions: Sequence[Extension] = (),
+        leaf_extensions: Sequence[Extension] = (),
+        now: int | None = None,
+        storage: Storage | None = None,
+        last_resort: bool = False,
+        grease: bool = False,
+    ) -> tuple[bytes, KeyPackageBundle]:
+        """A KeyPackage of this client and its private bundle: :func:`make_key_package` with
+        this client's suite, credential and signature key (RFC 9420 §10)."""
+        return make_key_package(
+            self.suite,
+            self.credential,
+            self.signature_priv,
+            capabilities=capabilities,
+            lifetime=lifetime,
+            extensions=extensions,
+            leaf_extensions=leaf_extensions,
+            now=now,
+            storage=storage,
+            last_resort=last_resort,
+            grease=grease,
+        )
 
 
 __all__ = [

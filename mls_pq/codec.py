@@ -215,13 +215,16 @@ class Struct:
     wire_name: ClassVar[str] = ""
 
     def encode(self, w: Writer) -> None:  # pragma: no cover - abstract
+        """Append this struct's TLS presentation-language encoding (RFC 9420 §2.1) to ``w``."""
         raise NotImplementedError
 
     @classmethod
     def decode(cls, r: Reader) -> Self:  # pragma: no cover - abstract
+        """Read one struct from ``r`` (RFC 9420 §2.1); :class:`~mls_pq.errors.DecodeError` if malformed."""
         raise NotImplementedError
 
     def to_bytes(self) -> bytes:
+        """The encoding of this struct alone (:meth:`encode` into a fresh writer)."""
         w = Writer()
         self.encode(w)
         return w.getvalue()

@@ -33,12 +33,15 @@ class KeyPackageBundle:
         return f"<KeyPackageBundle suite=0x{self.key_package.cipher_suite:04x}>"
 
     def to_bytes(self) -> bytes:
+        """The bundle's private serialisation (KeyPackage and its private keys): secret, store it
+        only encrypted at rest (:mod:`mls_pq.storage` does so via ``put_key_package``)."""
         w = Writer().opaque(_BUNDLE_MAGIC)
         self.key_package.encode(w)
         return w.opaque(self.init_priv).opaque(self.encryption_priv).opaque(self.signature_priv).getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> KeyPackageBundle:
+        """Inverse of :meth:`to_bytes`; :class:`~mls_pq.errors.DecodeError` if malformed."""
         r = Reader(data)
         try:
             if r.opaque() != _BUNDLE_MAGIC:

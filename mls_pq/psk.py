@@ -45,10 +45,13 @@ class PreSharedKeyID(Struct):
 
     @classmethod
     def external(cls, psk_id: bytes, psk_nonce: bytes) -> PreSharedKeyID:
+        """An external PSK's id (RFC 9420 §8.4, psktype external) with a fresh ``psk_nonce``."""
         return cls(PSK_EXTERNAL, psk_nonce, psk_id=psk_id)
 
     @classmethod
     def resumption(cls, usage: int, group_id: bytes, epoch: int, psk_nonce: bytes) -> PreSharedKeyID:
+        """A resumption PSK's id (RFC 9420 §8.6): ``usage`` (application, reinit, branch) of
+        ``group_id``'s ``epoch``."""
         return cls(PSK_RESUMPTION, psk_nonce, usage=usage, psk_group_id=group_id, psk_epoch=epoch)
 
     @classmethod

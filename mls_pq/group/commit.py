@@ -98,6 +98,7 @@ class MemberInfo:
 
     @classmethod
     def of(cls, index: int, leaf: LeafNode) -> MemberInfo:
+        """The member at leaf ``index`` with ``leaf``'s credential and signature key."""
         return cls(index, leaf.credential, leaf.signature_key)
 
 

@@ -59,7 +59,7 @@ import mls_pq.log as log  # noqa: PLR0402  (the module, not the package: no edge
 
 from ..codec import Reader, Writer
 from ..components import ComponentRegistry
-from ..credentials import CredentialValidator, check_credential_key
+from ..credentials import CredentialValidator
 from ..errors import (
     ConcurrentModificationError,
     CorruptStateError,
@@ -377,9 +377,8 @@ class Group:
             extensions=leaf_exts,
         ).sign(cs, signature_priv)
         check_unique_types(extensions, "the GroupContext extensions")  # §13.5
-        validate_leaf_node(cs, leaf, LeafContext.key_package(extensions))
+        validate_leaf_node(cs, leaf, LeafContext.key_package(extensions))  # with §5.3's key binding
         v.check_leaf_supports_group(leaf, extensions, "the creator", own=True)
-        check_credential_key(cs, credential, leaf.signature_key)
         # §5.3.1: an external_senders extension added to the group (here: at its creation)
         v.check_external_senders(cs, cfg.credential_validator, group_id, (), extensions)
         tree = RatchetTree(cs, [leaf])
@@ -538,26 +537,32 @@ class Group:
     # ---- state access -----------------------------------------------------------------------
     @property
     def state(self) -> GroupState:
+        """The current epoch's immutable :class:`~mls_pq.group.state.GroupState` (advanced use)."""
         return self._state
 
     @property
     def suite(self) -> CipherSuite:
+        """The group's cipher suite (RFC 9420 §17.1); fixed for the group's lifetime."""
         return self._state.suite
 
     @property
     def group_id(self) -> bytes:
+        """The group_id of the GroupContext (RFC 9420 §8.1)."""
         return self._state.group_id
 
     @property
     def epoch(self) -> int:
+        """The current epoch (RFC 9420 §8.1); a staged commit does not change it until merged."""
         return self._state.epoch
 
     @property
     def leaf_index(self) -> int:
+        """Our own leaf index in the ratchet tree (RFC 9420 §7.8)."""
         return self._state.leaf_index
 
     @property
     def group_context(self) -> GroupContext:
+        """The current epoch's GroupContext (RFC 9420 §8.1)."""
         return self._state.context
 
     @property
@@ -567,17 +572,23 @@ class Group:
 
     @property
     def active(self) -> bool:
+        """False once we were removed or the group was reinitialised (RFC 9420 §12.4.2, §11.2)."""
         return self._state.active
 
     @property
     def has_pending_commit(self) -> bool:
+        """True between :meth:`commit` and :meth:`merge_pending_commit` / :meth:`discard_pending_commit`."""
         return self._pending is not None
 
     @property
     def pending_proposals(self) -> tuple[CachedProposal, ...]:
+        """The proposals received (or sent) in this epoch and not yet committed (RFC 9420 §12.4)."""
         return self._state.proposals
 
     def members(self) -> list[MemberInfo]:
+        """The current members, by leaf index (RFC 9420 §7.8). A method, not a property: it
+        builds a new list from the tree (O(N)); the group's stored facts (``epoch``,
+        ``group_id``, ``suite``…) are properties."""
         return [MemberInfo.of(i, leaf) for i, leaf in self._state.tree.leaves()]
 
     def ratchet_tree(self) -> bytes:
@@ -763,6 +774,7 @@ class Group:
         )
 
     def external_psk_id(self, psk_id: bytes) -> PreSharedKeyID:
+        """The PreSharedKeyID of the external PSK ``psk_id`` with a fresh nonce (RFC 9420 §8.4)."""
         return PreSharedKeyID.external(psk_id, random_psk_nonce(self.suite))
 
     def resumption_psk_id(self, epoch: int | None = None, group_id: bytes | None = None) -> PreSharedKeyID:
@@ -992,6 +1004,8 @@ class Group:
         return p.effects
 
     def discard_pending_commit(self) -> None:
+        """Drop our pending commit (e.g. the delivery service rejected it): the group stays
+        in the current epoch, as if :meth:`commit` had not been called (RFC 9420 §12.4)."""
         if self._pending is None:
             raise StateError("no pending commit")
         self._discard_stored_pending()

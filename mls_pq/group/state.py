@@ -139,12 +139,14 @@ class GroupOptions:
             raise ValidationError("group options must be non-negative", "6.3.1")
 
     def encode(self, w: Writer) -> None:
+        """The options' private serialisation (saved with the group state; not a wire struct)."""
         w.uint16(self.handshake_wire_format).uint32(self.padding_block).uint32(self.max_skip).uint32(self.window)
         w.boolean(self.ratchet_tree_extension).boolean(self.external_pub).uint32(self.resumption_epochs)
         w.uint32(self.max_past_epochs)
 
     @classmethod
     def decode(cls, r: Reader) -> GroupOptions:
+        """Inverse of :meth:`encode`; the values are validated as by the constructor."""
         return cls(r.uint16(), r.uint32(), r.uint32(), r.uint32(), r.boolean(), r.boolean(), r.uint32(), r.uint32())
 
 

@@ -56,6 +56,7 @@ class Credential(Struct):
 
     @classmethod
     def basic(cls, identity: bytes) -> Credential:
+        """A basic credential (RFC 9420 §5.3) carrying ``identity`` (opaque octets)."""
         return cls(int(CredentialType.BASIC), identity=identity)
 
     @classmethod

@@ -101,9 +101,11 @@ class CipherSuite:
 
     # ---- KDF helpers (RFC 9420 §5.1, §8) -----------------------------------------------
     def extract(self, salt: bytes, ikm: bytes) -> bytes:
+        """KDF.Extract(salt, ikm) of the suite's KDF (RFC 9420 §5.1)."""
         return self.kdf.extract(salt, ikm)
 
     def expand(self, prk: bytes, info: bytes, length: int) -> bytes:
+        """KDF.Expand(prk, info, length) of the suite's KDF (RFC 9420 §5.1)."""
         return self.kdf.expand(prk, info, length)
 
     def expand_with_label(self, secret: bytes, label: str | bytes, context: bytes, length: int) -> bytes:
@@ -126,6 +128,7 @@ class CipherSuite:
 
     # ---- hashes and references (RFC 9420 §5.2) ------------------------------------------
     def digest(self, data: bytes) -> bytes:
+        """Hash(data) with the suite's hash (RFC 9420 §5.1)."""
         return self.hash.digest(data)
 
     def ref_hash(self, label: str | bytes, value: bytes) -> bytes:
@@ -134,9 +137,11 @@ class CipherSuite:
         return self.hash.digest(encode_opaque(lab) + encode_opaque(value))
 
     def make_key_package_ref(self, key_package: bytes) -> bytes:
+        """KeyPackageRef = RefHash("MLS 1.0 KeyPackage Reference", KeyPackage) (RFC 9420 §5.2)."""
         return self.ref_hash(b"MLS 1.0 KeyPackage Reference", key_package)
 
     def make_proposal_ref(self, authenticated_content: bytes) -> bytes:
+        """ProposalRef = RefHash("MLS 1.0 Proposal Reference", AuthenticatedContent) (RFC 9420 §5.2)."""
         return self.ref_hash(b"MLS 1.0 Proposal Reference", authenticated_content)
 
     # ---- signatures (RFC 9420 §5.1.2) --------------------------------------------------
@@ -145,9 +150,12 @@ class CipherSuite:
         return _opaque_label(label) + encode_opaque(content)
 
     def sign_with_label(self, sk: bytes, label: str | bytes, content: bytes) -> bytes:
+        """SignWithLabel(sk, label, content) (RFC 9420 §5.1.2): sign SignContent
+        ("MLS 1.0 " + label, content)."""
         return self.signature.sign(sk, self._sign_content(label, content))
 
     def verify_with_label(self, pk: bytes, label: str | bytes, content: bytes, sig: bytes) -> bool:
+        """VerifyWithLabel (RFC 9420 §5.1.2): True iff ``sig`` is valid over SignContent."""
         return self.signature.verify(pk, self._sign_content(label, content), sig)
 
     # ---- public-key encryption (RFC 9420 §5.1.3) ---------------------------------------
@@ -180,10 +188,12 @@ class CipherSuite:
         return self.kem.derive_key_pair(secret)
 
     def generate_key_pair(self) -> tuple[bytes, bytes]:
+        """A fresh random HPKE key pair (sk, pk) of the suite's KEM (RFC 9420 §5.1.3)."""
         return self.kem.generate_key_pair()
 
     # ---- sizes for reports -------------------------------------------------------------
     def sizes(self) -> dict[str, int]:
+        """Octet sizes of the suite's keys, KEM output, signature, AEAD tag and hash (for reports)."""
         return {
             "kem_public_key": self.kem.n_pk,
             "kem_output": self.kem.n_enc,
@@ -195,6 +205,7 @@ class CipherSuite:
         }
 
     def backends(self) -> dict[str, str]:
+        """Which library implements each primitive (for reports and benchmark metadata)."""
         return {
             "kem": self.kem.backend,
             "kdf": self.kdf.backend,

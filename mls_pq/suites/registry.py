@@ -360,18 +360,25 @@ REGISTRY = Registry()
 
 
 def get_suite(suite_id: int, profile: str | None = None) -> CipherSuite:
+    """The registered suite ``suite_id`` (RFC 9420 §17.1 code point) in ``profile`` (default:
+    the default profile); :class:`~mls_pq.errors.UnsupportedCipherSuite` if none is registered."""
     return REGISTRY.get(suite_id, profile)
 
 
 def register_suite(
     defn: SuiteDef, suite_id: int, profiles: Iterable[str] | str | None = None, replace: bool = False
 ) -> None:
+    """Register ``defn`` under code point ``suite_id`` in ``profiles`` (default: every
+    profile); an existing registration is an error unless ``replace``. Suite plugins call this
+    from their entry point (see the README, "Adding a suite")."""
     REGISTRY.register(defn, suite_id, profiles, replace)
 
 
 def all_suites(profile: str | None = None) -> list[CipherSuite]:
+    """Every suite registered in ``profile`` (default: the default profile), by code point."""
     return REGISTRY.all(profile)
 
 
 def suite_ids(profile: str | None = None) -> list[int]:
+    """The code points registered in ``profile`` (default: the default profile), ascending."""
     return REGISTRY.ids(profile)
