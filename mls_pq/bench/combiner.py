@@ -54,7 +54,6 @@ from ..cliutil import UsageError, parse_sizes, parse_suites
 from ..group import Group, GroupState
 from ..group.welcome import KeyPackageBundle
 from ..messages.app_data import AppDataUpdate
-from ..messages.framing_structs import MLSMessage
 from ..messages.proposals import Proposal
 from ..suites import CipherSuite, get_suite
 from . import measure as M
@@ -737,10 +736,10 @@ __all__ = [
     "CombinedScenario",
     "CombinerConfig",
     "amortized",
+    "apq",
+    "cmd_combiner",
     "full_by_hand",
     "markdown",
-    "cmd_combiner",
-    "apq",
     "parse_pair",
     "render",
     "run",
