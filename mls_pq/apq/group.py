@@ -838,6 +838,16 @@ class APQGroup:
                 pq_rec = _Received(self.pq, self.pq.process(pair.pq_message.to_bytes()))
                 staged.append(pq_rec)
                 pq_eff = pq_rec.effects
+                if getattr(pq_rec.result, "own", False):  # our pending FULL commit came back
+                    t_own = _Received(self.t, self.t.process(pair.t_message.to_bytes()))
+                    staged.append(t_own)
+                    if not getattr(t_own.result, "own", False):
+                        raise combiner_error("the pair joins our pending PQ commit to another traditional commit", "3.1")
+                    self.merge_pending_commit()
+                    return APQProcessed(
+                        "commit", True, self.identity, t_effects=t_own.effects, pq_effects=pq_eff,
+                        t=t_own.result, pq=pq_rec.result,
+                    )
                 if pq_eff.removed_self:
                     return self._process_own_removal(pair, pq_rec, staged)
                 psk_id, psk = apq_psk_from_exporter(self.t.suite, pq_rec.safe_export(APQ_COMPONENT_ID))

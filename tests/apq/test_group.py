@@ -577,3 +577,20 @@ def test_private_handshake_messages_in_pairs_section_6() -> None:
     a.merge_pending_commit()
     b.process(out.commit)
     same_keys([a, b])
+
+
+def test_own_pending_full_commit_echoed_after_a_reload() -> None:
+    sa, sb = MemoryStorage(), MemoryStorage()
+    a = APQGroup.create(client(b"alice"), storage=sa)
+    kp, _ = client(b"bob").key_packages(storage=sb)
+    out = a.commit(full=True, add=[kp])
+    a.merge_pending_commit()
+    assert out.welcome is not None
+    b = APQGroup.join(out.welcome, storage=sb)
+    mine = b.commit(full=True)
+    b2 = APQGroup.load(sb, b.t.group_id, b.pq.group_id)  # e.g. a restart before the echo
+    assert b2.t.has_pending_commit and b2.pq.has_pending_commit
+    r = b2.process(mine.commit)
+    assert (r.kind, r.full, r.sender) == ("commit", True, b"bob") and not b2.has_pending_commit
+    a.process(mine.commit)
+    same_keys([a, b2, APQGroup.load(sb, b.t.group_id, b.pq.group_id)])
