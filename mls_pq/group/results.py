@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from ..errors import StateError
+from .commit import CommitEffects, MemberInfo
 
 if TYPE_CHECKING:
     from ..extensions import Extension
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from ..messages.framing_structs import Sender
     from ..messages.proposals import Proposal, ReInit
     from ..psk import PreSharedKeyID
-    from .commit import CommitEffects, MemberInfo
     from .state import GroupState
 
 
@@ -195,8 +195,6 @@ class StagedCommit:
 
     def new_members(self) -> list[MemberInfo]:
         """Every member of the staged epoch, by leaf index (§7.8)."""
-        from .commit import MemberInfo
-
         return [MemberInfo.of(i, leaf) for i, leaf in self._staged.next.tree.leaves()]
 
     @property
