@@ -90,6 +90,7 @@ class APQClient:
 
     @property
     def identity(self) -> bytes:
+        """The identity of both credentials (basic credentials)."""
         return self.t.credential.identity
 
     def key_packages(

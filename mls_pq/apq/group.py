@@ -371,10 +371,12 @@ class APQGroup:
     # ---- properties ---------------------------------------------------------------------------
     @property
     def storage(self) -> Storage | None:
+        """The storage both sessions write through to (one transaction for both), or None."""
         return self.t.storage
 
     @property
     def apq_info(self) -> APQInfo:
+        """The APQInfo of the combined group (§5.1; the same in both sessions, §5.1.2)."""
         info = apq_info_of(self.t)
         if info is None:
             raise combiner_error("the traditional session has no APQInfo", "5.1")
@@ -392,18 +394,22 @@ class APQGroup:
 
     @property
     def epoch_authenticator(self) -> bytes:
+        """The traditional session's epoch authenticator (RFC 9420 §8.7)."""
         return self.t.epoch_authenticator
 
     @property
     def active(self) -> bool:
+        """False once we were removed from (either) session."""
         return self.t.active and self.pq.active
 
     @property
     def has_pending_commit(self) -> bool:
+        """Whether a commit of ours awaits :meth:`merge_pending_commit` (in either session)."""
         return self.t.has_pending_commit or self.pq.has_pending_commit
 
     @property
     def identity(self) -> bytes:
+        """Our identity (``identity_of`` of our traditional leaf's credential)."""
         return self.identity_of(self.t.state.own_leaf.credential)
 
     def members(self) -> list[bytes]:
