@@ -77,13 +77,15 @@ from ..components import (
     check_required_components,
     validate_app_data,
 )
-from ..errors import DecodeError, MLSError, StateError
+from ..codec import Reader, Writer
+from ..errors import CorruptStateError, DecodeError, MLSError, StateError
 from ..extensions import Extension
 from ..group import Group
 from ..client import Client
 from ..group.commit import CommitEffects, MemberInfo
 from ..group.welcome import KeyPackageBundle
 from ..group.config import GroupConfig
+from ..group.state import open_digest, seal_digest
 from ..messages.app_data import (
     AppDataDictionary,
     AppDataUpdate,
@@ -156,6 +158,9 @@ def _with_session_extensions(extensions: Sequence[Extension]) -> tuple[Extension
     have = components_list_of(d)
     ids = tuple(sorted({cp.COMPONENT_APP_COMPONENTS, APQ_COMPONENT_ID, *(have.component_ids if have else ())}))
     return with_app_data_dictionary(out, d.with_data(cp.COMPONENT_APP_COMPONENTS, ComponentsList(ids).to_bytes()))
+
+
+_APQ_MAGIC = b"MLSPQ-APQ-GROUP"
 
 
 def _check_wire_formats(extensions: Sequence[Extension]) -> None:
@@ -1231,6 +1236,46 @@ class APQGroup:
         return g, out.to_mls_message()
 
     # ---- persistence --------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """Both sessions (:meth:`Group.to_bytes`, pending commits included) and the combined
+        group's own bookkeeping (the joiner's duty to send a FULL commit first, §3.2; which
+        cached proposals came in pairs) as versioned bytes ending with a SHA-256 digest.
+        Contains secrets. For applications without a :class:`~mls_pq.storage.base.Storage`."""
+        w = Writer().opaque(_APQ_MAGIC).opaque(self.t.to_bytes()).opaque(self.pq.to_bytes())
+        w.boolean(self.must_send_full_commit).vector(sorted(self._full_refs), lambda ww, r: ww.opaque(r))
+        return seal_digest(w.getvalue(), _APQ_MAGIC)
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        registry: ComponentRegistry | None = None,
+        identity_of: IdentityOf = default_identity,
+        config: GroupConfig | None = None,
+    ) -> APQGroup:
+        """Inverse of :meth:`to_bytes`, with the consistency checks of :meth:`load`
+        (:class:`~mls_pq.errors.CorruptStateError` for damaged bytes)."""
+        r = Reader(open_digest(data, _APQ_MAGIC, "serialised combined group"))
+        try:
+            if r.opaque() != _APQ_MAGIC:
+                raise CorruptStateError("not a serialised mls-pq combined group")
+            t_raw, pq_raw = r.opaque(), r.opaque()
+            must_full = r.boolean()
+            refs = r.vector(lambda rr: rr.opaque())
+            r.done()
+        except DecodeError as e:
+            if isinstance(e, CorruptStateError):
+                raise
+            raise CorruptStateError(f"malformed combined group: {e}") from None
+        cfg = session_config(config, apq_registry(registry))
+        g = cls(Group.from_bytes(t_raw, config=cfg), Group.from_bytes(pq_raw, config=cfg), registry=registry,
+                identity_of=identity_of)
+        g._verify_sessions(exact_epochs=False, section="5.1.2")
+        g.must_send_full_commit = must_full
+        g._full_refs = set(refs)
+        return g
+
     @classmethod
     def load(
         cls,

@@ -12,7 +12,7 @@ import pytest
 from mls_pq.apq.client import APQClient, APQKeyPackageBundle, apq_registry, session_capabilities, session_leaf_extensions
 from mls_pq.apq.group import APQGroup, apq_info_of
 from mls_pq.apq.structs import APQ_COMPONENT_ID, APQMessagePair
-from mls_pq.errors import DraftValidationError, MLSError, StateError
+from mls_pq.errors import CorruptStateError, DraftValidationError, MLSError, StateError
 from mls_pq.group import Group, KeyPackageBundle
 from mls_pq.group.results import StagedCommit
 from mls_pq.messages.framing_structs import MLSMessage
@@ -594,3 +594,24 @@ def test_own_pending_full_commit_echoed_after_a_reload() -> None:
     assert (r.kind, r.full, r.sender) == ("commit", True, b"bob") and not b2.has_pending_commit
     a.process(mine.commit)
     same_keys([a, b2, APQGroup.load(sb, b.t.group_id, b.pq.group_id)])
+
+
+def test_to_bytes_round_trip_keeps_the_joiners_duty_section_3_2() -> None:
+    a = APQGroup.create(client(b"alice"))
+    kp, bundle = client(b"bob").key_packages()
+    out = a.commit(full=True, add=[kp])
+    a.merge_pending_commit()
+    assert out.welcome is not None
+    b = APQGroup.from_bytes(APQGroup.join(out.welcome, bundle).to_bytes())
+    assert b.must_send_full_commit
+    with pytest.raises(StateError, match=r"§3\.2"):
+        b.commit(full=False)
+    first = b.commit(full=True)
+    b2 = APQGroup.from_bytes(b.to_bytes())  # the pending commit travels too
+    b2.merge_pending_commit()
+    a.process(first.commit)
+    same_keys([a, b2])
+    raw = bytearray(a.to_bytes())
+    raw[len(raw) // 2] ^= 1
+    with pytest.raises(CorruptStateError):
+        APQGroup.from_bytes(bytes(raw))
