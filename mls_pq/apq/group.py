@@ -47,8 +47,9 @@ draft section, or a ``StateError`` naming it for a call the state does not allow
 * **persistence**: pass ``storage=``; every change of both sessions is written in ONE
   storage transaction (:meth:`~mls_pq.storage.base.Storage.atomic`), so a crash never leaves
   the two sessions at inconsistent epochs. :meth:`APQGroup.load` restores and checks both.
-  Not persisted (the application's to keep if it needs them across restarts): the joiner's
-  pending duty to send a FULL commit first and which cached proposals came in pairs.
+  Not in the storage (kept by :meth:`APQGroup.to_bytes` / :meth:`APQGroup.from_bytes`, the
+  storage-less alternative): the joiner's duty to send a FULL commit first and which cached
+  proposals came in pairs.
 * **upgrade** (§3, the alternative start): :meth:`APQGroup.upgrade` turns a running
   traditional group into a combined one (PQ session with the same members, one FULL commit);
   the other members call :meth:`APQGroup.join_upgrade`.
