@@ -19,6 +19,7 @@ from ..credentials import (
     check_credential_key,
 )
 from ..errors import MLSError, ValidationError
+from ..ext_codepoints import APP_DATA_UPDATE
 from ..extensions import (
     EXTERNAL_SENDERS,
     REQUIRED_CAPABILITIES,
@@ -26,7 +27,6 @@ from ..extensions import (
     check_unique_types,
     is_grease,
 )
-from ..ext_codepoints import APP_DATA_UPDATE
 from ..group_context import GroupContext
 from ..messages.external_senders import parse_external_senders
 from ..messages.framing_structs import Sender, SenderType
