@@ -1147,7 +1147,7 @@ class Group:
             effects,
             own=False,
             _group=self,
-            _staged=StagedState(st, new_state),
+            _staged=StagedState(st, new_state, seen=None if self._pending is None else self._pending.message),
         )
 
     def _own_staged(self, p: _Pending) -> StagedCommit:
@@ -1176,8 +1176,11 @@ class Group:
     # ---- staged commits (mls_pq.group.results.StagedCommit) ------------------------------------
     def _staged_is_fresh(self, s: StagedState) -> bool:
         """Whether the group is still in the state ``s`` was verified against (or that state
-        with only its exporter root dropped by :meth:`safe_export_secret`)."""
+        with only its exporter root dropped by :meth:`safe_export_secret`), with no commit of
+        ours created since."""
         cur = self._state
+        if self._pending is not None and self._pending.message != s.seen:
+            return False
         return cur is s.base or self._root_dropped == (s.base, cur)
 
     def _own_is_merged(self, s: StagedState) -> bool:

@@ -88,15 +88,19 @@ class StagedState:
     """Internal: the mutable side of a :class:`StagedCommit` (which stays frozen and
     comparable by its public fields). ``base`` is the group state the commit was verified
     against, ``next`` the state it creates, ``pending`` the MLSMessage bytes of our own
-    pending commit (for an own commit processed back), ``status`` "staged", "merged" or
-    "discarded"."""
+    pending commit (for an own commit processed back), ``seen`` those of our pending commit
+    when a received commit was staged (a commit of ours created later makes it stale),
+    ``status`` "staged", "merged" or "discarded"."""
 
-    __slots__ = ("base", "next", "pending", "status")
+    __slots__ = ("base", "next", "pending", "seen", "status")
 
-    def __init__(self, base: GroupState, next_state: GroupState, pending: bytes | None = None) -> None:
+    def __init__(
+        self, base: GroupState, next_state: GroupState, pending: bytes | None = None, *, seen: bytes | None = None
+    ) -> None:
         self.base = base
         self.next = next_state
         self.pending = pending
+        self.seen = seen
         self.status = "staged"
 
     def __repr__(self) -> str:

@@ -318,6 +318,18 @@ def test_stale_staged_commit_section_12_4_2() -> None:
     _stage(b, out.commit).merge()  # processed again against the current state
     a.merge_pending_commit()
     assert b.epoch_authenticator == a.epoch_authenticator
+    # so does a commit of our own created after staging (even as a PublicMessage, which
+    # leaves our current state as it was)
+    theirs = a.commit(path=True)
+    staged = _stage(b, theirs.commit)
+    ours = b.commit(path=True, wire_format=int(WireFormat.PUBLIC_MESSAGE))
+    with pytest.raises(StateError, match="stale"):
+        staged.merge()
+    assert b.has_pending_commit
+    b.discard_pending_commit()
+    _stage(b, theirs.commit).merge()
+    a.merge_pending_commit()
+    assert b.epoch_authenticator == a.epoch_authenticator and ours.effects.epoch == b.epoch
 
 
 def test_merge_and_discard_are_final_section_12_4_2() -> None:
