@@ -4,7 +4,8 @@ A :class:`~mls_pq.group.member.Group` with a ``storage`` writes every state chan
 before it takes effect in memory (write-ahead), so a process that dies at any moment
 restarts from a state the group really was in:
 
-* an epoch change (merging our pending commit, processing a commit, joining by Welcome or
+* an epoch change (merging our pending commit, merging a received commit's
+  ``StagedCommit`` — staging it writes nothing —, joining by Welcome or
   external commit, creating a group) is ONE :meth:`~mls_pq.storage.Storage.save_epoch`
   transaction: the new state, the new epoch's ``resumption_psk`` (§8.6), dropping the
   pending commit, deleting past epoch states (§9.2) and — on a join by Welcome — deleting
