@@ -615,3 +615,27 @@ def test_to_bytes_round_trip_keeps_the_joiners_duty_section_3_2() -> None:
     raw[len(raw) // 2] ^= 1
     with pytest.raises(CorruptStateError):
         APQGroup.from_bytes(bytes(raw))
+
+
+def test_mutated_pairs_are_rejected_with_typed_errors_and_change_nothing(pair: tuple[APQGroup, APQGroup]) -> None:
+    """Every bit of a FULL commit pair is covered (framing, signatures, membership tags,
+    §6 rules): any flip is rejected with an MLSError and leaves both sessions unchanged."""
+    import random
+
+    a, b = pair
+    out = a.commit(full=True)
+    a.merge_pending_commit()
+    data = out.commit
+    before = snapshot(b)
+    rng = random.Random(7)
+    for _ in range(150):
+        raw = bytearray(data)
+        for _ in range(rng.randint(1, 3)):
+            raw[rng.randrange(len(raw))] ^= 1 << rng.randrange(8)
+        if bytes(raw) == data:
+            continue
+        with pytest.raises(MLSError):
+            b.process(bytes(raw))
+        assert snapshot(b) == before
+    b.process(data)
+    same_keys([a, b])
