@@ -21,8 +21,13 @@ DEFAULT_LIFETIME = (3600, 90 * 24 * 3600)
 
 
 def as_suite(suite: CipherSuite | int) -> CipherSuite:
-    """``suite`` itself, or the registered suite of that id (active profile)."""
-    return suite if isinstance(suite, CipherSuite) else get_suite(suite)
+    """``suite`` itself, or the registered suite of that id (active profile); a TypeError for
+    anything else (e.g. a suite name as a string)."""
+    if isinstance(suite, CipherSuite):
+        return suite
+    if isinstance(suite, bool) or not isinstance(suite, int):
+        raise TypeError(f"suite must be a CipherSuite or a cipher suite id (int), not {type(suite).__name__}")
+    return get_suite(suite)
 
 
 def default_lifetime(now: int) -> Lifetime:

@@ -3,6 +3,8 @@ clear TypeError/MLSError")."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from mls_pq.argcheck import require_bytes, require_int, require_ints, require_optional_bytes, require_str_or_bytes
@@ -49,3 +51,33 @@ def test_require_ints() -> None:
         require_ints([1, "2"], "remove")
     with pytest.raises(TypeError, match="remove must be an iterable of ints, not str"):
         require_ints("12", "remove")
+
+
+def test_group_entry_points_refuse_wrong_types_with_a_named_type_error() -> None:
+    """The public Group/Client entry points check their inputs at the boundary (issue 10)."""
+    from mls_pq import Client, Group, get_suite
+
+    cs = get_suite(0x0001)
+    a = Client.generate(cs, b"a")
+    g = Group.create(cs, b"g", a.credential, a.signature_priv)
+    before = g.to_bytes()
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: g.process("abc"), "data must be bytes, not str"),  # type: ignore[arg-type]
+        (lambda: g.process(bytearray(b"\x00\x01")), "data must be bytes, not bytearray"),  # type: ignore[arg-type]
+        (lambda: g.encrypt("hi"), "data must be bytes, not str"),  # type: ignore[arg-type]
+        (lambda: g.commit(add=["kp"]), r"add\[0\] must be KeyPackage bytes or a KeyPackage, not str"),  # type: ignore[list-item]
+        (lambda: g.commit(remove=["1"]), r"remove\[0\] must be an int, not str"),  # type: ignore[list-item]
+        (lambda: g.export_secret(5, b"", 32), "label must be str or bytes, not int"),  # type: ignore[arg-type]
+        (lambda: g.export_secret("l", b"", "32"), "length must be an int, not str"),  # type: ignore[arg-type]
+        (lambda: Group.join("w", []), "welcome must be bytes, not str"),  # type: ignore[arg-type]
+        (lambda: Group.join_external(None, a.credential, a.signature_priv), "group_info must be bytes"),  # type: ignore[arg-type]
+        (lambda: Group.create(cs, "g", a.credential, a.signature_priv), "group_id must be bytes, not str"),  # type: ignore[arg-type]
+        (lambda: Group.create("x", b"g", a.credential, a.signature_priv), "suite must be a CipherSuite or a cipher suite id"),  # type: ignore[arg-type]
+        (lambda: Group.from_bytes("x"), "data must be bytes, not str"),  # type: ignore[arg-type]
+    ]
+    for call, message in cases:
+        with pytest.raises(TypeError, match=message):
+            call()
+    with pytest.raises(ValidationError, match=r"length must be \[0, 65535\].*§8\.5"):
+        g.export_secret("l", b"", 1 << 16)
+    assert g.to_bytes() == before  # nothing half-applied

@@ -10,7 +10,7 @@ import mls_pq
 
 
 def _public_members(cls: type) -> list[tuple[str, object]]:
-    out = []
+    out: list[tuple[str, object]] = []
     for name, value in vars(cls).items():
         if name.startswith("_"):
             continue

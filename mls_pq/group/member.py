@@ -84,6 +84,7 @@ from ..group_context import GroupContext
 from ..key_package_bundle import parse_key_package
 from ..key_schedule import from_joiner
 from ..leaf_template import DEFAULT_LIFETIME, as_suite, default_capabilities, make_leaf_template
+from ..argcheck import require_bytes, require_int, require_ints, require_str_or_bytes
 from ..limits import DEFAULT_LIMITS, Limits
 from ..secret_tree import APPLICATION
 from ..messages.app_data import AppDataUpdate
@@ -217,7 +218,8 @@ class _Pending:
         return f"<_Pending epoch={self.next.epoch}>"
 
 
-def _decode_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> MLSMessage:
+def _decode_message(data: bytes, limits: Limits = DEFAULT_LIMITS, name: str = "data") -> MLSMessage:
+    require_bytes(data, name)  # a TypeError naming the parameter, not one from the codec
     limits.check_message_size(data)
     return MLSMessage.from_bytes(data)
 
@@ -359,6 +361,10 @@ class Group:
         later change is written through. ``grease``: add random GREASE values to our leaf's
         capabilities and extensions (§13.5)."""
         cs = as_suite(suite)
+        require_bytes(group_id, "group_id")
+        require_bytes(signature_priv, "signature_priv")
+        if not isinstance(credential, Credential):
+            raise TypeError(f"credential must be a Credential, not {type(credential).__name__}")
         cfg = _config_arg(config)
         opts = cfg.options
         enc_priv, enc_pub = cs.generate_key_pair()
@@ -431,7 +437,7 @@ class Group:
         group_id must not be one of an active stored group (§12.4.3.1); the joined state is
         saved and the used KeyPackage's private key deleted in ONE transaction."""
         cfg = _config_arg(config)
-        msg = _decode_message(welcome, cfg.limits)
+        msg = _decode_message(welcome, cfg.limits, "welcome")
         if not isinstance(msg.body, Welcome):
             raise DecodeError("the MLSMessage is not a Welcome")
         w = msg.body
@@ -493,7 +499,7 @@ class Group:
         ``config.components`` (draft-ietf-mls-extensions §4.7); ``application_psks``: the
         application PSKs ``psks`` may name, by (component_id, psk_id) (§4.5)."""
         cfg = _config_arg(config)
-        msg = _decode_message(group_info, cfg.limits)
+        msg = _decode_message(group_info, cfg.limits, "group_info")
         if not isinstance(msg.body, GroupInfo):
             raise DecodeError("the MLSMessage is not a GroupInfo")
         gi = msg.body
@@ -597,6 +603,9 @@ class Group:
 
     def export_secret(self, label: str | bytes, context: bytes, length: int) -> bytes:
         """MLS-Exporter(label, context, length) (§8.5)."""
+        require_str_or_bytes(label, "label")
+        require_bytes(context, "context")
+        require_int(length, "length", high=0xFFFF, section="8.5")  # KDFLabel.length is a uint16
         return self._state.secrets.export(label, context, length)
 
     def safe_export_secret(self, component_id: int) -> bytes:
@@ -912,6 +921,12 @@ class Group:
         :meth:`merge_pending_commit` (or :meth:`discard_pending_commit`).
         ``group_info_extensions`` go into the new epoch's GroupInfo (Welcome and
         ``group_info``), with a random GREASE extension if ``grease`` (§13.5)."""
+        remove = require_ints(remove, "remove")
+        add = list(add)
+        for i, kp in enumerate(add):
+            if not isinstance(kp, (bytes, KeyPackage)):
+                raise TypeError(f"add[{i}] must be KeyPackage bytes or a KeyPackage, not {type(kp).__name__}")
+        require_bytes(authenticated_data, "authenticated_data")
         self._check_can_send()
         if self._pending is not None:
             raise StateError("a commit is already pending: merge or discard it first")
@@ -1014,6 +1029,8 @@ class Group:
     # ---- application data ---------------------------------------------------------------------
     def encrypt(self, data: bytes, *, authenticated_data: bytes = b"") -> bytes:
         """Application data as a PrivateMessage (§6.3, §15)."""
+        require_bytes(data, "data")
+        require_bytes(authenticated_data, "authenticated_data")
         self._check_can_send()
         if self._state.proposals:
             raise StateError("proposals are pending in this epoch: commit before sending application data (RFC 9420 §12.4)")
@@ -1533,6 +1550,7 @@ class Group:
         (``config.options`` is ignored: ``g.config.options`` is what the group was created
         or joined with); the application's hooks (``config``'s clock, credential_validator,
         limits, components; the PSK stores) are not stored: pass them."""
+        require_bytes(group_id, "group_id")
         cfg = _config_arg(config)
         stored = storage.load_group(group_id)
         if stored is None:
@@ -1579,6 +1597,7 @@ class Group:
         StateError and a DecodeError) if the digest or any field is wrong. As for
         :meth:`load`, the serialised options win over ``config.options``; the rest of
         ``config`` (clock, credential_validator, limits...) is the application's: pass it."""
+        require_bytes(data, "data")
         cfg = _config_arg(config)
         r = Reader(open_digest(data, _GROUP_MAGIC, "serialised group"))
         try:
