@@ -17,8 +17,8 @@ processes evict caches and share the cores' execution units; thread CPU time gro
 them). So before every exact replay (and once after the last) the calibration's speed probe
 (:func:`mls_pq.simulate.calibrate.probe`) runs on the policy's smallest calibration group;
 ``speed`` = probe now / probe at calibration (:func:`speed_of`, with its standard error).
-When the change is significant (``|ln speed|`` over twice its standard error, from at least
-3 probes) the model is compared scaled by ``speed``, otherwise as it is: one error per
+When the change is significant (:func:`significant_change`: a t-test of ``ln speed`` at the
+95 % level, from at least 3 probes) the model is compared scaled by ``speed``, otherwise as it is: one error per
 metric decides, and the report says which comparison it is. A significant speed outside the
 tolerance is flagged on its own (the calibration is stale for the machine's present
 conditions: the run's absolute CPU figures are the calibration's; ``--recalibrate``).
@@ -41,6 +41,8 @@ from .exact import AnyFixture, GroupCost, run_group
 from .model import Calibrated, member_costs, suite_sizes
 from .workload import Policy, Workload
 
+#: batches per event kind in each speed probe
+PROBE_ROUNDS = 2
 #: byte metrics (must agree exactly) and timed/fitted metrics (within the tolerance)
 BYTE_METRICS = ("sent", "recv", "ds", "welcome", "group_info")
 TOLERANCE_METRICS = ("cpu", "join_time", "state")
@@ -156,13 +158,27 @@ def speed_of(probes: list[dict[str, float]], cal: Calibrated) -> tuple[float, fl
     return math.exp(robust_mean(logs)), se
 
 
+#: two-sided 95 % critical values of Student's t for 1..10 degrees of freedom
+T975 = (12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23)
+
+
+def significant_change(speed: float, se: float, probes: int) -> bool:
+    """Whether ``ln speed`` differs from 0 at the 95 % level (Student's t with ``probes - 1``
+    degrees of freedom: with the 3 probes of a 2-group check the bar is 4.3 standard errors)."""
+    if probes < 3 or not math.isfinite(se) or se <= 0:
+        return False
+    df = probes - 1
+    crit = T975[df - 1] if df <= len(T975) else (2.1 if df < 30 else 2.0)
+    return abs(math.log(speed)) > crit * se
+
+
 def _replay(pol: Policy, cal: Calibrated, n: int, payload: int, ev: Any, repeats: int,
             probes: list[dict[str, float]]) -> GroupCost:
     """``repeats`` exact replays of one group, each after a speed probe; the replay of median CPU."""
     runs = []
     for _ in range(repeats):
         if cal.points:
-            probes.append(probe(probe_fixture(pol, cal)))
+            probes.append(probe(probe_fixture(pol, cal), PROBE_ROUNDS))
         runs.append(run_group(fixture(pol, n, payload), ev))
     runs.sort(key=lambda c: float(c.cpu.sum()))
     return runs[(len(runs) - 1) // 2]
@@ -215,9 +231,9 @@ def self_check(w: Workload, seed: int, cals: dict[str, Calibrated], repeats: int
     for i, pol in enumerate(pols):
         cal = cals[pol.key]
         if groups[i] and cal.points:
-            probes[i].append(probe(probe_fixture(pol, cal)))
+            probes[i].append(probe(probe_fixture(pol, cal), PROBE_ROUNDS))
         speed, se = speed_of(probes[i], cal)
-        significant = math.isfinite(se) and abs(math.log(speed)) > 2 * se
+        significant = significant_change(speed, se, len(probes[i]))
         t = tot[i]
         rel = {k: _rel(v[0], v[1]) for k, v in t.items()}
         cpu_err = _rel(t["cpu"][0] * speed, t["cpu"][1])
@@ -252,5 +268,6 @@ def self_check(w: Workload, seed: int, cals: dict[str, Calibrated], repeats: int
     return out
 
 
-__all__ = ["BYTE_METRICS", "TOLERANCE_METRICS", "MetricCheck", "PolicyCheck", "probe_fixture", "sample", "self_check",
+__all__ = ["BYTE_METRICS", "T975", "TOLERANCE_METRICS", "MetricCheck", "PolicyCheck", "probe_fixture", "sample",
+           "self_check", "significant_change",
            "speed_of"]

@@ -131,7 +131,8 @@ def test_self_check_reported(small: Workload, cals: dict[str, Calibrated]) -> No
         # the flag follows the stated rule: the model as it is, or scaled by a significant speed change
         assert c["cpu_rel_err"] == (c["cpu_rel_err_speed"] if c["speed_significant"] else c["cpu_rel_err_raw"])
         assert cpu["ok"] == (abs(c["cpu_rel_err"]) <= 0.2)
-        assert c["speed_significant"] == (abs(math.log(c["speed"])) > 2 * c["speed_se"])
+        # 7 probes: Student's t with 6 degrees of freedom
+        assert c["speed_significant"] == (abs(math.log(c["speed"])) > 2.45 * c["speed_se"])
         assert c["ok"] == all(m["ok"] for m in c["metrics"])
         assert len(c["details"]["probes"]) == 7  # one before each replay, one after the last
 
@@ -154,3 +155,13 @@ def test_self_check_flags_a_metric_outside_tolerance(small: Workload, cals: dict
     assert "NOT WITHIN TOLERANCE" in text
     assert any(line.strip().startswith("cpu") and "OUTSIDE TOLERANCE" in line and "±20%" in line
                for line in text.splitlines())
+
+
+def test_significant_change_is_a_t_test() -> None:
+    from mls_pq.simulate.selfcheck import significant_change
+
+    assert not significant_change(1.5, 0.1, 2)  # too few probes to tell
+    assert not significant_change(1.5, 0.1, 3)  # ln 1.5 = 0.41 < 4.30 x 0.1
+    assert significant_change(1.5, 0.1, 7)  # 0.41 > 2.45 x 0.1
+    assert not significant_change(1.05, 0.1, 50) and significant_change(0.7, 0.1, 50)
+    assert not significant_change(2.0, math.inf, 9)
