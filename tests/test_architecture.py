@@ -30,6 +30,9 @@ Rules checked here:
 5. **Nothing in the engine imports the package ``mls_pq`` itself** (``from .. import x`` in a
    submodule, ``from mls_pq import x``): ``mls_pq/__init__`` exports the public API, so such an
    import would close a cycle through it. Import the submodule (``import mls_pq.log as log``).
+6. **Package ``__init__`` files of ``group``, ``vectors``, ``messages`` and ``tree`` only
+   re-export** (docstring, imports, ``__all__``): the logic lives in submodules, so that a
+   submodule importing a sibling never runs logic of the package that imports it back.
 """
 
 from __future__ import annotations
@@ -259,3 +262,19 @@ def test_engine_names_no_implementation() -> None:
             continue
         bad.extend(f"{m} {hit}" for hit in implementation_names_in(p.read_text(encoding="utf-8")))
     assert not bad, "engine code naming another implementation (make it a profile quirk):\n" + "\n".join(bad)
+
+
+REEXPORT_ONLY = ("mls_pq.group", "mls_pq.vectors", "mls_pq.messages", "mls_pq.tree")
+
+
+def test_package_inits_only_reexport() -> None:
+    mods = modules_of(ROOT)
+    bad = []
+    for pkg in REEXPORT_ONLY:
+        body = ast.parse(mods[pkg].read_text(encoding="utf-8")).body
+        for i, node in enumerate(body):
+            docstring = i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            all_list = isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]
+            if not (docstring or all_list or isinstance(node, (ast.Import, ast.ImportFrom))):
+                bad.append(f"{pkg}/__init__.py line {node.lineno}: {type(node).__name__}")
+    assert not bad, "package __init__ files with more than re-exports:\n" + "\n".join(bad)
