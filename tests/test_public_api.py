@@ -45,3 +45,15 @@ def test_every_public_name_is_documented() -> None:
                 if not (inspect.getdoc(getattr(obj, member)) or "").strip():
                     undocumented.append(f"{name}.{member}")
     assert not undocumented, "public names without a docstring:\n" + "\n".join(undocumented)
+
+
+def test_lazy_exports_cover_all_and_keep_the_import_light() -> None:
+    """``mls_pq.__all__`` is served lazily (PEP 562): the map names every public name, and a bare
+    ``import mls_pq`` loads no engine module (the CLI parses arguments before importing any)."""
+    import subprocess
+    import sys
+
+    assert set(mls_pq.__all__) == {*mls_pq._EXPORTS, "__version__"}
+    code = "import sys, mls_pq; print(sorted(m for m in sys.modules if m.startswith('mls_pq.')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['mls_pq.version']"
