@@ -25,10 +25,10 @@ from mls_pq.group import Group
 from mls_pq.group import commit as commit_mod
 from mls_pq.group import external as external_mod
 from mls_pq.group import validation as v
-from mls_pq.group import welcome as welcome_mod
 from mls_pq.messages.credential import X509, Credential
 from mls_pq.messages.external_senders import ExternalSender, external_senders_extension
 from mls_pq.suites import CipherSuite, get_suite
+from mls_pq.tree import leaf_validation
 
 from ..messages._certs import certificate, subject_cn
 from ._helpers import apply, received
@@ -51,7 +51,7 @@ def x509_client(suite: CipherSuite, name: str, ca_sk: bytes | None = None, *, fo
 def no_x509_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Switch off the §5.3 check in every module that calls it (to forge messages)."""
     with monkeypatch.context() as m:
-        for mod in (v, commit_mod, external_mod, welcome_mod, client_mod):
+        for mod in (v, commit_mod, external_mod, leaf_validation, client_mod):
             m.setattr(mod, "check_credential_key", lambda *a, **k: None)
         yield
 
