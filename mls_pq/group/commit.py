@@ -35,7 +35,7 @@ from ..extensions import Extension
 from ..framing import public_message, seal_private, sign_content
 from ..group_context import GroupContext, next_epoch
 from ..key_schedule import EpochSecrets, advance
-from ..messages.app_data import AppDataUpdate, find_extension
+from ..messages.app_data import AppDataUpdate, find_extension, wire_formats_of
 from ..messages.commit import Commit
 from ..messages.credential import Credential
 from ..messages.framing_structs import (
@@ -242,17 +242,30 @@ def apply_proposals(
     if gce:
         v.check_gce_members(t, extensions, me=me)
     _apply_app_data_updates(out, context, items, committer, components, me)
-    _check_component_support(out)
+    _check_component_support(out, context.extensions)
     return out
 
 
-def _check_component_support(out: Applied) -> None:
+def _component_requirements(extensions: Sequence[Extension]) -> tuple[frozenset[int], frozenset[int]]:
+    """(required wire formats, required components) of a GroupContext (draft-ietf-mls-extensions §5)."""
+    wf = wire_formats_of(extensions, REQUIRED_WIRE_FORMATS)
+    return frozenset(wf.wire_formats if wf is not None else ()), frozenset(required_components(extensions))
+
+
+def _check_component_support(out: Applied, before: Sequence[Extension]) -> None:
     """draft-ietf-mls-extensions §5: the leaves a Commit adds or updates (and, when the
-    GroupContext changes, every leaf) support the group's ``required_wire_formats`` and the
-    components of its ``app_components`` list. Free when the group requires neither."""
+    GroupContext's requirements grow, every leaf) support the group's ``required_wire_formats``
+    and the components of its ``app_components`` list. Free when the group requires neither.
+
+    Every member was checked against the requirements in force when its leaf entered or last
+    changed, so a commit that keeps them (e.g. an AppDataUpdate changing only a component's
+    data, as every FULL commit of the combiner does) checks only the leaves it adds or updates:
+    O(changed leaves), not O(N). A GroupContextExtensions proposal re-checks every leaf."""
     if find_extension(out.extensions, REQUIRED_WIRE_FORMATS) is None and not required_components(out.extensions):
         return
-    if out.gce or out.app_data:
+    new_wf, new_components = _component_requirements(out.extensions)
+    old_wf, old_components = _component_requirements(before)
+    if out.gce or not (new_wf <= old_wf and new_components <= old_components):
         leaves = [leaf for _, leaf in out.tree.leaves()]
     else:
         leaves = [kp.leaf_node for _, kp in out.added] + [leaf for _, leaf in out.updated]
@@ -284,8 +297,11 @@ def _apply_app_data_updates(
     )
     ctx = UpdateContext(context.group_id, context.epoch, context.cipher_suite, external=external, psks=tuple(out.psks))
     extensions = apply_app_data_updates(out.extensions, updates, components or EMPTY_REGISTRY, ctx)
-    if extensions != out.extensions:
-        v.check_gce_members(out.tree, extensions, me=me)  # every member supports app_data_dictionary
+    if {e.extension_type for e in extensions} - {e.extension_type for e in out.extensions}:
+        # a new extension type (app_data_dictionary added): every member must support it
+        # (§12.1.7); a change of its content only (every FULL commit of the combiner) keeps the
+        # types every member was already checked against: no O(N) walk
+        v.check_gce_members(out.tree, extensions, me=me)
     out.extensions = extensions
     out.app_data = True
 
