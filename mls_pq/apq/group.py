@@ -84,6 +84,7 @@ from ..extensions import Extension
 from ..group import Group
 from ..client import Client
 from ..group.commit import CommitEffects, MemberInfo
+from ..group.results import ApplicationMessage, ProcessedMessage, ProposalMessage, StagedCommit
 from ..group.welcome import KeyPackageBundle
 from ..group.config import GroupConfig
 from ..group.state import open_digest, seal_digest
@@ -251,71 +252,52 @@ class APQProcessed:
 
 
 class _Received:
-    """A commit processed in one session: applied already (``Group.process`` of this
-    version) or staged (``StagedCommit``: ``merge``/``discard``/``safe_export_secret``)."""
+    """A commit of one session, verified and staged (:class:`~mls_pq.group.results.StagedCommit`):
+    merged or discarded together with its twin of the other session."""
 
-    def __init__(self, group: Group, result: Any) -> None:
+    def __init__(self, group: Group, result: ProcessedMessage) -> None:
+        if not isinstance(result, StagedCommit):
+            raise combiner_error(f"expected a commit, got {type(result).__name__}", "3.1")
         self.group = group
-        self.result = result
-        self.staged = hasattr(result, "merge") and hasattr(result, "discard")
+        self.result: StagedCommit = result
 
     @property
     def effects(self) -> CommitEffects:
-        if self.staged:
-            eff: CommitEffects = self.result.effects
-            return eff
-        eff2 = getattr(self.result, "commit", None)
-        if not isinstance(eff2, CommitEffects):
-            raise StateError("the message is not a commit")
-        return eff2
+        return self.result.effects
 
     def safe_export(self, component_id: int) -> bytes:
-        if self.staged:
-            out: bytes = self.result.safe_export_secret(component_id)
-            return out
-        return self.group.safe_export_secret(component_id)
+        return self.result.safe_export_secret(component_id)
 
-    def extensions(self) -> Sequence[Any]:
-        if self.staged:
-            return tuple(self.result.new_group_context.extensions)
-        return self.group.group_context.extensions
+    def extensions(self) -> Sequence[Extension]:
+        return tuple(self.result.new_group_context.extensions)
 
     def epoch(self) -> int:
         return self.effects.epoch
 
     def members(self) -> list[MemberInfo]:
-        if self.staged:
-            return list(self.result.new_members())
-        return self.group.members()
+        return self.result.new_members()
 
     def merge(self) -> None:
-        if self.staged:
-            self.result.merge()
+        self.result.merge()
 
     def discard(self) -> None:
-        if self.staged:
-            try:
-                self.result.discard()
-            except MLSError:
-                pass
+        try:
+            self.result.discard()
+        except MLSError:
+            pass  # already merged (our own pending commit) or discarded: nothing to undo
 
 
-def _result_kind(result: Any) -> str:
-    kind = getattr(result, "kind", None)
-    if isinstance(kind, str):
-        return kind
-    if hasattr(result, "merge") and hasattr(result, "discard"):
+def _result_kind(result: ProcessedMessage) -> str:
+    """"application", "proposal" or "commit" (the kind of :class:`APQProcessed`)."""
+    if isinstance(result, StagedCommit):
         return "commit"
-    if hasattr(result, "proposal_ref"):
+    if isinstance(result, ProposalMessage):
         return "proposal"
     return "application"
 
 
-def _application_data(result: Any) -> bytes | None:
-    data = getattr(result, "application_data", None)
-    if data is None:
-        data = getattr(result, "data", None)
-    return data if isinstance(data, bytes) else None
+def _application_data(result: ProcessedMessage) -> bytes | None:
+    return result.data if isinstance(result, ApplicationMessage) else None
 
 
 def _inner_group_id(msg: MLSMessage) -> bytes | None:
@@ -662,12 +644,23 @@ class APQGroup:
         with self._atomic():
             if full:
                 self.pq.merge_pending_commit()
-            self.t.merge_pending_commit()
+            old_tree = self.t.state.tree  # immutable: the epoch before our commit
+            t_eff = self.t.merge_pending_commit()
             if full:
                 self._verify_sessions(exact_epochs=True, section="5.1.2")
                 self.must_send_full_commit = False
             else:
-                self._verify_sessions(exact_epochs=False, section="5.1.2")
+                # a PARTIAL commit adds and removes nobody: membership can change only at the
+                # leaves it touched (ours, committed Updates) — O(changed leaves), not O(N)
+                touched = {self.t.leaf_index, *(m.leaf_index for m in t_eff.updated)}
+                new_tree = self.t.state.tree
+                same = all(
+                    (a := old_tree.leaf(i) if i < old_tree.n_leaves else None) is not None
+                    and (b := new_tree.leaf(i) if i < new_tree.n_leaves else None) is not None
+                    and self.identity_of(a.credential) == self.identity_of(b.credential)
+                    for i in touched
+                )
+                self._verify_sessions(exact_epochs=False, section="5.1.2", membership=not same)
             self._drop_pending_psk()
             self._pending_out = None
 
@@ -771,10 +764,15 @@ class APQGroup:
                 if any(p.psktype == PSK_APPLICATION and p.component_id == APQ_COMPONENT_ID for p in eff.psks):
                     raise combiner_error("an apq_psk in a traditional commit sent without its PQ commit", "3.1")
                 sender = self._committer_identity(self.t, eff)
-                self._check_staged_membership(rec, None)
+                # no adds or removes (checked above): the membership by identity can change
+                # only at the leaves the commit touched (committer's path, Updates) — compare
+                # those (O(changed leaves)); the O(N) comparison only if one changed identity
+                same = self._identities_kept(rec)
+                if not same:
+                    self._check_staged_membership(rec, None)
                 rec.merge()
                 self._drop_own_pending()
-                self._verify_sessions(exact_epochs=False, section="3.2.1")
+                self._verify_sessions(exact_epochs=False, section="3.2.1", membership=not same)
                 return APQProcessed("commit", False, sender, t_effects=eff, t=res)
         except BaseException:
             if rec is not None:
@@ -800,10 +798,9 @@ class APQGroup:
         s = eff.committer
         if s.sender_type != SenderType.MEMBER:
             return None
-        for m in group.members():
-            if m.leaf_index == s.index:
-                return self.identity_of(m.credential)
-        return None
+        tree = group.state.tree
+        leaf = tree.leaf(s.index) if 0 <= s.index < tree.n_leaves else None  # O(1), not members()
+        return None if leaf is None else self.identity_of(leaf.credential)
 
     def _process_pair(self, pair: APQMessagePair) -> APQProcessed:
         wf = pair.wire_format
@@ -935,7 +932,22 @@ class APQGroup:
             raise combiner_error("the two sessions' memberships differ after the commit", "3.2.1")
 
     # ---- consistency --------------------------------------------------------------------------
-    def _verify_sessions(self, *, exact_epochs: bool, section: str) -> None:
+    def _identities_kept(self, rec: _Received) -> bool:
+        """The staged commit ``rec`` of the traditional session left the identity of every
+        leaf it touched (the committer's, the updated ones) as it was."""
+        eff = rec.effects
+        touched = {m.leaf_index for m in eff.updated}
+        if eff.committer.sender_type == SenderType.MEMBER:
+            touched.add(eff.committer.index)
+        tree = rec.group.state.tree
+        for i in touched:
+            old = tree.leaf(i) if 0 <= i < tree.n_leaves else None
+            new = rec.result.new_member(i)
+            if old is None or new is None or self.identity_of(old.credential) != self.identity_of(new.credential):
+                return False
+        return True
+
+    def _verify_sessions(self, *, exact_epochs: bool, section: str, membership: bool = True) -> None:
         """Both sessions carry the same valid APQInfo naming them (§5.1, §5.1.2, §7.1), the
         PQ epoch is the one it records (and the traditional one too after a FULL commit,
         ``exact_epochs``), and they have the same members (§3.2.1, §3.3)."""
@@ -956,8 +968,8 @@ class APQGroup:
                 f" ({self.t.epoch}, {self.pq.epoch})",
                 "5.1.2",
             )
-        if not self.t.active and not self.pq.active:
-            return  # removed from both: nothing more to compare
+        if not membership or (not self.t.active and not self.pq.active):
+            return  # membership unchanged (checked by the caller) or removed from both
         ids = self.identity_of
         if Counter(ids(m.credential) for m in self.t.members()) != Counter(ids(m.credential) for m in self.pq.members()):
             raise combiner_error("the two sessions' memberships differ", "3.2.1")

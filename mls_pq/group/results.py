@@ -198,8 +198,18 @@ class StagedCommit:
         return self._staged.next.context
 
     def new_members(self) -> list[MemberInfo]:
-        """Every member of the staged epoch, by leaf index (§7.8)."""
+        """Every member of the staged epoch, by leaf index (§7.8). O(N): to look at the
+        leaves a commit touched, use :meth:`new_member`."""
         return [MemberInfo.of(i, leaf) for i, leaf in self._staged.next.tree.leaves()]
+
+    def new_member(self, leaf_index: int) -> MemberInfo | None:
+        """The member at ``leaf_index`` in the staged epoch (None: a blank leaf or beyond the
+        tree), in O(1)."""
+        tree = self._staged.next.tree
+        if isinstance(leaf_index, bool) or not isinstance(leaf_index, int) or not 0 <= leaf_index < tree.n_leaves:
+            return None
+        leaf = tree.leaf(leaf_index)
+        return None if leaf is None else MemberInfo.of(leaf_index, leaf)
 
     @property
     def status(self) -> str:
