@@ -22,6 +22,7 @@ from mls_pq.client import Client
 from mls_pq.errors import ValidationError
 from mls_pq.extensions import APPLICATION_ID, Extension, check_unique_types
 from mls_pq.group import Group
+from mls_pq.group.validation import check_key_package
 from mls_pq.messages.framing_structs import MLSMessage
 from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.welcome import GroupInfo
@@ -88,7 +89,8 @@ def test_a_repeat_is_found_in_one_pass_over_a_long_list() -> None:
 
 def test_a_repeat_still_decodes_and_round_trips() -> None:
     """The rule is enforced at validation, not decoding: a KeyPackage repeating a type decodes
-    to the same bytes (so vector round-trips are unaffected) and is refused by validate()."""
+    to the same bytes (so vector round-trips are unaffected) and is refused by the one §10.1
+    KeyPackage validation (check_key_package)."""
     c = Client.generate(SUITE, b"carol")
     data, bundle = c.key_package(extensions=DUP_PRIVATE)
     kp = MLSMessage.from_bytes(data).body
@@ -96,7 +98,7 @@ def test_a_repeat_still_decodes_and_round_trips() -> None:
     assert MLSMessage(kp).to_bytes() == data
     assert [e.extension_type for e in kp.extensions] == [0xFF00, 0xFF00]
     with pytest.raises(ValidationError) as e:
-        kp.validate(get_suite(SUITE))
+        check_key_package(get_suite(SUITE), kp, (), None)
     _refused(e)
 
 

@@ -71,28 +71,3 @@ class KeyPackage(CachedStruct):
     def ref(self, suite: CipherSuite) -> bytes:
         """``KeyPackageRef`` = RefHash("MLS 1.0 KeyPackage Reference", KeyPackage) (RFC 9420 §5.2)."""
         return suite.make_key_package_ref(self.encoded)
-
-    def validate(self, suite: CipherSuite, now: int | None = None) -> None:
-        """The KeyPackage-level checks of RFC 9420 §10.1 (the leaf node's own §7.3 checks
-        against a group are done by :func:`mls_pq.tree.leaf_validation.validate_leaf_node`).
-
-        Raises :class:`~mls_pq.errors.ValidationError` naming the section.
-        """
-        if self.version != PROTOCOL_VERSION_MLS10:
-            raise ValidationError(f"key package version {self.version} is not mls10", "10.1")
-        if self.cipher_suite != suite.id:
-            raise ValidationError(
-                f"key package cipher suite 0x{self.cipher_suite:04x} is not the group's 0x{suite.id:04x}", "10.1"
-            )
-        if self.leaf_node.leaf_node_source != LeafNodeSource.KEY_PACKAGE:
-            raise ValidationError("key package leaf node source is not key_package", "10.1")
-        check_unique_types(self.extensions, "the KeyPackage extensions")  # §13.5
-        check_unique_types(self.leaf_node.extensions, "the LeafNode extensions")
-        if not self.verify(suite):
-            raise ValidationError("key package signature does not verify", "10.1")
-        if not self.leaf_node.verify(suite):
-            raise ValidationError("key package leaf node signature does not verify", "7.3")
-        if self.init_key == self.leaf_node.encryption_key:
-            raise ValidationError("init_key equals the leaf node's encryption_key", "10.1")
-        if now is not None and self.leaf_node.lifetime is not None and not self.leaf_node.lifetime.contains(now):
-            raise ValidationError("key package lifetime does not contain the current time", "7.3")

@@ -10,6 +10,7 @@ import pytest
 
 from mls_pq.codec import Reader, Writer
 from mls_pq.errors import DecodeError, ValidationError
+from mls_pq.group.validation import check_key_package
 from mls_pq.messages.credential import Credential, CredentialType
 from mls_pq.messages.key_package import KeyPackage
 from mls_pq.messages.leaf_node import Capabilities, LeafNode, LeafNodeSource, Lifetime
@@ -89,17 +90,17 @@ def test_key_package_sign_verify_validate() -> None:
     _init_sk, init_pk = s.generate_key_pair()
     kp = KeyPackage(1, s.id, init_pk, m.leaf).sign(s, m.sig_sk)
     assert KeyPackage.from_bytes(kp.to_bytes()) == kp
-    kp.validate(s, now=1500)
+    check_key_package(s, kp, (), 1500)  # the one §10.1 validation (mls_pq.group.validation)
     for bad, section in (
         (replace(kp, signature=kp.signature[:-1] + bytes([kp.signature[-1] ^ 1])), "10.1"),
         (KeyPackage(1, s.id, m.leaf.encryption_key, m.leaf).sign(s, m.sig_sk), "10.1"),
         (KeyPackage(1, 2, init_pk, m.leaf).sign(s, m.sig_sk), "10.1"),
     ):
         with pytest.raises(ValidationError) as e:
-            bad.validate(s)
+            check_key_package(s, bad, (), None)
         assert e.value.section == section
     with pytest.raises(ValidationError) as e:
-        kp.validate(s, now=5000)
+        check_key_package(s, kp, (), 5000)
     assert e.value.section == "7.3"
     with pytest.raises(DecodeError, match="version"):
         KeyPackage.from_bytes(bytes.fromhex("0002") + kp.to_bytes()[2:])
@@ -122,7 +123,7 @@ def test_welcome_vector_key_package_ref(case: dict[str, Any]) -> None:
     r.done()
     assert kp.to_bytes() == raw[4:]
     assert kp.verify(s) and kp.leaf_node.verify(s)
-    kp.validate(s)
+    check_key_package(s, kp, (), None)
     wr = _unwrap_mls_message(bytes.fromhex(case["welcome"]), 3)  # mls_welcome
     assert wr.uint16() == s.id
     refs = wr.vector(lambda rr: (rr.opaque(), rr.opaque(), rr.opaque())[0])
