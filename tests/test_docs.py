@@ -32,3 +32,15 @@ def test_api_reference_builds_without_warnings(tmp_path: Path) -> None:
     pages = {p.relative_to(tmp_path / "api").as_posix() for p in (tmp_path / "api").rglob("*.html")}
     assert {"mls_pq/client.html", "mls_pq/group.html", "mls_pq/storage.html", "mls_pq/credentials.html"} <= pages
     assert "Authentication Service" in (tmp_path / "api" / "mls_pq" / "credentials.html").read_text()
+
+
+def test_readme_python_examples_run() -> None:
+    """The README's ``python`` blocks are real code against the current API: run them in order in
+    one namespace (the second block reuses the first one's names)."""
+    blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / "README.md").read_text(), re.MULTILINE | re.DOTALL)
+    assert len(blocks) >= 2
+    namespace: dict[str, object] = {}
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"README.md python block {i + 1}", "exec"), namespace)
+    group = namespace["group"]
+    assert type(group).__name__ == "Group"
