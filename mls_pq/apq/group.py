@@ -111,7 +111,7 @@ from ..messages.welcome import GroupInfo
 from ..messages.app_data import WireFormats
 from ..psk import PSK_APPLICATION
 from ..storage.base import Storage
-from ..suites import get_suite
+from ..suites import CipherSuite, get_suite
 from .client import (
     APQClient,
     APQKeyPackage,
@@ -467,29 +467,22 @@ class APQGroup:
         cfg = session_config(config, reg)
         exts = session_extensions()
         leaf_exts = session_leaf_extensions(reg)
+        def session(suite: CipherSuite, gid: bytes, member: Client) -> Group:
+            return Group.create(
+                suite,
+                gid,
+                member.credential,
+                member.signature_priv,
+                capabilities=session_capabilities(member),
+                extensions=exts,
+                leaf_extensions=leaf_exts,
+                storage=storage,
+                config=cfg,
+            )
+
         with storage.atomic() if storage is not None else nullcontext():
-            pq = Group.create(
-                pq_suite,
-                pq_gid,
-                client.pq.credential,
-                client.pq.signature_priv,
-                capabilities=session_capabilities(client.pq),
-                extensions=exts,
-                leaf_extensions=leaf_exts,
-                storage=storage,
-                config=cfg,
-            )
-            t = Group.create(
-                t_suite,
-                t_gid,
-                client.t.credential,
-                client.t.signature_priv,
-                capabilities=session_capabilities(client.t),
-                extensions=exts,
-                leaf_extensions=leaf_exts,
-                storage=storage,
-                config=cfg,
-            )
+            pq = session(pq_suite, pq_gid, client.pq)  # the PQ session first (§3)
+            t = session(t_suite, t_gid, client.t)
             g = cls(t, pq, registry=reg, identity_of=identity_of)
             first = APQInfo(t_gid, pq_gid, bool(mode), t_suite.id, pq_suite.id, t.epoch + 1, pq.epoch + 1)
             g._full_commit((), (), [APQInfoUpdate.full(first)], path=True, authenticated_data=b"")
