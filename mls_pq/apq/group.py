@@ -112,6 +112,7 @@ from ..messages.app_data import WireFormats
 from ..psk import PSK_APPLICATION
 from ..storage.base import Storage
 from ..suites import CipherSuite, get_suite
+from ..tree.ratchet_tree import RatchetTree
 from .client import (
     APQClient,
     APQKeyPackage,
@@ -619,13 +620,25 @@ class APQGroup:
         """Sender side of §3.2.1/§3.3: the two commits add and remove the same identities."""
         ids = self.identity_of
 
+        def change(eff: CommitEffects) -> dict[bytes, int]:
+            # the sessions have the same members now (an invariant every commit keeps), so
+            # the same adds and removes by identity keep them equal: O(changed leaves), not O(N)
+            c: Counter[bytes] = Counter()
+            for m in eff.removed:
+                c[ids(m.credential)] -= 1
+            for m in eff.added:
+                c[ids(m.credential)] += 1
+            return {k: v for k, v in c.items() if v}
+
         def after(group: Group, eff: CommitEffects) -> Counter[bytes]:
             c = Counter(ids(m.credential) for m in group.members())
             c.subtract(ids(m.credential) for m in eff.removed)
             c.update(ids(m.credential) for m in eff.added)
             return +c
 
-        if after(self.t, t_eff) != after(self.pq, pq_eff):
+        # different changes are still right when the sessions differed before (an upgrade's
+        # first FULL commit adds the running group's members to the new PQ session): then O(N)
+        if change(t_eff) != change(pq_eff) and after(self.t, t_eff) != after(self.pq, pq_eff):
             raise combiner_error("the two commits leave different memberships in the two sessions", "3.2.1")
 
     def merge_pending_commit(self) -> None:
@@ -635,25 +648,16 @@ class APQGroup:
             raise StateError("no pending commit")
         full = self.pq.has_pending_commit
         with self._atomic():
+            # the trees are immutable: the epochs before our commit, for the membership deltas
+            old_t, old_pq = self.t.state.tree, self.pq.state.tree
+            pq_delta: dict[bytes, int] = {}
             if full:
-                self.pq.merge_pending_commit()
-            old_tree = self.t.state.tree  # immutable: the epoch before our commit
-            t_eff = self.t.merge_pending_commit()
+                pq_delta = self._merged_delta(self.pq, old_pq, self.pq.merge_pending_commit())
+            t_delta = self._merged_delta(self.t, old_t, self.t.merge_pending_commit())
+            # §3.2.1, §3.3 in O(changed leaves); unequal changes: compare all members
+            self._verify_sessions(exact_epochs=full, section="5.1.2", membership=t_delta != pq_delta)
             if full:
-                self._verify_sessions(exact_epochs=True, section="5.1.2")
                 self.must_send_full_commit = False
-            else:
-                # a PARTIAL commit adds and removes nobody: membership can change only at the
-                # leaves it touched (ours, committed Updates) — O(changed leaves), not O(N)
-                touched = {self.t.leaf_index, *(m.leaf_index for m in t_eff.updated)}
-                new_tree = self.t.state.tree
-                same = all(
-                    (a := old_tree.leaf(i) if i < old_tree.n_leaves else None) is not None
-                    and (b := new_tree.leaf(i) if i < new_tree.n_leaves else None) is not None
-                    and self.identity_of(a.credential) == self.identity_of(b.credential)
-                    for i in touched
-                )
-                self._verify_sessions(exact_epochs=False, section="5.1.2", membership=not same)
             self._drop_pending_psk()
             self._pending_out = None
 
@@ -760,12 +764,11 @@ class APQGroup:
                 # no adds or removes (checked above): the membership by identity can change
                 # only at the leaves the commit touched (committer's path, Updates) — compare
                 # those (O(changed leaves)); the O(N) comparison only if one changed identity
-                same = self._identities_kept(rec)
-                if not same:
+                if self._staged_delta(rec):  # the PQ session does not change: compare all
                     self._check_staged_membership(rec, None)
                 rec.merge()
                 self._drop_own_pending()
-                self._verify_sessions(exact_epochs=False, section="3.2.1", membership=not same)
+                self._verify_sessions(exact_epochs=False, section="3.2.1", membership=False)
                 return APQProcessed("commit", False, sender, t_effects=eff, t=res)
         except BaseException:
             if rec is not None:
@@ -884,13 +887,14 @@ class APQGroup:
                     pq_who = self.identity_of(pq_eff.external_join.credential)
                 if t_who != pq_who:
                     raise combiner_error("the two commits of a FULL commit come from different members", "3.1")
-                self._check_staged_membership(t_rec, pq_rec)
+                if self._staged_delta(t_rec) != self._staged_delta(pq_rec):  # O(changed leaves)
+                    self._check_staged_membership(t_rec, pq_rec)  # unequal changes: compare all
                 _check_wire_formats(t_rec.extensions())
                 _check_wire_formats(pq_rec.extensions())
                 pq_rec.merge()
                 t_rec.merge()
                 self._drop_own_pending()
-                self._verify_sessions(exact_epochs=True, section="5.1.2")
+                self._verify_sessions(exact_epochs=True, section="5.1.2", membership=False)
         except BaseException:
             for rec in staged:
                 rec.discard()
@@ -925,20 +929,47 @@ class APQGroup:
             raise combiner_error("the two sessions' memberships differ after the commit", "3.2.1")
 
     # ---- consistency --------------------------------------------------------------------------
-    def _identities_kept(self, rec: _Received) -> bool:
-        """The staged commit ``rec`` of the traditional session left the identity of every
-        leaf it touched (the committer's, the updated ones) as it was."""
-        eff = rec.effects
-        touched = {m.leaf_index for m in eff.updated}
+    def _membership_delta(
+        self, old_tree: RatchetTree, new_identity: Callable[[int], bytes | None], eff: CommitEffects
+    ) -> dict[bytes, int]:
+        """How a commit changed a session's membership by identity, in O(leaves it touched):
+        +1 for each identity at a touched leaf after it, −1 before it (added, removed, updated
+        leaves, the committer's, an external joiner's). The two sessions had the same members
+        before (checked at join and load, kept by every commit), so they have the same after a
+        commit pair iff both deltas are equal (§3.2.1, §3.3) — no O(N) comparison."""
+        touched = {m.leaf_index for m in (*eff.added, *eff.removed, *eff.updated)}
         if eff.committer.sender_type == SenderType.MEMBER:
             touched.add(eff.committer.index)
-        tree = rec.group.state.tree
+        if eff.external_join is not None:
+            touched.add(eff.external_join.leaf_index)
+        delta: Counter[bytes] = Counter()
         for i in touched:
-            old = tree.leaf(i) if 0 <= i < tree.n_leaves else None
-            new = rec.result.new_member(i)
-            if old is None or new is None or self.identity_of(old.credential) != self.identity_of(new.credential):
-                return False
-        return True
+            old = old_tree.leaf(i) if 0 <= i < old_tree.n_leaves else None
+            if old is not None:
+                delta[self.identity_of(old.credential)] -= 1
+            new = new_identity(i)
+            if new is not None:
+                delta[new] += 1
+        return {k: v for k, v in delta.items() if v}
+
+    def _staged_delta(self, rec: _Received) -> dict[bytes, int]:
+        """:meth:`_membership_delta` of a staged commit."""
+
+        def new_identity(i: int) -> bytes | None:
+            m = rec.result.new_member(i)
+            return None if m is None else self.identity_of(m.credential)
+
+        return self._membership_delta(rec.group.state.tree, new_identity, rec.effects)
+
+    def _merged_delta(self, group: Group, old_tree: RatchetTree, eff: CommitEffects) -> dict[bytes, int]:
+        """:meth:`_membership_delta` of a commit just merged into ``group`` (``old_tree``: before)."""
+        tree = group.state.tree
+
+        def new_identity(i: int) -> bytes | None:
+            leaf = tree.leaf(i) if 0 <= i < tree.n_leaves else None
+            return None if leaf is None else self.identity_of(leaf.credential)
+
+        return self._membership_delta(old_tree, new_identity, eff)
 
     def _verify_sessions(self, *, exact_epochs: bool, section: str, membership: bool = True) -> None:
         """Both sessions carry the same valid APQInfo naming them (§5.1, §5.1.2, §7.1), the
