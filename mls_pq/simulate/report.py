@@ -130,9 +130,11 @@ def self_check_lines(checks: list[dict[str, Any]]) -> list[str]:
         verdict = "OK" if c["ok"] else "NOT WITHIN TOLERANCE"
         sp, se = c["speed"], c["speed_se"]
         setxt = f" ± {100 * se:.0f}%" if se is not None and math.isfinite(se) else ""
-        stxt = (f"machine speed now vs calibration ×{sp:.2f}{setxt} (probe; "
-                + ("significant: the model is compared scaled by it" if c["speed_significant"]
-                   else "not significant: the model is compared as it is") + ")"
+        scaled = se is not None and math.isfinite(se)
+        stxt = (f"machine speed now vs calibration ×{sp:.2f}{setxt} (probe"
+                + ("; significant change" if c["speed_significant"] else "")
+                + ("; timed metrics compared with the model at this speed" if scaled
+                   else "; no probe: the model is compared as it is") + ")"
                 + ("" if c["speed_ok"] else f"; OUTSIDE ±{100 * c['tolerance']:.0f}%: the calibration is stale, this "
                                             "run's absolute CPU figures are the calibration's (--recalibrate)"))
         rep = f", median of {c['repeats']} replays" if c.get("repeats", 1) > 1 else ""
