@@ -115,15 +115,20 @@ class Builder:
         worker_done, self.done = ctx.Pipe()
         self.proc = ctx.Process(target=_worker, args=(worker_tasks, worker_done, self.folder), daemon=True,
                                 name="mls-pq bench builder")
-        # the worker ignores SIGINT (inherited through exec; Python keeps an ignored SIGINT
-        # ignored): Ctrl-C in the terminal stops this process, which ends the worker
-        # without a traceback from it
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        # the worker never sees SIGINT: it is BLOCKED while the worker starts, and a blocked
+        # signal mask is inherited through fork and exec. Ctrl-C in the terminal stops this
+        # process, which ends the worker without a traceback from it. Blocking (not ignoring,
+        # as before) keeps a Ctrl-C that arrives during the start pending for THIS process:
+        # it is delivered when the mask is restored, instead of being lost (a spawn takes
+        # hundreds of ms on a loaded machine).
+        blocked = _main_thread() and hasattr(signal, "pthread_sigmask")
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             self.proc.start()
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            if blocked:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         worker_tasks.close()
         worker_done.close()
         self.pending: deque[tuple[int, int, int]] = deque()  # (index, suite, N) sent, not yet taken
