@@ -198,6 +198,13 @@ def test_vectors_generate_unknown_kind_leaves_no_folder(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT as in a terminal. A test run started in the background
+    by a non-interactive shell (``cmd &``) inherits an IGNORED SIGINT, and Python keeps an
+    ignored SIGINT ignored, so the benchmark would never see the Ctrl-C this test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_bench_ctrl_c_writes_partial_results(tmp_path: Path) -> None:
     """A real SIGINT to the process group (what Ctrl-C in a terminal sends, so the group
     builder gets it too): stop within about a second, partial results marked incomplete,
@@ -205,7 +212,7 @@ def test_bench_ctrl_c_writes_partial_results(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "mls_pq", "bench", "--suites", "1,2", "--sizes", "2,512,1024",
                              "--out", str(out), "--no-plots"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, preexec_fn=_default_sigint)
     assert proc.stderr is not None
     seen = []
     for line in proc.stderr:  # wait until the first group was measured (the builder is at work meanwhile)
