@@ -106,6 +106,7 @@ from ..messages.framing_structs import (
     SenderType,
     WireFormat,
 )
+from ..messages.leaf_node import LeafNode
 from ..messages.proposals import Add, Proposal, Remove
 from ..messages.welcome import GroupInfo
 from ..messages.app_data import WireFormats
@@ -299,6 +300,12 @@ def _result_kind(result: ProcessedMessage) -> str:
 
 def _application_data(result: ProcessedMessage) -> bytes | None:
     return result.data if isinstance(result, ApplicationMessage) else None
+
+
+def _leaf_at(group: Group, index: int) -> LeafNode | None:
+    """The leaf at ``index`` of ``group``'s tree (None: blank or beyond the tree), in O(1)."""
+    tree = group.state.tree
+    return tree.leaf(index) if 0 <= index < tree.n_leaves else None
 
 
 def _inner_group_id(msg: MLSMessage) -> bytes | None:
@@ -776,16 +783,16 @@ class APQGroup:
             raise
 
     @staticmethod
-    def _check_single_proposal(res: Any) -> None:
+    def _check_single_proposal(res: ProcessedMessage) -> None:
         """A single traditional proposal may not update APQInfo (only FULL commits do,
         §5.1.1). Add/Remove proposals may be cached: a commit must pair them (checked then)."""
-        body = getattr(getattr(res, "proposal", None), "body", None)
+        body = res.proposal.body if isinstance(res, ProposalMessage) else None
         if isinstance(body, AppDataUpdate) and body.component_id == APQ_COMPONENT_ID:
             raise combiner_error("an APQInfo update proposed outside a FULL commit", "5.1.1")
 
-    def _sender_identity(self, group: Group, res: Any) -> bytes | None:
-        cred = getattr(res, "sender_credential", None)
-        return self.identity_of(cred) if isinstance(cred, Credential) else None
+    def _sender_identity(self, group: Group, res: ProcessedMessage) -> bytes | None:
+        cred = None if isinstance(res, StagedCommit) else res.sender_credential
+        return self.identity_of(cred) if cred is not None else None
 
     def _committer_identity(self, group: Group, eff: CommitEffects) -> bytes | None:
         """The committer's identity in ``group`` after the commit was applied or staged."""
@@ -794,8 +801,7 @@ class APQGroup:
         s = eff.committer
         if s.sender_type != SenderType.MEMBER:
             return None
-        tree = group.state.tree
-        leaf = tree.leaf(s.index) if 0 <= s.index < tree.n_leaves else None  # O(1), not members()
+        leaf = _leaf_at(group, s.index)  # O(1), not members()
         return None if leaf is None else self.identity_of(leaf.credential)
 
     def _process_pair(self, pair: APQMessagePair) -> APQProcessed:
@@ -817,7 +823,9 @@ class APQGroup:
         with self._atomic():
             pq_res = self.pq.process(pair.pq_message.to_bytes())
             t_res = self.t.process(pair.t_message.to_bytes())
-            bodies = [getattr(getattr(r, "proposal", None), "body", None) for r in (t_res, pq_res)]
+            if not (isinstance(t_res, ProposalMessage) and isinstance(pq_res, ProposalMessage)):
+                raise combiner_error("a proposal pair holds a proposal in both sessions", "6")
+            bodies = [t_res.proposal.body, pq_res.proposal.body]
             if type(bodies[0]) is not type(bodies[1]) or not isinstance(bodies[0], (Update, Remove)):
                 raise combiner_error("a proposal pair is an Update or a Remove in both sessions", "3.3")
             t_sender, pq_sender = self._sender_identity(self.t, t_res), self._sender_identity(self.pq, pq_res)
@@ -825,13 +833,13 @@ class APQGroup:
                 raise combiner_error("the two proposals of a pair come from different members", "3.1")
             if isinstance(bodies[0], Remove):
                 assert isinstance(bodies[1], Remove)
-                gone = [m for m in self.t.members() if m.leaf_index == bodies[0].removed]
-                gone_pq = [m for m in self.pq.members() if m.leaf_index == bodies[1].removed]
-                if [self.identity_of(m.credential) for m in gone] != [self.identity_of(m.credential) for m in gone_pq]:
+                gone = [_leaf_at(self.t, bodies[0].removed)]  # O(1) lookups, not members()
+                gone_pq = [_leaf_at(self.pq, bodies[1].removed)]
+                if [self.identity_of(m.credential) for m in gone if m is not None] != [
+                    self.identity_of(m.credential) for m in gone_pq if m is not None
+                ]:
                     raise combiner_error("the two Remove proposals name different members", "3.3")
-            ref = getattr(t_res, "proposal_ref", None)
-            if isinstance(ref, bytes):
-                self._full_refs.add(ref)
+            self._full_refs.add(t_res.proposal_ref)
             return APQProcessed("proposal", True, t_sender, t=t_res, pq=pq_res)
 
     def _process_full_commit(self, pair: APQMessagePair) -> APQProcessed:
@@ -843,10 +851,10 @@ class APQGroup:
                 pq_rec = _Received(self.pq, self.pq.process(pair.pq_message.to_bytes()))
                 staged.append(pq_rec)
                 pq_eff = pq_rec.effects
-                if getattr(pq_rec.result, "own", False):  # our pending FULL commit came back
+                if pq_rec.result.own:  # our pending FULL commit came back
                     t_own = _Received(self.t, self.t.process(pair.t_message.to_bytes()))
                     staged.append(t_own)
-                    if not getattr(t_own.result, "own", False):
+                    if not t_own.result.own:
                         raise combiner_error("the pair joins our pending PQ commit to another traditional commit", "3.1")
                     self.merge_pending_commit()
                     return APQProcessed(
